@@ -1,0 +1,256 @@
+"""Bin specifications fitted on a reference sample, frozen and serialisable to plain JSON."""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+from driftmon.core.errors import BinSpecError
+from driftmon.core.values import (
+    CategoryValue,
+    category_counts,
+    finite_numeric,
+    infer_kind,
+)
+
+__all__ = [
+    "DEFAULT_NUMERIC_BINS",
+    "DEFAULT_TOP_K",
+    "BinSpec",
+    "CategoricalBins",
+    "NumericBins",
+    "bin_spec_from_dict",
+    "bin_spec_from_json",
+    "fit_bins",
+    "fit_categorical_bins",
+    "fit_numeric_bins",
+]
+
+DEFAULT_NUMERIC_BINS = 10
+DEFAULT_TOP_K = 20
+MISSING_LABEL = "missing"
+OTHER_LABEL = "other"
+
+
+def _edge_texts(edges: tuple[float, ...]) -> list[str]:
+    # The fewest significant digits (at least 4) that keep every edge distinct: labels stay
+    # readable in alerts and dashboards yet never merge two bins.
+    for digits in range(4, 18):
+        texts = [format(e, f".{digits}g") for e in edges]
+        if len(set(texts)) == len(texts):
+            return texts
+    return [repr(e) for e in edges]
+
+
+@dataclass(frozen=True)
+class NumericBins:
+    """Half-open bins [lo, hi) between `edges`, open outer bins, and a `missing` bucket.
+
+    With edges e1 < ... < ek the value bins are (-inf, e1), [e1, e2), ..., [ek, +inf);
+    the last bin index is `missing` (None/NaN). -inf lands in the first bin, +inf in the last
+    value bin. No edges at all (an all-missing reference) means one value bin (-inf, +inf).
+    """
+
+    edges: tuple[float, ...]
+    kind: ClassVar[Literal["numeric"]] = "numeric"
+
+    def __post_init__(self) -> None:
+        edges = tuple(float(e) for e in self.edges)
+        for i, e in enumerate(edges):
+            if not math.isfinite(e):
+                raise BinSpecError(f"numeric bin edges must be finite; edge {i} is {e!r}")
+        for i in range(1, len(edges)):
+            if not edges[i - 1] < edges[i]:
+                raise BinSpecError(
+                    "numeric bin edges must be strictly increasing; "
+                    f"edge {i - 1} = {edges[i - 1]!r} is not below edge {i} = {edges[i]!r}"
+                )
+        object.__setattr__(self, "edges", edges)
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins including `missing`."""
+        return len(self.edges) + 2
+
+    @property
+    def missing_index(self) -> int:
+        return self.n_bins - 1
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        bounds = ["-inf", *_edge_texts(self.edges), "+inf"]
+        value_labels = [
+            f"({lo}, {hi})" if i == 0 else f"[{lo}, {hi})"
+            for i, (lo, hi) in enumerate(itertools.pairwise(bounds))
+        ]
+        return (*value_labels, MISSING_LABEL)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "numeric", "edges": list(self.edges)}
+
+    def to_json(self) -> str:
+        return _canonical_json(self.to_dict())
+
+    def fingerprint(self) -> str:
+        """Return a SHA-256 of the canonical JSON, identical for identical specs."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class CategoricalBins:
+    """One bin per reference category, then `other` (rare and unseen), then `missing`."""
+
+    categories: tuple[CategoryValue, ...]
+    kind: ClassVar[Literal["categorical"]] = "categorical"
+
+    def __post_init__(self) -> None:
+        seen: dict[CategoryValue, int] = {}
+        for i, c in enumerate(self.categories):
+            if not isinstance(c, str | int | float) or (isinstance(c, float) and not math.isfinite(c)):
+                raise BinSpecError(
+                    f"category {i} is {c!r}: categories must be strings, integers, booleans or finite floats"
+                )
+            if c in seen:
+                raise BinSpecError(f"category {c!r} appears twice (positions {seen[c]} and {i})")
+            seen[c] = i
+        object.__setattr__(self, "categories", tuple(self.categories))
+
+    @property
+    def n_bins(self) -> int:
+        """Number of bins including `other` and `missing`."""
+        return len(self.categories) + 2
+
+    @property
+    def other_index(self) -> int:
+        return len(self.categories)
+
+    @property
+    def missing_index(self) -> int:
+        return self.n_bins - 1
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (*(str(c) for c in self.categories), OTHER_LABEL, MISSING_LABEL)
+
+    def index(self) -> dict[CategoryValue, int]:
+        """Return the category-to-bin map (Python equality: 1, 1.0 and True are one key)."""
+        return {c: i for i, c in enumerate(self.categories)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "categorical", "categories": list(self.categories)}
+
+    def to_json(self) -> str:
+        return _canonical_json(self.to_dict())
+
+    def fingerprint(self) -> str:
+        """Return a SHA-256 of the canonical JSON, identical for identical specs."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
+BinSpec = NumericBins | CategoricalBins
+
+
+def _canonical_json(data: dict[str, Any]) -> str:
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), allow_nan=False)
+
+
+def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
+    """Rebuild a bin spec from `to_dict()` output."""
+    if not isinstance(data, dict):
+        raise BinSpecError(f"a bin spec must be a JSON object, got {type(data).__name__}")
+    kind = data.get("kind")
+    keys = set(data)
+    if kind == "numeric":
+        if keys != {"kind", "edges"} or not isinstance(data["edges"], list):
+            raise BinSpecError(
+                f"numeric bin spec needs exactly 'kind' and a list 'edges'; got keys {sorted(keys)}"
+            )
+        for i, e in enumerate(data["edges"]):
+            if isinstance(e, bool) or not isinstance(e, int | float):
+                raise BinSpecError(f"numeric bin spec: edge {i} is {e!r}, not a number")
+        return NumericBins(tuple(float(e) for e in data["edges"]))
+    if kind == "categorical":
+        if keys != {"kind", "categories"} or not isinstance(data["categories"], list):
+            raise BinSpecError(
+                f"categorical bin spec needs exactly 'kind' and a list 'categories'; got keys {sorted(keys)}"
+            )
+        return CategoricalBins(tuple(data["categories"]))
+    raise BinSpecError(f"bin spec kind must be 'numeric' or 'categorical', got {kind!r}")
+
+
+def bin_spec_from_json(text: str) -> BinSpec:
+    """Rebuild a bin spec from `to_json()` output."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BinSpecError(f"bin spec is not valid JSON: {exc}") from None
+    return bin_spec_from_dict(data)
+
+
+def fit_numeric_bins(
+    values: object,
+    *,
+    method: Literal["quantile", "uniform"] = "quantile",
+    n_bins: int = DEFAULT_NUMERIC_BINS,
+    edges: Sequence[float] | None = None,
+    column: str | None = None,
+) -> NumericBins:
+    """Fit numeric bins on a reference sample (explicit `edges` win over `method`).
+
+    Quantile edges that coincide (heavy ties, constant columns) collapse to one, so a constant
+    column yields the single edge c: bins (-inf, c) and [c, +inf).
+    """
+    if edges is not None:
+        return NumericBins(tuple(edges))
+    if n_bins < 1:
+        raise BinSpecError(f"n_bins must be at least 1, got {n_bins}")
+    finite = finite_numeric(values, column)
+    if finite.size == 0:
+        return NumericBins(())
+    if method == "quantile":
+        raw = np.quantile(finite, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
+    elif method == "uniform":
+        lo, hi = float(finite.min()), float(finite.max())
+        raw = np.linspace(lo, hi, n_bins + 1)[1:-1] if hi > lo else np.array([lo])
+    else:
+        raise BinSpecError(f"numeric binning method must be 'quantile' or 'uniform', got {method!r}")
+    if raw.size == 0:  # n_bins == 1: one edge at the median keeps the spec informative
+        raw = np.quantile(finite, [0.5])
+    return NumericBins(tuple(float(e) for e in np.unique(raw)))
+
+
+def fit_categorical_bins(
+    values: object, *, top_k: int = DEFAULT_TOP_K, column: str | None = None
+) -> CategoricalBins:
+    """Keep the reference's `top_k` most frequent categories (ties broken by value text)."""
+    if top_k < 1:
+        raise BinSpecError(f"top_k must be at least 1, got {top_k}")
+    counts = category_counts(values, column)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], type(kv[0]).__name__, str(kv[0])))
+    return CategoricalBins(tuple(value for value, _ in ranked[:top_k]))
+
+
+def fit_bins(
+    values: object,
+    *,
+    kind: Literal["numeric", "categorical"] | None = None,
+    method: Literal["quantile", "uniform"] = "quantile",
+    n_bins: int = DEFAULT_NUMERIC_BINS,
+    edges: Sequence[float] | None = None,
+    top_k: int = DEFAULT_TOP_K,
+    column: str | None = None,
+) -> BinSpec:
+    """Fit bins of the given kind, or of the kind inferred from the values' type."""
+    resolved = kind or ("numeric" if edges is not None else infer_kind(values))
+    if resolved == "numeric":
+        return fit_numeric_bins(values, method=method, n_bins=n_bins, edges=edges, column=column)
+    if resolved == "categorical":
+        return fit_categorical_bins(values, top_k=top_k, column=column)
+    raise BinSpecError(f"column kind must be 'numeric' or 'categorical', got {resolved!r}")

@@ -1,0 +1,190 @@
+"""No-drift calibration: what each statistic looks like when live and reference share a law.
+
+Under no drift, plug-in divergences are biased upward by sampling noise, by roughly
+(B - 1) / 2 * (1/n_ref + 1/n_live) nats for KL. Each statistic gets, for the actual n_ref,
+n_live, bin count and alpha: its expected no-drift level, a no-drift quantile (the noise
+ceiling, 99% by default) and a p-value.
+
+Two methods:
+- analytic: every statistic is to second order k * sum (a_i - b_i)^2 / p_i, and that sum is
+  (1/n_ref + 1/n_live) * chi-square(df) under the null (k = 1/2 for KL, 1/8 for JS and
+  Hellinger^2, 1 for PSI). Used only where it is accurate: enough expected counts in every
+  occupied bin and smoothing too weak to bias the estimate.
+- simulation: a seeded multinomial simulation. Reference and live samples of the real sizes
+  are drawn from the pooled counts (the best estimate of the shared law under the null), then
+  smoothed and scored exactly like the observed pair.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special, stats
+
+from driftmon.core.smoothing import smooth
+
+__all__ = [
+    "DEFAULT_NULL_QUANTILE",
+    "DEFAULT_SIMULATIONS",
+    "STATISTICS",
+    "NullLevel",
+    "calibrate",
+    "statistics_matrix",
+]
+
+FloatArray = npt.NDArray[np.float64]
+CalibrationMethod = Literal["auto", "analytic", "simulation"]
+
+STATISTICS = ("kl_live_ref", "kl_ref_live", "js_divergence", "js_distance", "psi", "hellinger")
+DEFAULT_SIMULATIONS = 2000
+DEFAULT_NULL_QUANTILE = 0.99
+# The analytic path needs at least this many expected counts per occupied bin on each side...
+ANALYTIC_MIN_EXPECTED = 20.0
+# ...and smoothing must move no more than this share of the smaller sample's mass.
+ANALYTIC_MAX_SMOOTHING_SHARE = 0.005
+
+_LN2 = math.log(2.0)
+# Second-order coefficient k (in the statistic's own unit, squared for distances).
+_COEFFICIENT = {
+    "kl_live_ref": 0.5 / _LN2,
+    "kl_ref_live": 0.5 / _LN2,
+    "js_divergence": 0.125 / _LN2,
+    "js_distance": 0.125 / _LN2,
+    "psi": 1.0,
+    "hellinger": 0.125,
+}
+_IS_DISTANCE = {"js_distance", "hellinger"}
+
+
+@dataclass(frozen=True)
+class NullLevel:
+    """A statistic's no-drift calibration for one window."""
+
+    expected: float
+    """Mean of the statistic under no drift (its noise level)."""
+    quantile: float
+    """The no-drift quantile (e.g. 99th percentile): values above it are unusual."""
+    p_value: float
+    """P(statistic >= observed | no drift)."""
+
+
+def statistics_matrix(ref_probs: FloatArray, live_probs: FloatArray) -> dict[str, FloatArray]:
+    """Compute every statistic row-wise for 2-D arrays of probabilities."""
+    kl_lr = np.sum(special.rel_entr(live_probs, ref_probs), axis=-1) / _LN2
+    kl_rl = np.sum(special.rel_entr(ref_probs, live_probs), axis=-1) / _LN2
+    m = 0.5 * (live_probs + ref_probs)
+    js = 0.5 * np.sum(special.rel_entr(live_probs, m) + special.rel_entr(ref_probs, m), axis=-1) / _LN2
+    js = np.clip(js, 0.0, 1.0)
+    bc = np.sum(np.sqrt(live_probs * ref_probs), axis=-1)
+    return {
+        "kl_live_ref": kl_lr,
+        "kl_ref_live": kl_rl,
+        "js_divergence": js,
+        "js_distance": np.sqrt(js),
+        "psi": (kl_lr + kl_rl) * _LN2,
+        "hellinger": np.sqrt(np.clip(1.0 - bc, 0.0, 1.0)),
+    }
+
+
+def _analytic_accurate(pooled: FloatArray, n_ref: int, n_live: int, alpha: float) -> bool:
+    occupied = pooled[pooled > 0]
+    n_min = min(n_ref, n_live)
+    enough_counts = float(occupied.min()) * n_min >= ANALYTIC_MIN_EXPECTED
+    weak_smoothing = alpha * pooled.shape[0] <= ANALYTIC_MAX_SMOOTHING_SHARE * n_min
+    return enough_counts and weak_smoothing
+
+
+def _chi_mean_sqrt(df: int) -> float:
+    # E[sqrt(X)] for X ~ chi-square(df).
+    return math.sqrt(2.0) * math.exp(math.lgamma((df + 1) / 2) - math.lgamma(df / 2))
+
+
+def _analytic(
+    observed: Mapping[str, float], df: int, n_ref: int, n_live: int, q: float
+) -> dict[str, NullLevel]:
+    v = 1.0 / n_ref + 1.0 / n_live
+    out: dict[str, NullLevel] = {}
+    for name in STATISTICS:
+        scale = _COEFFICIENT[name] * v
+        obs = observed[name]
+        if name in _IS_DISTANCE:
+            t = obs * obs / scale
+            expected = math.sqrt(scale) * _chi_mean_sqrt(df)
+            quantile = math.sqrt(scale * float(stats.chi2.ppf(q, df)))
+        else:
+            t = obs / scale
+            expected = scale * df
+            quantile = scale * float(stats.chi2.ppf(q, df))
+        out[name] = NullLevel(expected, quantile, float(stats.chi2.sf(t, df)))
+    return out
+
+
+def _seed(ref_counts: npt.NDArray[np.int64], live_counts: npt.NDArray[np.int64], alpha: float) -> int:
+    # Same counts, same simulation: results are reproducible run to run and host to host.
+    data = ref_counts.tobytes() + b"|" + live_counts.tobytes() + b"|" + repr(alpha).encode()
+    return zlib.crc32(data)
+
+
+def _simulated(
+    observed: Mapping[str, float],
+    pooled: FloatArray,
+    n_ref: int,
+    n_live: int,
+    alpha: float,
+    n_simulations: int,
+    q: float,
+    seed: int,
+) -> dict[str, NullLevel]:
+    rng = np.random.default_rng(seed)
+    ref = rng.multinomial(n_ref, pooled, size=n_simulations)
+    live = rng.multinomial(n_live, pooled, size=n_simulations)
+    simulated = statistics_matrix(smooth(ref, alpha), smooth(live, alpha))
+    out: dict[str, NullLevel] = {}
+    for name in STATISTICS:
+        sims = simulated[name]
+        obs = observed[name]
+        # Ties count as "at least as extreme" (conservative); the +1s make p exact-valid.
+        exceed = int(np.count_nonzero(sims >= obs - 1e-12 * max(abs(obs), 1e-300)))
+        out[name] = NullLevel(
+            expected=float(sims.mean()),
+            quantile=float(np.quantile(sims, q)),
+            p_value=(exceed + 1) / (n_simulations + 1),
+        )
+    return out
+
+
+def calibrate(
+    ref_counts: npt.NDArray[np.int64],
+    live_counts: npt.NDArray[np.int64],
+    observed: Mapping[str, float],
+    *,
+    alpha: float,
+    method: CalibrationMethod = "auto",
+    n_simulations: int = DEFAULT_SIMULATIONS,
+    quantile: float = DEFAULT_NULL_QUANTILE,
+    seed: int | None = None,
+) -> tuple[dict[str, NullLevel], Literal["analytic", "simulation", "degenerate"]]:
+    """Return each statistic's NullLevel and the method used, for non-empty count vectors."""
+    if not 0.0 < quantile < 1.0:
+        raise ValueError(f"null quantile must be within (0, 1), got {quantile!r}")
+    if n_simulations < 100:
+        raise ValueError(f"n_simulations must be at least 100, got {n_simulations}")
+    n_ref, n_live = int(ref_counts.sum()), int(live_counts.sum())
+    if n_ref <= 0 or n_live <= 0:
+        raise ValueError("calibration needs at least one reference and one live value")
+    pooled = (ref_counts + live_counts).astype(np.float64) / (n_ref + n_live)
+    df = int(np.count_nonzero(pooled)) - 1
+    if df == 0:  # everything in one bin on both sides: no variation is possible
+        return {name: NullLevel(0.0, 0.0, 1.0) for name in STATISTICS}, "degenerate"
+    if method == "analytic" or (method == "auto" and _analytic_accurate(pooled, n_ref, n_live, alpha)):
+        return _analytic(observed, df, n_ref, n_live, quantile), "analytic"
+    if method not in ("auto", "simulation"):
+        raise ValueError(f"calibration method must be 'auto', 'analytic' or 'simulation', got {method!r}")
+    s = _seed(ref_counts, live_counts, alpha) if seed is None else seed
+    return _simulated(observed, pooled, n_ref, n_live, alpha, n_simulations, quantile, s), "simulation"

@@ -1,0 +1,128 @@
+"""Divergences between probability vectors, exact like scipy, with per-bin terms.
+
+Each function validates its inputs (1-D, same length, finite, non-negative, sums to 1 within
+`SUM_TOLERANCE`) and raises InvalidDistributionError (a ValueError) saying which rule failed.
+Zeros behave as the math says: 0 * log 0 = 0, and a positive p against q = 0 gives inf.
+Units: KL and JS in bits by default (`base=2`), PSI in nats by its convention, Hellinger is the
+distance sqrt(1 - sum(sqrt(p * q))) in [0, 1].
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import numpy.typing as npt
+from scipy.special import rel_entr
+
+from driftmon.core.errors import InvalidDistributionError
+
+__all__ = [
+    "SUM_TOLERANCE",
+    "hellinger",
+    "hellinger_terms",
+    "js_distance",
+    "js_divergence",
+    "js_terms",
+    "kl_divergence",
+    "kl_terms",
+    "psi",
+    "psi_terms",
+    "validate_distribution",
+]
+
+FloatArray = npt.NDArray[np.float64]
+SUM_TOLERANCE = 1e-6
+
+
+def validate_distribution(x: npt.ArrayLike, name: str = "p") -> FloatArray:
+    """Return `x` as a float array, or raise if it is not a probability vector."""
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 1:
+        raise InvalidDistributionError(name, f"must be one-dimensional, got shape {arr.shape}")
+    if arr.size == 0:
+        raise InvalidDistributionError(name, "is empty")
+    if np.isnan(arr).any():
+        raise InvalidDistributionError(name, f"contains NaN at index {int(np.flatnonzero(np.isnan(arr))[0])}")
+    if np.isinf(arr).any():
+        raise InvalidDistributionError(name, f"contains inf at index {int(np.flatnonzero(np.isinf(arr))[0])}")
+    if (arr < 0).any():
+        i = int(np.flatnonzero(arr < 0)[0])
+        raise InvalidDistributionError(
+            name, f"has a negative entry {arr[i]!r} at index {i}; probabilities must be >= 0"
+        )
+    total = float(arr.sum())
+    if abs(total - 1.0) > SUM_TOLERANCE:
+        raise InvalidDistributionError(
+            name,
+            f"sums to {total!r}, not 1; normalise counts first (p = c / c.sum()) or pass "
+            "counts to compare(), which smooths and normalises them",
+        )
+    return arr
+
+
+def _pair(p: npt.ArrayLike, q: npt.ArrayLike) -> tuple[FloatArray, FloatArray]:
+    pa, qa = validate_distribution(p, "p"), validate_distribution(q, "q")
+    if pa.shape != qa.shape:
+        raise InvalidDistributionError(
+            "p, q",
+            f"have different lengths ({pa.shape[0]} and {qa.shape[0]}); both must use the same bins",
+        )
+    return pa, qa
+
+
+def _log_base(base: float) -> float:
+    if not (base > 0 and base != 1 and math.isfinite(base)):
+        raise ValueError(f"log base must be positive, finite and not 1, got {base!r}")
+    return math.log(base)
+
+
+def kl_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArray:
+    """Return the per-bin terms p_i log(p_i / q_i); they sum to KL(p || q)."""
+    pa, qa = _pair(p, q)
+    return np.asarray(rel_entr(pa, qa), dtype=np.float64) / _log_base(base)
+
+
+def kl_divergence(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
+    """Return KL(p || q) = sum p log(p / q), in bits by default; inf where q = 0 < p."""
+    return float(kl_terms(p, q, base).sum())
+
+
+def js_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArray:
+    """Return the per-bin terms of JS(p || q) (each >= 0; they sum to the divergence)."""
+    pa, qa = _pair(p, q)
+    m = 0.5 * (pa + qa)
+    terms = 0.5 * (rel_entr(pa, m) + rel_entr(qa, m))
+    return np.asarray(terms, dtype=np.float64) / _log_base(base)
+
+
+def js_divergence(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
+    """Return the Jensen-Shannon divergence, in bits by default (then within [0, 1])."""
+    return float(max(js_terms(p, q, base).sum(), 0.0))
+
+
+def js_distance(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
+    """Return the Jensen-Shannon distance sqrt(JS), as scipy.spatial.distance.jensenshannon."""
+    return math.sqrt(js_divergence(p, q, base))
+
+
+def psi_terms(p: npt.ArrayLike, q: npt.ArrayLike) -> FloatArray:
+    """Return the per-bin terms (p_i - q_i) ln(p_i / q_i); inf where exactly one is 0."""
+    pa, qa = _pair(p, q)
+    return np.asarray(rel_entr(pa, qa) + rel_entr(qa, pa), dtype=np.float64)
+
+
+def psi(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
+    """Return the population stability index sum (p - q) ln(p / q), in nats by convention."""
+    return float(psi_terms(p, q).sum())
+
+
+def hellinger_terms(p: npt.ArrayLike, q: npt.ArrayLike) -> FloatArray:
+    """Return the per-bin terms (sqrt p_i - sqrt q_i)^2 / 2; they sum to hellinger(p, q)^2."""
+    pa, qa = _pair(p, q)
+    return 0.5 * (np.sqrt(pa) - np.sqrt(qa)) ** 2
+
+
+def hellinger(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
+    """Return the Hellinger distance sqrt(sum (sqrt p - sqrt q)^2 / 2), within [0, 1]."""
+    return math.sqrt(min(max(float(hellinger_terms(p, q).sum()), 0.0), 1.0))
