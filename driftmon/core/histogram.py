@@ -21,6 +21,7 @@ _BLOCK = 1 << 16
 # Up to this many edges one comparison pass per edge is fastest; beyond, a lookup grid is.
 _MAX_COMPARE_EDGES = 16
 _GRID_CELLS = 4096
+_MAX_FLOAT = float(np.finfo(np.float64).max)
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,8 +110,12 @@ class _Grid:
     def __init__(self, edges: npt.NDArray[np.float64]) -> None:
         self.edges = edges
         self.lo = float(edges[0])
-        span = float(edges[-1]) - self.lo
-        self.scale = _GRID_CELLS / span if np.isfinite(span) and span > 0 else 0.0
+        # The cell map must stay monotone and NaN-free for every float, which a finite positive
+        # scale guarantees (inf * 0 and 0 * inf are the NaN cases). Halving keeps the span finite
+        # for edges near +-1e308; a subnormal span would overflow the scale, so cap it.
+        half_span = float(edges[-1]) * 0.5 - self.lo * 0.5
+        scale = 0.5 * _GRID_CELLS / half_span if half_span > 0 else 1.0
+        self.scale = min(scale, _MAX_FLOAT)
         self.top = float(_GRID_CELLS + 3)
         edge_cells = self._cells(edges)
         cells = np.arange(_GRID_CELLS + 4)
@@ -120,8 +125,10 @@ class _Grid:
         self.lut = lut
 
     def _cells(self, x: npt.NDArray[np.float64]) -> npt.NDArray[np.intp]:
-        t = x - self.lo
-        t *= self.scale
+        # Far-out values overflow to +-inf, which the clip then maps to the outer cells.
+        with np.errstate(over="ignore"):
+            t = x - self.lo
+            t *= self.scale
         np.clip(t, -2.0, self.top - 2.0, out=t)
         t += 2.0
         return t.astype(np.intp)
