@@ -214,16 +214,20 @@ def fit_numeric_bins(
     finite = finite_numeric(values, column)
     if finite.size == 0:
         return NumericBins(())
+    lo, hi = float(finite.min()), float(finite.max())
+    # Interpolating between values near +-1.8e308 overflows (hi - lo is inf); on halved values it
+    # does not, and halving and doubling back are exact at those magnitudes.
+    scale = 1.0 if math.isfinite(hi - lo) else 2.0
+    data = finite / scale if scale != 1.0 else finite
     if method == "quantile":
-        raw = np.quantile(finite, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
+        raw = np.quantile(data, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
     elif method == "uniform":
-        lo, hi = float(finite.min()), float(finite.max())
-        raw = np.linspace(lo, hi, n_bins + 1)[1:-1] if hi > lo else np.array([lo])
+        raw = np.linspace(lo / scale, hi / scale, n_bins + 1)[1:-1] if hi > lo else np.array([lo / scale])
     else:
         raise BinSpecError(f"numeric binning method must be 'quantile' or 'uniform', got {method!r}")
     if raw.size == 0:  # n_bins == 1: one edge at the median keeps the spec informative
-        raw = np.quantile(finite, [0.5])
-    return NumericBins(tuple(float(e) for e in np.unique(raw)))
+        raw = np.quantile(data, [0.5])
+    return NumericBins(tuple(float(e) * scale for e in np.unique(raw)))
 
 
 def fit_categorical_bins(

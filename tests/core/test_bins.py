@@ -104,6 +104,20 @@ def test_infinities_do_not_move_the_fitted_edges() -> None:
     assert fit_numeric_bins(np.concatenate((finite, [np.inf, -np.inf, np.nan]))) == fit_numeric_bins(finite)
 
 
+@pytest.mark.parametrize("method", ["quantile", "uniform"])
+@pytest.mark.parametrize(
+    "values",
+    [[-1.7e308, 1.7e308], [-1.7e308, 0.0, 1.0, 1.7e308], [1e308, 1.5e308, 1.7e308], [5e-324, 1e-323]],
+)
+def test_fitting_on_extreme_magnitudes_gives_finite_edges(method: str, values: list[float]) -> None:
+    spec = fit_numeric_bins(np.array(values), method=method, n_bins=4)  # type: ignore[arg-type]
+    edges = np.asarray(spec.edges)
+    assert np.all(np.isfinite(edges))
+    assert edges[0] >= min(values)
+    assert edges[-1] <= max(values)
+    assert count_values(spec, np.array(values)).n == len(values)
+
+
 def test_bad_numeric_parameters_are_refused() -> None:
     with pytest.raises(BinSpecError, match="n_bins must be at least 1, got 0"):
         fit_numeric_bins([1.0], n_bins=0)
