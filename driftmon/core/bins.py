@@ -49,6 +49,15 @@ def _edge_texts(edges: tuple[float, ...]) -> list[str]:
     return [repr(e) for e in edges]
 
 
+def _edge_float(i: int, edge: object) -> float:
+    try:
+        return float(edge)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError) as exc:
+        shown = repr(edge)
+        shown = shown if len(shown) <= 40 else shown[:37] + "..."
+        raise BinSpecError(f"numeric bin edge {i} is {shown}, not a number ({exc})") from None
+
+
 @dataclass(frozen=True)
 class NumericBins:
     """Half-open bins [lo, hi) between `edges`, open outer bins, and a `missing` bucket.
@@ -62,7 +71,7 @@ class NumericBins:
     kind: ClassVar[Literal["numeric"]] = "numeric"
 
     def __post_init__(self) -> None:
-        edges = tuple(float(e) for e in self.edges)
+        edges = tuple(_edge_float(i, e) for i, e in enumerate(self.edges))
         for i, e in enumerate(edges):
             if not math.isfinite(e):
                 raise BinSpecError(f"numeric bin edges must be finite; edge {i} is {e!r}")
@@ -175,7 +184,7 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
         for i, e in enumerate(data["edges"]):
             if isinstance(e, bool) or not isinstance(e, int | float):
                 raise BinSpecError(f"numeric bin spec: edge {i} is {e!r}, not a number")
-        return NumericBins(tuple(float(e) for e in data["edges"]))
+        return NumericBins(tuple(data["edges"]))
     if kind == "categorical":
         if keys != {"kind", "categories"} or not isinstance(data["categories"], list):
             raise BinSpecError(

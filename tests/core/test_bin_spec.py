@@ -152,3 +152,22 @@ def test_bad_spec_documents_are_refused(data: Any, message: str) -> None:
 def test_bad_spec_json_is_refused(text: str, message: str) -> None:
     with pytest.raises(BinSpecError, match=message):
         bin_spec_from_json(text)
+
+
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [
+        ((10**400,), r"edge 0 is 1000+\.\.\., not a number \(int too large to convert to float\)"),
+        ((1.0, "abc"), "edge 1 is 'abc', not a number"),
+        ((None,), "edge 0 is None, not a number"),
+        ((1.0, [2.0]), r"edge 1 is \[2.0\], not a number"),
+    ],
+)
+def test_edges_that_are_not_numbers_are_a_bin_spec_error(edges: tuple[Any, ...], message: str) -> None:
+    with pytest.raises(BinSpecError, match=message):
+        NumericBins(edges)
+
+
+def test_an_integer_edge_too_large_for_a_float_is_a_bin_spec_error() -> None:
+    with pytest.raises(BinSpecError, match=r"edge 0 is 1000+\.\.\., not a number"):
+        bin_spec_from_json('{"kind": "numeric", "edges": [1' + "0" * 400 + "]}")
