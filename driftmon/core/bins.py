@@ -51,7 +51,9 @@ def _edge_texts(edges: tuple[float, ...]) -> list[str]:
 
 def _edge_float(i: int, edge: object) -> float:
     try:
-        return float(edge)  # type: ignore[arg-type]
+        # + 0.0 turns -0.0 into 0.0: the two bin alike and compare equal, so they must also
+        # serialise, label and fingerprint alike.
+        return float(edge) + 0.0  # type: ignore[arg-type]
     except (TypeError, ValueError, OverflowError) as exc:
         shown = repr(edge)
         shown = shown if len(shown) <= 40 else shown[:37] + "..."

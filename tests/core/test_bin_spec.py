@@ -171,3 +171,19 @@ def test_edges_that_are_not_numbers_are_a_bin_spec_error(edges: tuple[Any, ...],
 def test_an_integer_edge_too_large_for_a_float_is_a_bin_spec_error() -> None:
     with pytest.raises(BinSpecError, match=r"edge 0 is 1000+\.\.\., not a number"):
         bin_spec_from_json('{"kind": "numeric", "edges": [1' + "0" * 400 + "]}")
+
+
+def test_a_negative_zero_edge_is_the_zero_edge() -> None:
+    negative, positive = NumericBins((-0.0, 1.0)), NumericBins((0.0, 1.0))
+    assert negative == positive
+    assert negative.fingerprint() == positive.fingerprint()
+    assert negative.labels == positive.labels
+
+
+@given(
+    st.lists(st.sampled_from([-0.0, 0.0, -1.0, 1.0, 5e-324, -5e-324]), min_size=1, max_size=4, unique=True),
+    st.lists(st.sampled_from([-0.0, 0.0, -1.0, 1.0, 5e-324, -5e-324]), min_size=1, max_size=4, unique=True),
+)
+def test_numeric_specs_are_equal_exactly_when_their_fingerprints_are(a: list[float], b: list[float]) -> None:
+    spec_a, spec_b = NumericBins(tuple(sorted(a))), NumericBins(tuple(sorted(b)))
+    assert (spec_a == spec_b) == (spec_a.fingerprint() == spec_b.fingerprint())
