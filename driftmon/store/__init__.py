@@ -1,0 +1,136 @@
+"""driftmon.store: baselines, runs, column results and alert events in SQL (SQLite or PostgreSQL).
+
+Repository functions take a Session and flush but never commit: the caller owns the
+transaction (`with sessions() as s, s.begin(): ...`), so one run is written all at once or
+not at all. Timestamps are timezone-aware UTC on every backend; naive ones are refused.
+Records returned are plain frozen dataclasses, never live ORM objects.
+"""
+
+from __future__ import annotations
+
+from driftmon.store.alert_events import alert_history, current_alert_states, record_alert_event
+from driftmon.store.baselines import (
+    activate_baseline,
+    active_baseline,
+    add_baseline,
+    get_baseline,
+    list_baselines,
+)
+from driftmon.store.errors import (
+    BaselineMismatchError,
+    DatabaseNotAtHeadError,
+    InvalidCountsError,
+    MigrationsNotFoundError,
+    NaiveDatetimeError,
+    NameTooLongError,
+    NoStoredCountsError,
+    RunNotClaimedError,
+    StoreError,
+    StoreInputError,
+    UnknownBaselineError,
+    UnknownResultError,
+    UnknownRunError,
+    UnsupportedDatabaseError,
+)
+from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
+from driftmon.store.monitors import list_monitors, upsert_monitor
+from driftmon.store.queries import (
+    get_result,
+    get_run,
+    last_window_end,
+    latest_results,
+    run_history,
+    stored_windows,
+)
+from driftmon.store.records import (
+    DONE_STATUSES,
+    AlertEventRecord,
+    BaselineRecord,
+    Claim,
+    MonitorRecord,
+    ResultDetail,
+    ResultSummary,
+    RunDetail,
+    RunRecord,
+)
+from driftmon.store.results import ColumnResultInput, column_result, failed_column_result
+from driftmon.store.retention import RetentionReport, delete_results_older_than
+from driftmon.store.rollup import ResultKey, Rollup, rescore, rollup
+from driftmon.store.runs import FINAL_STATUSES, claim_run, finish_run
+from driftmon.store.session import (
+    DATABASE_URL_ENV,
+    DEFAULT_SQLITE_FILE,
+    default_database_url,
+    display_url,
+    make_engine,
+    resolve_database_url,
+    session_factory,
+)
+from driftmon.store.types import MAX_NAME_LENGTH
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_SQLITE_FILE",
+    "DONE_STATUSES",
+    "FINAL_STATUSES",
+    "MAX_NAME_LENGTH",
+    "AlertEventRecord",
+    "BaselineMismatchError",
+    "BaselineRecord",
+    "Claim",
+    "ColumnResultInput",
+    "DatabaseNotAtHeadError",
+    "InvalidCountsError",
+    "MigrationsNotFoundError",
+    "MonitorRecord",
+    "NaiveDatetimeError",
+    "NameTooLongError",
+    "NoStoredCountsError",
+    "ResultDetail",
+    "ResultKey",
+    "ResultSummary",
+    "RetentionReport",
+    "Rollup",
+    "RunDetail",
+    "RunNotClaimedError",
+    "RunRecord",
+    "StoreError",
+    "StoreInputError",
+    "UnknownBaselineError",
+    "UnknownResultError",
+    "UnknownRunError",
+    "UnsupportedDatabaseError",
+    "activate_baseline",
+    "active_baseline",
+    "add_baseline",
+    "alert_history",
+    "claim_run",
+    "column_result",
+    "current_alert_states",
+    "current_revision",
+    "default_database_url",
+    "delete_results_older_than",
+    "display_url",
+    "downgrade",
+    "ensure_at_head",
+    "failed_column_result",
+    "finish_run",
+    "get_baseline",
+    "get_result",
+    "get_run",
+    "head_revision",
+    "last_window_end",
+    "latest_results",
+    "list_baselines",
+    "list_monitors",
+    "make_engine",
+    "record_alert_event",
+    "rescore",
+    "resolve_database_url",
+    "rollup",
+    "run_history",
+    "session_factory",
+    "stored_windows",
+    "upgrade",
+    "upsert_monitor",
+]

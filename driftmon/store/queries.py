@@ -1,0 +1,186 @@
+"""Reads for the metrics snapshot, the HTTP API, dashboards and backfill."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from driftmon.core import STATISTICS, bin_spec_from_dict
+from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
+from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
+from driftmon.store.records import NULL_FIELDS, ResultDetail, ResultSummary, RunDetail, RunRecord
+from driftmon.store.runs import run_record
+from driftmon.store.types import check_aware
+
+__all__ = [
+    "get_result",
+    "get_run",
+    "last_window_end",
+    "latest_results",
+    "run_history",
+    "stored_windows",
+]
+
+_SUMMARY_COLUMNS: tuple[Any, ...] = (
+    ColumnResult.id,
+    ColumnResult.run_id,
+    Monitor.name,
+    ColumnResult.column_name,
+    Run.window_start,
+    Run.window_end,
+    ColumnResult.status,
+    ColumnResult.kind,
+    ColumnResult.role,
+    Baseline.version,
+    ColumnResult.n_reference,
+    ColumnResult.n_live,
+    ColumnResult.alpha,
+    ColumnResult.calibration_method,
+    ColumnResult.primary_statistic,
+    ColumnResult.p_value,
+    *(getattr(ColumnResult, name) for name in STATISTICS),
+    *(getattr(ColumnResult, name) for name in NULL_FIELDS),
+    ColumnResult.error,
+)
+_N_HEAD = 16 + len(STATISTICS)
+_N_NULL = len(NULL_FIELDS)
+_N_SUMMARY = _N_HEAD + _N_NULL + 1
+
+
+def _summary_select() -> sa.Select[Any]:
+    return (
+        sa.select(*_SUMMARY_COLUMNS)
+        .select_from(ColumnResult)
+        .join(Run, Run.id == ColumnResult.run_id)
+        .join(Monitor, Monitor.id == Run.monitor_id)
+        .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
+    )
+
+
+def _summary(row: sa.Row[Any]) -> ResultSummary:
+    values: tuple[Any, ...] = tuple(row)
+    # Positional construction: the select lists the columns in the dataclass's field order, and
+    # this is the hot path of the start-up snapshot (tens of thousands of rows).
+    head, nulls, error = values[:_N_HEAD], values[_N_HEAD : _N_HEAD + _N_NULL], values[_N_HEAD + _N_NULL]
+    return ResultSummary(*head, nulls, error)  # type: ignore[call-arg]
+
+
+def latest_results(session: Session, monitors: Collection[str] | None = None) -> list[ResultSummary]:
+    """Return the newest window's result for every (monitor, column), or for the named monitors.
+
+    Served by the latest_results pointer table, so the cost follows the number of series, not
+    the length of the history.
+    """
+    query = _summary_select().join(LatestResult, LatestResult.result_id == ColumnResult.id)
+    if monitors is not None:
+        query = query.where(Monitor.name.in_(sorted(set(monitors))))
+    query = query.order_by(Monitor.name, ColumnResult.column_name)
+    return [_summary(row) for row in session.execute(query)]
+
+
+def _detail(row: sa.Row[Any]) -> ResultDetail:
+    values: tuple[Any, ...] = tuple(row)
+    spec, ref_counts, live_counts, top_bins = values[_N_SUMMARY:]
+    return ResultDetail(  # type: ignore[call-arg]
+        *values[:_N_HEAD],
+        values[_N_HEAD : _N_HEAD + _N_NULL],
+        values[_N_HEAD + _N_NULL],
+        bin_spec_from_dict(spec).labels if spec is not None else None,
+        tuple(live_counts) if live_counts is not None else None,
+        tuple(ref_counts) if ref_counts is not None else None,
+        tuple(top_bins or ()),
+    )
+
+
+def _detail_select() -> sa.Select[Any]:
+    return _summary_select().add_columns(
+        Baseline.bin_spec, Baseline.reference_counts, ColumnResult.live_counts, ColumnResult.top_bins
+    )
+
+
+def get_run(session: Session, run_id: int) -> RunDetail:
+    """Return one run with every column result, its bin labels and counts."""
+    found = session.execute(
+        sa.select(Run, Monitor.name).join(Monitor, Monitor.id == Run.monitor_id).where(Run.id == run_id)
+    ).first()
+    if found is None:
+        raise UnknownRunError(f"no run with id {run_id!r} is stored")
+    run, monitor = found
+    rows = session.execute(
+        _detail_select().where(ColumnResult.run_id == run_id).order_by(ColumnResult.column_name)
+    )
+    return RunDetail(run_record(run, monitor), tuple(_detail(row) for row in rows))
+
+
+def get_result(
+    session: Session,
+    result_id: int | None = None,
+    *,
+    monitor: str | None = None,
+    column: str | None = None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+) -> ResultDetail:
+    """Return one column result by id, or by (monitor, column, window_start, window_end)."""
+    query = _detail_select()
+    if result_id is not None:
+        query = query.where(ColumnResult.id == result_id)
+        what = f"id {result_id!r}"
+    elif monitor is not None and column is not None and window_start is not None and window_end is not None:
+        start, end = check_aware(window_start, "window_start"), check_aware(window_end, "window_end")
+        query = query.where(
+            Monitor.name == monitor,
+            ColumnResult.column_name == column,
+            Run.window_start == start,
+            Run.window_end == end,
+        )
+        what = f"monitor {monitor!r} column {column!r} window {start.isoformat()}..{end.isoformat()}"
+    else:
+        raise StoreInputError("get_result needs a result id, or monitor, column, window_start and window_end")
+    row = session.execute(query).first()
+    if row is None:
+        raise UnknownResultError(f"no column result is stored for {what}")
+    return _detail(row)
+
+
+def run_history(
+    session: Session, monitor: str, *, limit: int = 100, before: datetime | None = None
+) -> list[RunRecord]:
+    """Return the monitor's runs, newest window first (only windows ending at or before `before`)."""
+    if limit < 1:
+        raise StoreInputError(f"limit must be at least 1, got {limit}")
+    query = sa.select(Run).join(Monitor, Monitor.id == Run.monitor_id).where(Monitor.name == monitor)
+    if before is not None:
+        query = query.where(Run.window_end <= check_aware(before, "before"))
+    rows = session.execute(query.order_by(Run.window_end.desc(), Run.window_start.desc()).limit(limit))
+    return [run_record(row, monitor) for row in rows.scalars()]
+
+
+def last_window_end(
+    session: Session, monitor: str, *, statuses: Collection[str] | None = None
+) -> datetime | None:
+    """Return the end of the monitor's latest stored window (any status, or only `statuses`)."""
+    query = sa.select(sa.func.max(Run.window_end)).join(Monitor, Monitor.id == Run.monitor_id)
+    query = query.where(Monitor.name == monitor)
+    if statuses is not None:
+        query = query.where(Run.status.in_(sorted(set(statuses))))
+    value: datetime | None = session.execute(query).scalar_one()
+    return value
+
+
+def stored_windows(
+    session: Session, monitor: str, start: datetime, end: datetime
+) -> dict[tuple[datetime, datetime], str]:
+    """Return {(window_start, window_end): status} for the monitor's windows inside [start, end)."""
+    lo, hi = check_aware(start, "start"), check_aware(end, "end")
+    rows = session.execute(
+        sa.select(Run.window_start, Run.window_end, Run.status)
+        .join(Monitor, Monitor.id == Run.monitor_id)
+        .where(Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+        .order_by(Run.window_start)
+    )
+    return {(s, e): status for s, e, status in rows}

@@ -1,0 +1,184 @@
+"""Plain, immutable records the repository functions return (never live ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from driftmon.core import STATISTICS, BinSpec, Histogram, NullLevel
+
+__all__ = [
+    "DONE_STATUSES",
+    "NULL_FIELDS",
+    "AlertEventRecord",
+    "BaselineRecord",
+    "Claim",
+    "MonitorRecord",
+    "ResultDetail",
+    "ResultSummary",
+    "RunDetail",
+    "RunRecord",
+]
+
+# A run in one of these states is finished for good: claim_run never hands it out again.
+DONE_STATUSES = ("succeeded", "insufficient_data", "partial")
+# The per-statistic no-drift columns, in the order ResultSummary.null_values holds them.
+NULL_FIELDS = tuple(
+    f"{name}_{part}" for name in STATISTICS for part in ("null_expected", "null_quantile", "p_value")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class MonitorRecord:
+    id: int
+    name: str
+    config_hash: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, eq=False)
+class BaselineRecord:
+    """One stored baseline version: its frozen bins and the reference histogram over them."""
+
+    id: int
+    monitor: str
+    column: str
+    version: int
+    kind: str
+    role: str
+    histogram: Histogram
+    reference: dict[str, Any]
+    fitted_at: datetime
+    created_at: datetime
+    spec_hash: str
+    content_hash: str
+    active: bool
+
+    @property
+    def spec(self) -> BinSpec:
+        return self.histogram.spec
+
+    @property
+    def n(self) -> int:
+        return self.histogram.n
+
+    @property
+    def reference_counts(self) -> npt.NDArray[np.int64]:
+        return self.histogram.counts
+
+
+@dataclass(frozen=True, slots=True)
+class RunRecord:
+    id: int
+    monitor: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    attempts: int
+    error: str | None
+    rows_read: int | None
+
+    @property
+    def done(self) -> bool:
+        return self.status in DONE_STATUSES
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """claim_run's answer: the run row, and whether this caller now owns the window."""
+
+    run: RunRecord
+    claimed: bool
+    reclaimed: bool = False
+
+    @property
+    def outcome(self) -> Literal["claimed", "done", "in_progress", "failed"]:
+        """Return claimed, done (finished for good), in_progress (another worker) or failed (not retried)."""
+        if self.claimed:
+            return "claimed"
+        if self.run.done:
+            return "done"
+        return "in_progress" if self.run.status == "running" else "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class ResultSummary:
+    """One column's scores for one window, without the bin counts. NULL statistics are None."""
+
+    id: int
+    run_id: int
+    monitor: str
+    column: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    kind: str | None
+    role: str
+    baseline_version: int | None
+    n_reference: int | None
+    n_live: int | None
+    alpha: float | None
+    calibration_method: str | None
+    primary_statistic: str | None
+    p_value: float | None
+    kl_live_ref: float | None
+    kl_ref_live: float | None
+    js_divergence: float | None
+    js_distance: float | None
+    psi: float | None
+    hellinger: float | None
+    null_values: tuple[float | None, ...]
+    error: str | None
+
+    def statistics(self) -> dict[str, float | None]:
+        """Return every statistic by name."""
+        return {name: getattr(self, name) for name in STATISTICS}
+
+    def null(self, statistic: str) -> NullLevel | None:
+        """Return the statistic's no-drift level, or None when it was not computed."""
+        i = STATISTICS.index(statistic) * 3
+        expected, quantile, p_value = self.null_values[i : i + 3]
+        if expected is None or quantile is None or p_value is None:
+            return None
+        return NullLevel(expected, quantile, p_value)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultDetail(ResultSummary):
+    """A result with its bins: labels, live and reference counts, and the top contributing bins."""
+
+    labels: tuple[str, ...] | None
+    live_counts: tuple[int, ...] | None
+    reference_counts: tuple[int, ...] | None
+    top_bins: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RunDetail:
+    run: RunRecord
+    results: tuple[ResultDetail, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AlertEventRecord:
+    id: int
+    monitor: str
+    column: str
+    statistic: str
+    severity: str
+    state: str
+    at: datetime
+    window_start: datetime | None
+    window_end: datetime | None
+    run_id: int | None
+    value: float | None
+    threshold: float | None
+    p_value: float | None
+    details: dict[str, Any] | None

@@ -1,0 +1,226 @@
+"""Column results to write: built from a core Comparison, checked, and kept as the latest per series."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from driftmon.core import STATISTICS, Comparison, NullLevel
+from driftmon.store.baselines import check_role, json_document, unknown_baseline
+from driftmon.store.errors import InvalidCountsError, StoreInputError
+from driftmon.store.models import RESULT_STATUSES, Baseline, ColumnResult, LatestResult, Run
+from driftmon.store.monitors import upsert_insert
+from driftmon.store.records import BaselineRecord
+from driftmon.store.types import MAX_STATISTIC_LENGTH, check_name, finite_or_none
+
+__all__ = ["ColumnResultInput", "column_result", "failed_column_result"]
+
+
+@dataclass(frozen=True)
+class ColumnResultInput:
+    """One column's outcome for a run, ready for finish_run. Build it with column_result()."""
+
+    column: str
+    status: str
+    role: str = "feature"
+    baseline_version: int | None = None
+    kind: str | None = None
+    n_reference: int | None = None
+    n_live: int | None = None
+    live_counts: tuple[int, ...] | None = None
+    alpha: float | None = None
+    calibration_method: str | None = None
+    primary_statistic: str | None = None
+    p_value: float | None = None
+    statistics: Mapping[str, float] = field(default_factory=dict)
+    null: Mapping[str, NullLevel] = field(default_factory=dict)
+    top_bins: tuple[Mapping[str, Any], ...] = ()
+    error: str | None = None
+
+
+def column_result(
+    comparison: Comparison, baseline: BaselineRecord, *, role: str | None = None
+) -> ColumnResultInput:
+    """Turn a core Comparison against `baseline` into a result row (status ok or insufficient_data)."""
+    return ColumnResultInput(
+        column=baseline.column,
+        status=comparison.status,
+        role=role or baseline.role,
+        baseline_version=baseline.version,
+        kind=baseline.kind,
+        n_reference=comparison.n_reference,
+        n_live=comparison.n_live,
+        live_counts=tuple(int(c) for c in comparison.live_counts),
+        alpha=comparison.alpha,
+        calibration_method=comparison.calibration_method,
+        primary_statistic=comparison.primary,
+        p_value=comparison.p_value,
+        statistics=comparison.statistics(),
+        null=dict(comparison.null),
+        top_bins=tuple(b.to_dict() for b in comparison.top_bins),
+    )
+
+
+def failed_column_result(
+    column: str,
+    error: str | BaseException,
+    *,
+    baseline: BaselineRecord | None = None,
+    role: str | None = None,
+) -> ColumnResultInput:
+    """Record that one column could not be scored, and why; the run's other columns still count."""
+    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return ColumnResultInput(
+        column=column,
+        status="failed",
+        role=role or (baseline.role if baseline else "feature"),
+        baseline_version=baseline.version if baseline else None,
+        kind=baseline.kind if baseline else None,
+        error=message,
+    )
+
+
+def _json_number(value: Any) -> Any:
+    # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[int] | None:
+    if result.live_counts is None:
+        if result.status != "failed":
+            raise InvalidCountsError(f"{where}: a {result.status} result needs its live counts")
+        return None
+    counts = np.asarray(result.live_counts)
+    if counts.ndim != 1 or counts.shape[0] != n_bins:
+        raise InvalidCountsError(
+            f"{where}: {counts.shape[0] if counts.ndim == 1 else counts.shape} live counts but baseline "
+            f"v{result.baseline_version} has {n_bins} bins"
+        )
+    if counts.dtype.kind not in "iu" or np.any(counts < 0):
+        raise InvalidCountsError(f"{where}: live counts must be non-negative integers")
+    if result.n_live is not None and int(counts.sum()) != result.n_live:
+        raise InvalidCountsError(
+            f"{where}: n_live is {result.n_live} but the live counts sum to {counts.sum()}"
+        )
+    return [int(c) for c in counts]
+
+
+def result_rows(
+    session: Session, monitor: str, monitor_id: int, run_id: int, results: Sequence[ColumnResultInput]
+) -> list[dict[str, Any]]:
+    """Check every result and resolve its baseline; return the rows to insert (nothing written)."""
+    seen: set[str] = set()
+    for r in results:
+        check_name(r.column, "column name")
+        if r.column in seen:
+            raise StoreInputError(f"monitor {monitor!r}: column {r.column!r} has two results in one run")
+        seen.add(r.column)
+    wanted = {(r.column, r.baseline_version) for r in results if r.baseline_version is not None}
+    baselines: dict[tuple[str, int], tuple[int, int, str]] = {}
+    if wanted:
+        rows = session.execute(
+            sa.select(
+                Baseline.column_name, Baseline.version, Baseline.id, Baseline.n_bins, Baseline.kind
+            ).where(
+                Baseline.monitor_id == monitor_id,
+                sa.tuple_(Baseline.column_name, Baseline.version).in_(sorted(wanted)),
+            )
+        )
+        baselines = {(c, v): (i, n, k) for c, v, i, n, k in rows}
+    out = []
+    for r in results:
+        where = f"monitor {monitor!r} column {r.column!r}"
+        check_role(r.role, where)
+        if r.status not in RESULT_STATUSES:
+            raise StoreInputError(
+                f"{where}: result status must be one of {', '.join(RESULT_STATUSES)}, got {r.status!r}"
+            )
+        if r.status != "failed" and r.baseline_version is None:
+            raise StoreInputError(
+                f"{where}: a {r.status} result needs the baseline version it was scored against"
+            )
+        baseline_id, n_bins, kind = None, 0, r.kind
+        if r.baseline_version is not None:
+            if (r.column, r.baseline_version) not in baselines:
+                raise unknown_baseline(session, monitor, r.column, r.baseline_version)
+            baseline_id, n_bins, kind = baselines[(r.column, r.baseline_version)]
+        unknown = set(r.statistics) - set(STATISTICS) or set(r.null) - set(STATISTICS)
+        if unknown:
+            raise StoreInputError(
+                f"{where}: unknown statistics {sorted(unknown)}; known: {', '.join(STATISTICS)}"
+            )
+        if r.primary_statistic is not None:
+            check_name(r.primary_statistic, f"{where}: primary statistic", MAX_STATISTIC_LENGTH)
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "column_name": r.column,
+            "baseline_id": baseline_id,
+            "kind": kind,
+            "role": r.role,
+            "status": r.status,
+            "error": r.error,
+            "n_reference": r.n_reference,
+            "n_live": r.n_live,
+            "live_counts": _check_counts(r, n_bins, where),
+            "alpha": finite_or_none(r.alpha),
+            "calibration_method": r.calibration_method,
+            "primary_statistic": r.primary_statistic,
+            "p_value": finite_or_none(r.p_value),
+            "top_bins": json_document(
+                [{k: _json_number(v) for k, v in b.items()} for b in r.top_bins], f"{where}: top bins"
+            )
+            or None,
+        }
+        for name in STATISTICS:
+            row[name] = finite_or_none(r.statistics.get(name))
+            level = r.null.get(name)
+            row[f"{name}_null_expected"] = finite_or_none(level.expected) if level else None
+            row[f"{name}_null_quantile"] = finite_or_none(level.quantile) if level else None
+            row[f"{name}_p_value"] = finite_or_none(level.p_value) if level else None
+        out.append(row)
+    return out
+
+
+def point_latest(session: Session, monitor_id: int, window_end: datetime, ids: Mapping[str, int]) -> None:
+    """Point each column's latest result at `ids` unless a later window is already stored."""
+    if not ids:
+        return
+    stmt = upsert_insert(session, LatestResult)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["monitor_id", "column_name"],
+        set_={"result_id": stmt.excluded.result_id, "window_end": stmt.excluded.window_end},
+        where=LatestResult.window_end <= stmt.excluded.window_end,
+    )
+    params = [
+        {"monitor_id": monitor_id, "column_name": c, "result_id": i, "window_end": window_end}
+        for c, i in ids.items()
+    ]
+    session.execute(stmt, params)
+
+
+def repoint_latest(session: Session, monitor_id: int, columns: Sequence[str]) -> None:
+    """Re-point the columns' latest results at the newest stored window after results were removed."""
+    for column in columns:
+        newest = session.execute(
+            sa.select(ColumnResult.id, Run.window_end)
+            .join(Run, Run.id == ColumnResult.run_id)
+            .where(Run.monitor_id == monitor_id, ColumnResult.column_name == column)
+            .order_by(Run.window_end.desc())
+            .limit(1)
+        ).first()
+        session.execute(
+            sa.delete(LatestResult).where(
+                LatestResult.monitor_id == monitor_id, LatestResult.column_name == column
+            )
+        )
+        if newest is not None:
+            point_latest(session, monitor_id, newest.window_end, {column: newest.id})
