@@ -49,7 +49,7 @@ def validate_distribution(x: npt.ArrayLike, name: str = "p") -> FloatArray:
     if (arr < 0).any():
         i = int(np.flatnonzero(arr < 0)[0])
         raise InvalidDistributionError(
-            name, f"has a negative entry {arr[i]!r} at index {i}; probabilities must be >= 0"
+            name, f"has a negative entry {float(arr[i])!r} at index {i}; probabilities must be >= 0"
         )
     total = float(arr.sum())
     if abs(total - 1.0) > SUM_TOLERANCE:
