@@ -88,7 +88,8 @@ def kl_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArra
 
 def kl_divergence(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
     """Return KL(p || q) = sum p log(p / q), in bits by default; inf where q = 0 < p."""
-    return float(kl_terms(p, q, base).sum())
+    # KL >= 0 (Gibbs); a negative sum is rounding (about 1e-17 on a near-identical pair).
+    return max(float(kl_terms(p, q, base).sum()), 0.0)
 
 
 def js_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArray:
@@ -101,7 +102,9 @@ def js_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArra
 
 def js_divergence(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
     """Return the Jensen-Shannon divergence, in bits by default (then within [0, 1])."""
-    return float(max(js_terms(p, q, base).sum(), 0.0))
+    # 0 <= JS <= log 2; rounding can step an ulp outside on identical or disjoint pairs.
+    upper = math.log(2.0) / _log_base(base)
+    return min(max(float(js_terms(p, q, base).sum()), 0.0), upper)
 
 
 def js_distance(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> float:
@@ -117,7 +120,7 @@ def psi_terms(p: npt.ArrayLike, q: npt.ArrayLike) -> FloatArray:
 
 def psi(p: npt.ArrayLike, q: npt.ArrayLike) -> float:
     """Return the population stability index sum (p - q) ln(p / q), in nats by convention."""
-    return float(psi_terms(p, q).sum())
+    return max(float(psi_terms(p, q).sum()), 0.0)  # >= 0, as KL; below is rounding
 
 
 def hellinger_terms(p: npt.ArrayLike, q: npt.ArrayLike) -> FloatArray:

@@ -256,6 +256,27 @@ def test_kl_of_a_distribution_with_itself_is_zero(p: FloatArray) -> None:
 
 @settings(max_examples=300)
 @given(pairs())
+def test_kl_is_never_negative(pq: tuple[FloatArray, FloatArray]) -> None:
+    p, q = pq
+    assert kl_divergence(p, q) >= 0.0
+    assert kl_divergence(q, p) >= 0.0
+    assert psi(p, q) >= 0.0
+
+
+@settings(max_examples=300)
+@given(pairs(), st.sampled_from([2.0, math.e]))
+def test_js_is_symmetric_and_bounded(pq: tuple[FloatArray, FloatArray], base: float) -> None:
+    p, q = pq
+    forward, backward = js_divergence(p, q, base), js_divergence(q, p, base)
+    assert forward == pytest.approx(backward, rel=1e-12, abs=1e-300)
+    assert 0.0 <= forward <= math.log(2) / math.log(base)
+    assert 0.0 <= js_distance(p, q, base) <= math.sqrt(math.log(2) / math.log(base))
+    assert math.isfinite(forward)
+    assert 0.0 <= hellinger(p, q) <= 1.0
+
+
+@settings(max_examples=300)
+@given(pairs())
 def test_terms_sum_to_the_total(pq: tuple[FloatArray, FloatArray]) -> None:
     p, q = pq
     for total, terms in [
