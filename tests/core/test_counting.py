@@ -1,0 +1,325 @@
+"""Counting values over a spec: every container, chunked equals one-shot, histograms add."""
+
+from __future__ import annotations
+
+import decimal
+import gc
+import math
+import re
+import weakref
+from collections.abc import Callable, Iterator
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from driftmon.core import (
+    CategoricalBins,
+    CountsError,
+    Histogram,
+    NonNumericValueError,
+    NumericBins,
+    count_values,
+)
+
+NUMERIC = NumericBins((-1.0, 0.0, 0.5, 2.0))
+CATEGORICAL = CategoricalBins(("a", "b", 3))
+
+
+@pytest.fixture
+def numbers() -> list[float | None]:
+    """Numbers with missing values, infinities and values on the edges."""
+    rng = np.random.default_rng(11)
+    values: list[float | None] = [float(v) for v in rng.normal(0.5, 1.5, size=997)]
+    values[::50] = [-1.0, 0.0, -0.0, 0.5, 2.0, math.inf, -math.inf, math.nan, None, 1e300] * 2
+    return values
+
+
+def expected_numeric(values: list[float | None]) -> list[int]:
+    edges = np.asarray(NUMERIC.edges)
+    present = np.array([v for v in values if v is not None and not math.isnan(v)])
+    counts = np.bincount(np.searchsorted(edges, present, side="right"), minlength=edges.size + 1)
+    return [*counts.tolist(), len(values) - present.size]
+
+
+def splits(n: int) -> list[tuple[int, int]]:
+    cuts = [0, 1, 1, 7, 100, 101, n // 2, n - 1, n]
+    return list(pairwise(sorted(cuts)))
+
+
+def as_float32(values: list[float | None]) -> np.ndarray:
+    with np.errstate(over="ignore"):  # 1e300 becomes inf in float32, as a float32 source would hold
+        return np.array([math.nan if x is None else x for x in values]).astype(np.float32)
+
+
+NumericContainer = Callable[[list[float | None]], Any]
+
+NUMERIC_CONTAINERS: dict[str, NumericContainer] = {
+    "numpy": lambda v: np.array([math.nan if x is None else x for x in v], dtype=np.float64),
+    "numpy float32": lambda v: as_float32(v),
+    "list": lambda v: list(v),
+    "tuple": lambda v: tuple(v),
+    "pandas float": lambda v: pd.Series(v, dtype="float64"),
+    "pandas Float64": lambda v: pd.Series(v, dtype="Float64"),
+    "pandas object": lambda v: pd.Series(v, dtype=object),
+    "pyarrow": lambda v: pa.array(v, type=pa.float64()),
+    "pyarrow float32": lambda v: pa.array(as_float32(v)),
+}
+
+
+@pytest.mark.parametrize("name", NUMERIC_CONTAINERS)
+def test_numeric_chunked_counting_equals_one_shot(name: str, numbers: list[float | None]) -> None:
+    make = NUMERIC_CONTAINERS[name]
+    one_shot = count_values(NUMERIC, make(numbers))
+    if "float32" not in name:  # float32 rounds values (and 1e300 to inf): checked separately
+        assert one_shot.counts.tolist() == expected_numeric(numbers)
+    assert one_shot.n == len(numbers)
+    chunks = [make(numbers[a:b]) for a, b in splits(len(numbers))]
+    assert count_values(NUMERIC, iter(chunks)) == one_shot
+    assert count_values(NUMERIC, (c for c in chunks)) == one_shot
+    assert Histogram.sum([count_values(NUMERIC, c) for c in chunks]) == one_shot
+
+
+def test_float32_values_are_counted_exactly_as_float32(numbers: list[float | None]) -> None:
+    finite = [x for x in numbers if x is not None and abs(x) < 1e30]
+    as32 = np.array(finite, dtype=np.float32)
+    expected = count_values(NUMERIC, as32.astype(np.float64))
+    assert count_values(NUMERIC, as32) == expected
+    assert count_values(NUMERIC, pa.array(as32)) == expected
+    assert count_values(NUMERIC, pd.Series(as32)) == expected
+
+
+def test_integer_columns_with_missing_values() -> None:
+    ints: list[int | None] = [-3, -1, 0, 0, 1, 2, 5, None, 2**40]
+    expected = [1, 1, 2, 1, 3, 1]  # (-inf,-1) [-1,0) [0,0.5) [0.5,2) [2,inf) missing
+    containers = {
+        "pandas Int64 with NA": pd.Series(ints, dtype="Int64"),
+        "pyarrow int64 with nulls": pa.array(ints, type=pa.int64()),
+        "pyarrow chunked": pa.chunked_array([ints[:4], [], ints[4:]], type=pa.int64()),
+        "list": ints,
+        "numpy object": np.array(ints, dtype=object),
+    }
+    for name, values in containers.items():
+        assert count_values(NUMERIC, values).counts.tolist() == expected, name
+    present = np.array([v for v in ints if v is not None])
+    assert count_values(NUMERIC, present).counts.tolist() == [*expected[:-1], 0]
+    assert count_values(NUMERIC, present[:-1].astype(np.int8)).counts.tolist() == [*expected[:-2], 2, 0]
+
+
+def test_pyarrow_chunked_arrays_with_nulls_equal_one_shot(numbers: list[float | None]) -> None:
+    one_shot = count_values(NUMERIC, pa.array(numbers, type=pa.float64()))
+    chunked = pa.chunked_array([numbers[a:b] for a, b in splits(len(numbers))], type=pa.float64())
+    assert chunked.num_chunks > 1
+    assert count_values(NUMERIC, chunked) == one_shot
+    assert count_values(NUMERIC, pa.chunked_array([], type=pa.float64())) == Histogram.empty(NUMERIC)
+
+
+def test_a_generator_may_mix_container_kinds(numbers: list[float | None]) -> None:
+    makers = list(NUMERIC_CONTAINERS.values())
+    chunks = (makers[i % 4 * 2](numbers[a:b]) for i, (a, b) in enumerate(splits(len(numbers))))
+    assert count_values(NUMERIC, chunks).counts.tolist() == expected_numeric(numbers)
+
+
+def test_decimals_and_numpy_scalars_count_as_numbers() -> None:
+    values = [decimal.Decimal("0.25"), np.float32(1.5), np.int64(-4), 3, True, None]
+    assert count_values(NUMERIC, values).counts.tolist() == [1, 0, 1, 2, 1, 1]
+    decimals = pa.array([decimal.Decimal("0.25"), None])
+    assert count_values(NUMERIC, decimals).counts.tolist() == [0, 0, 1, 0, 0, 1]
+
+
+@given(
+    st.lists(st.one_of(st.floats(), st.none(), st.integers(-(10**15), 10**15)), max_size=200),
+    st.lists(st.integers(0, 200), max_size=5),
+)
+def test_counts_sum_to_the_number_of_values(values: list[float | int | None], cuts: list[int]) -> None:
+    bounds = sorted({0, len(values), *(c for c in cuts if c <= len(values))})
+    chunks = [values[a:b] for a, b in pairwise(bounds)]
+    one_shot = count_values(NUMERIC, values)
+    assert one_shot.n == len(values)
+    assert count_values(NUMERIC, iter(chunks)) == one_shot
+    missing = sum(v is None or (isinstance(v, float) and math.isnan(v)) for v in values)
+    assert one_shot.counts[NUMERIC.missing_index] == missing
+
+
+# --- strings in a numeric column -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "row", "shown"),
+    [
+        (np.array(["1.5", "2"]), 3, "'1.5' (str)"),
+        (["n/a"], 3, "'n/a' (str)"),
+        (pd.Series([1.0, None, "x"], dtype=object), 5, "'x' (str)"),
+        (pd.Series(["1", "2"], dtype="str"), 3, "'1' (str)"),
+        (pa.array([None, "oops"]), 4, "'oops' (str)"),
+        (pd.Series(pd.to_datetime(["2024-01-01"])), 3, "Timestamp('2024-01-01 00:00:00') (Timestamp)"),
+        ([b"bytes"], 3, "b'bytes' (bytes)"),
+    ],
+    ids=["numpy str", "list", "pandas object", "pandas str", "pyarrow string", "timestamp", "bytes"],
+)
+def test_a_non_number_in_a_numeric_column_names_column_and_row(values: object, row: int, shown: str) -> None:
+    # Three good rows come first, so the row number counts across chunks.
+    chunks = iter([np.array([0.0, 1.0, 2.0]), values])
+    message = re.escape(f"column 'price': non-numeric value {shown} at row {row}; a numeric column may hold")
+    with pytest.raises(NonNumericValueError, match=message) as info:
+        count_values(NUMERIC, chunks, column="price")
+    assert (info.value.column, info.value.row) == ("price", row)
+
+
+def test_without_a_column_name_the_error_still_says_where() -> None:
+    with pytest.raises(NonNumericValueError, match=r"numeric values: non-numeric value 'x' \(str\) at row 1"):
+        count_values(NUMERIC, [1.0, "x"])
+
+
+@pytest.mark.parametrize(
+    ("values", "error", "message"),
+    [
+        (np.zeros((2, 2)), ValueError, r"one-dimensional, got shape \(2, 2\)"),
+        ("1.0, 2.0", TypeError, "values must be an array, a pandas Series, a pyarrow array, a list"),
+        (5, TypeError, "got int"),
+        (iter([np.zeros(2), 3.0]), TypeError, "each chunk must be an array, Series or list; got float"),
+    ],
+)
+def test_unusable_containers_are_refused(values: object, error: type[Exception], message: str) -> None:
+    with pytest.raises(error, match=message):
+        count_values(NUMERIC, values)
+
+
+# --- categorical -------------------------------------------------------------------------------
+
+WORDS: list[object] = ["a", "b", "b", None, "zz", 3, "a", math.nan, "b", "3", 3.0, "a"] * 20
+WORDS_EXPECTED = [60, 60, 40, 40 + 20, 40]  # a, b, 3 (3 and 3.0), other ("zz", "3"), missing
+
+
+CategoricalContainer = Callable[[list[object]], Any]
+
+CATEGORICAL_CONTAINERS: dict[str, CategoricalContainer] = {
+    "list": lambda v: list(v),
+    "numpy object": lambda v: np.array(v, dtype=object),
+    "pandas object": lambda v: pd.Series(v, dtype=object),
+}
+
+
+@pytest.mark.parametrize("make", CATEGORICAL_CONTAINERS.values(), ids=CATEGORICAL_CONTAINERS.keys())
+def test_categorical_chunked_counting_equals_one_shot(make: CategoricalContainer) -> None:
+    one_shot = count_values(CATEGORICAL, make(WORDS))
+    assert one_shot.counts.tolist() == [60, 60, 40, 40, 40]
+    chunks = [make(WORDS[a:b]) for a, b in splits(len(WORDS))]
+    assert count_values(CATEGORICAL, iter(chunks)) == one_shot
+    assert Histogram.sum([count_values(CATEGORICAL, c) for c in chunks]) == one_shot
+
+
+def test_categorical_strings_in_pyarrow_and_pandas_string_dtypes() -> None:
+    words: list[str | None] = ["a", "b", None, "zz", "a", "a"] * 50
+    expected = [150, 50, 0, 50, 50]
+    containers = {
+        "pyarrow": pa.array(words),
+        "pyarrow large_string": pa.array(words, type=pa.large_string()),
+        "pyarrow chunked": pa.chunked_array([words[:7], words[7:]]),
+        "pyarrow dictionary": pa.array(words).dictionary_encode(),
+        "pandas str": pd.Series(words, dtype="str"),
+        "pandas string": pd.Series(words, dtype="string"),
+        "pandas category": pd.Series(words, dtype="category"),
+        "numpy U with None as text": np.array([w or "None" for w in words]),
+    }
+    for name, values in containers.items():
+        counts = count_values(CATEGORICAL, values).counts.tolist()
+        if name.startswith("numpy"):
+            assert counts == [150, 50, 0, 100, 0], name  # "None" is just a string there
+        else:
+            assert counts == expected, name
+    generator = (pa.array(words[i : i + 13]) for i in range(0, len(words), 13))
+    assert count_values(CATEGORICAL, generator).counts.tolist() == expected
+
+
+def test_categorical_integers_and_bools() -> None:
+    spec = CategoricalBins((0, 1, 2))
+    ints = np.random.default_rng(5).integers(-1, 5, size=10_000)
+    expected = [int((ints == k).sum()) for k in (0, 1, 2)]
+    expected += [ints.size - sum(expected), 0]
+    assert count_values(spec, ints).counts.tolist() == expected
+    assert count_values(spec, iter(np.array_split(ints, 7))).counts.tolist() == expected
+    assert count_values(spec, pa.array(ints)).counts.tolist() == expected
+    assert count_values(spec, pd.Series(ints, dtype="Int64")).counts.tolist() == expected
+    with_missing = pd.Series([0, None, 9], dtype="Int64")
+    assert count_values(spec, with_missing).counts.tolist() == [1, 0, 0, 1, 1]
+    bools = CategoricalBins((True, False))
+    assert count_values(bools, np.array([True, True, False])).counts.tolist() == [2, 1, 0, 0]
+    assert count_values(bools, pa.array([True, None, False])).counts.tolist() == [1, 1, 0, 1]
+    assert count_values(bools, pd.Series([True, None], dtype="boolean")).counts.tolist() == [1, 0, 0, 1]
+
+
+# --- histograms ----------------------------------------------------------------------------------
+
+
+def test_histograms_over_one_spec_add_up_to_the_whole(numbers: list[float | None]) -> None:
+    hourly = [count_values(NUMERIC, numbers[i : i + 100]) for i in range(0, len(numbers), 100)]
+    daily = count_values(NUMERIC, numbers)
+    assert Histogram.sum(hourly) == daily
+    assert hourly[0] + hourly[1] == count_values(NUMERIC, numbers[:200])
+    assert daily + Histogram.empty(NUMERIC) == daily
+
+
+def test_histograms_over_different_specs_do_not_add() -> None:
+    with pytest.raises(CountsError, match="different bin specs"):
+        _ = Histogram.empty(NUMERIC) + Histogram.empty(NumericBins((0.0,)))
+    with pytest.raises(CountsError, match="cannot sum an empty list"):
+        Histogram.sum([])
+    assert Histogram.empty(NUMERIC).__add__(3) is NotImplemented
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"),
+    [
+        ([1, 2, 3], r"counts have shape \(3,\) but the numeric bin spec has 6 bins"),
+        ([[1, 2, 3, 4, 5, 6]], r"shape \(1, 6\)"),
+        ([1, 2, 3, 4, 5, -6], "counts must be non-negative; bin 5 has -6"),
+        ([1, 2, 3, 4, 5, 0.5], "counts must be whole numbers, got dtype float64"),
+        ([1, 2, 3, 4, 5, math.nan], "counts must be whole numbers"),
+        (["1", "2", "3", "4", "5", "6"], "counts must be whole numbers"),
+    ],
+)
+def test_bad_histogram_counts_are_refused(counts: list[Any], message: str) -> None:
+    with pytest.raises(CountsError, match=message):
+        Histogram(NUMERIC, np.array(counts))
+
+
+def test_histogram_counts_are_int64_and_read_only() -> None:
+    h = Histogram(NUMERIC, np.array([1.0, 2.0, 0.0, 0.0, 0.0, 3.0]))
+    assert h.counts.dtype == np.int64
+    assert h.n == 6
+    assert h.labels == NUMERIC.labels
+    with pytest.raises(ValueError, match="read-only"):
+        h.counts[0] = 5
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(h)
+
+
+def test_counting_streams_without_holding_earlier_chunks() -> None:
+    alive: list[weakref.ref[np.ndarray]] = []
+
+    def chunks() -> Iterator[np.ndarray]:
+        for i in range(6):
+            gc.collect()
+            # While chunk i is made, the counter may still hold chunk i - 1, never older ones.
+            assert all(ref() is None for ref in alive[: max(i - 1, 0)]), f"an old chunk is alive at {i}"
+            chunk = np.full(10_000, float(i))
+            alive.append(weakref.ref(chunk))
+            yield chunk
+            del chunk
+
+    assert count_values(NUMERIC, chunks()).n == 60_000
+    assert count_values(CATEGORICAL, chunks()).n == 60_000
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.sampled_from(["a", "b", "c", None, 3, 3.0, True, math.nan]), max_size=300))
+def test_categorical_counts_sum_to_the_number_of_values(values: list[object]) -> None:
+    h = count_values(CATEGORICAL, values)
+    assert h.n == len(values)
+    assert h.counts[CATEGORICAL.missing_index] == sum(v is None or v != v for v in values)
