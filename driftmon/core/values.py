@@ -60,9 +60,15 @@ def iter_chunks(values: object) -> Iterator[object]:
             f"of those; got {type(values).__name__}"
         )
     for chunk in values:
-        if not _is_single_container(chunk):
-            raise TypeError(f"each chunk must be an array, Series or list; got {type(chunk).__name__}")
-        yield chunk
+        if _library(chunk) == "pyarrow" and hasattr(chunk, "chunks"):  # e.g. a column per file
+            yield from chunk.chunks
+        elif _is_single_container(chunk):
+            yield chunk
+        else:
+            kind = type(chunk).__name__
+            raise TypeError(
+                f"each chunk must be an array, Series, pyarrow (chunked) array or list; got {kind}"
+            )
 
 
 def is_missing(value: object) -> bool:

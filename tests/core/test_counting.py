@@ -182,7 +182,11 @@ def test_without_a_column_name_the_error_still_says_where() -> None:
         (np.zeros((2, 2)), ValueError, r"one-dimensional, got shape \(2, 2\)"),
         ("1.0, 2.0", TypeError, "values must be an array, a pandas Series, a pyarrow array, a list"),
         (5, TypeError, "got int"),
-        (iter([np.zeros(2), 3.0]), TypeError, "each chunk must be an array, Series or list; got float"),
+        (
+            iter([np.zeros(2), 3.0]),
+            TypeError,
+            "each chunk must be an array, Series, pyarrow .* or list; got float",
+        ),
     ],
 )
 def test_unusable_containers_are_refused(values: object, error: type[Exception], message: str) -> None:
@@ -323,3 +327,11 @@ def test_categorical_counts_sum_to_the_number_of_values(values: list[object]) ->
     h = count_values(CATEGORICAL, values)
     assert h.n == len(values)
     assert h.counts[CATEGORICAL.missing_index] == sum(v is None or v != v for v in values)
+
+
+def test_a_generator_may_yield_pyarrow_chunked_arrays(numbers: list[float | None]) -> None:
+    # e.g. one column of each Parquet file: every file's column is a ChunkedArray.
+    files = (pa.chunked_array([numbers[a:b]], type=pa.float64()) for a, b in splits(len(numbers)))
+    assert count_values(NUMERIC, files).counts.tolist() == expected_numeric(numbers)
+    words = (pa.chunked_array([["a", None], ["zz"]]) for _ in range(3))
+    assert count_values(CATEGORICAL, words).counts.tolist() == [3, 0, 0, 3, 3]
