@@ -1,0 +1,77 @@
+"""driftmon.config: the validated configuration (pydantic models, extra keys refused) and load_config()."""
+
+from __future__ import annotations
+
+from driftmon.config.alerts import (
+    DEFAULT_FOR_WINDOWS,
+    DEFAULT_SIGNIFICANCE_LEVEL,
+    AlertRule,
+    EffectiveAlertRule,
+    Statistic,
+)
+from driftmon.config.columns import (
+    BinDefaults,
+    BinSettings,
+    ColumnConfig,
+    ColumnKind,
+    ColumnRole,
+    ColumnSettings,
+)
+from driftmon.config.cron import cron_trigger
+from driftmon.config.loader import load_config
+from driftmon.config.monitor import DEFAULT_TIMEOUT, MonitorConfig, ScheduleSettings, WindowSettings
+from driftmon.config.service import (
+    DEFAULT_DATABASE_URL,
+    DEFAULT_PORT,
+    Config,
+    DatabaseSettings,
+    LoggingSettings,
+    NotifierSettings,
+    SchedulerSettings,
+    ServerSettings,
+)
+from driftmon.config.sources import (
+    DEFAULT_BATCH_ROWS,
+    FileSourceConfig,
+    ReferenceConfig,
+    SourceConfig,
+    SqlSourceConfig,
+)
+from driftmon.config.types import as_utc, format_duration, parse_duration, redact_url
+
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "DEFAULT_DATABASE_URL",
+    "DEFAULT_FOR_WINDOWS",
+    "DEFAULT_PORT",
+    "DEFAULT_SIGNIFICANCE_LEVEL",
+    "DEFAULT_TIMEOUT",
+    "AlertRule",
+    "BinDefaults",
+    "BinSettings",
+    "ColumnConfig",
+    "ColumnKind",
+    "ColumnRole",
+    "ColumnSettings",
+    "Config",
+    "DatabaseSettings",
+    "EffectiveAlertRule",
+    "FileSourceConfig",
+    "LoggingSettings",
+    "MonitorConfig",
+    "NotifierSettings",
+    "ReferenceConfig",
+    "ScheduleSettings",
+    "SchedulerSettings",
+    "ServerSettings",
+    "SourceConfig",
+    "SqlSourceConfig",
+    "Statistic",
+    "WindowSettings",
+    "as_utc",
+    "cron_trigger",
+    "format_duration",
+    "load_config",
+    "parse_duration",
+    "redact_url",
+]

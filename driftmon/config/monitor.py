@@ -1,0 +1,234 @@
+"""One monitor: its source, columns, reference, window, schedule, statistics and alerts."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, get_args
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from driftmon.config.alerts import AlertRules, Statistic, effective_alert_rules
+from driftmon.config.columns import BinDefaults, ColumnConfig, ColumnSettings
+from driftmon.config.cron import validate_cron
+from driftmon.config.sources import FileSourceConfig, ReferenceConfig, SourceConfig, SqlSourceConfig
+from driftmon.config.types import (
+    ColumnName,
+    Duration,
+    MonitorName,
+    PositiveDuration,
+    json_default,
+    redact_url,
+)
+from driftmon.core import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "MONITOR_DEFAULT_KEYS",
+    "MonitorConfig",
+    "ScheduleSettings",
+    "WindowSettings",
+    "apply_defaults",
+]
+
+DEFAULT_TIMEOUT = timedelta(minutes=5)
+
+
+class WindowSettings(BaseModel):
+    """Tumbling windows of `size`, read `delay` after they close so late rows have arrived."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    size: PositiveDuration
+    delay: Duration = timedelta(0)
+
+    @field_validator("size")
+    @classmethod
+    def _whole_seconds(cls, size: timedelta) -> timedelta:
+        if size.microseconds:
+            raise ValueError("window size must be a whole number of seconds")
+        return size
+
+
+class ScheduleSettings(BaseModel):
+    """When runs happen: every `interval`, or at the instants of a five-field UTC `cron` expression."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    interval: PositiveDuration | None = None
+    cron: str | None = None
+
+    @field_validator("cron")
+    @classmethod
+    def _valid_cron(cls, cron: str | None) -> str | None:
+        return None if cron is None else validate_cron(cron)
+
+    @model_validator(mode="after")
+    def _one_of(self) -> ScheduleSettings:
+        if (self.interval is None) == (self.cron is None):
+            raise ValueError(
+                "schedule takes exactly one of 'interval' (e.g. 10m) or 'cron' (e.g. '0 * * * *')"
+            )
+        return self
+
+
+# Keys a `defaults:` section may set for every monitor (everything but identity and columns).
+MONITOR_DEFAULT_KEYS = frozenset(
+    {
+        "enabled",
+        "source",
+        "timestamp_column",
+        "reference",
+        "window",
+        "schedule",
+        "alpha",
+        "statistics",
+        "min_samples",
+        "timeout",
+        "bins",
+        "alerts",
+    }
+)
+
+
+def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge mappings recursively; values of `override` win, other types are replaced whole."""
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def apply_defaults(defaults: Mapping[str, Any], monitor: Any) -> Any:
+    """Return the raw monitor mapping with `defaults` underneath it (the monitor's keys win)."""
+    if not isinstance(monitor, Mapping):
+        return monitor
+    return deep_merge(defaults, monitor)
+
+
+class MonitorConfig(BaseModel):
+    """One monitor, with the `defaults` section already applied."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: MonitorName
+    description: str = ""
+    enabled: bool = True
+    source: SourceConfig
+    timestamp_column: ColumnName
+    columns: list[ColumnConfig] = Field(min_length=1)
+    reference: ReferenceConfig
+    window: WindowSettings
+    schedule: ScheduleSettings | None = Field(None, description="default: every window size")
+    alpha: float = Field(DEFAULT_ALPHA, gt=0, allow_inf_nan=False, description="additive smoothing")
+    statistics: tuple[Statistic, ...] = Field(get_args(Statistic), min_length=1)
+    min_samples: int = Field(DEFAULT_MIN_SAMPLES, ge=1)
+    timeout: PositiveDuration = DEFAULT_TIMEOUT
+    bins: BinDefaults = BinDefaults()
+    alerts: AlertRules = Field(default_factory=dict)
+
+    @field_validator("statistics")
+    @classmethod
+    def _unique_statistics(cls, stats: tuple[str, ...]) -> tuple[str, ...]:
+        repeated = sorted({s for s in stats if stats.count(s) > 1})
+        if repeated:
+            raise ValueError(f"statistics listed twice: {', '.join(repeated)}")
+        return stats
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MonitorConfig:
+        names = [c.name for c in self.columns]
+        repeated = sorted({n for n in names if names.count(n) > 1})
+        if repeated:
+            raise ValueError(f"columns listed twice: {', '.join(repr(n) for n in repeated)}")
+        if self.timestamp_column in names:
+            raise ValueError(
+                f"the timestamp column {self.timestamp_column!r} cannot also be a watched column"
+            )
+        ref = self.reference
+        if isinstance(self.source, SqlSourceConfig) and ref.path is not None:
+            raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
+        if isinstance(self.source, FileSourceConfig) and (ref.table or ref.query):
+            raise ValueError("reference 'table'/'query' need a sql source; a file source takes 'path'")
+        unknown = sorted(set(self.alerts) - set(self.statistics))
+        if unknown:
+            raise ValueError(f"alerts on statistics that are not computed: {', '.join(unknown)}")
+        for i, column in enumerate(self.columns):
+            unknown = sorted(set(column.alerts) - set(self.statistics))
+            if unknown:
+                raise ValueError(
+                    f"columns[{i}] ({column.name!r}): alerts on statistics that are not computed: "
+                    f"{', '.join(unknown)}"
+                )
+            try:
+                effective_alert_rules(self.alerts, column.alerts)
+            except ValueError as exc:
+                raise ValueError(f"columns[{i}] ({column.name!r}) alerts after merging: {exc}") from None
+        return self
+
+    @property
+    def schedule_interval(self) -> timedelta | None:
+        """The run interval (the window size unless a schedule says otherwise); None with cron."""
+        if self.schedule is None:
+            return self.window.size
+        return self.schedule.interval
+
+    @property
+    def cron(self) -> str | None:
+        return self.schedule.cron if self.schedule is not None else None
+
+    @property
+    def source_description(self) -> str:
+        return self.source.description
+
+    def column(self, name: str) -> ColumnConfig:
+        """Return the configured column `name`."""
+        for column in self.columns:
+            if column.name == name:
+                return column
+        known = ", ".join(repr(c.name) for c in self.columns)
+        raise KeyError(f"monitor {self.name!r} has no column {name!r}; its columns are {known}")
+
+    def column_settings(self, name: str) -> ColumnSettings:
+        """Return the effective settings of column `name`: monitor defaults merged with its overrides."""
+        column = self.column(name)
+        bins = column.bins
+        return ColumnSettings(
+            name=column.name,
+            kind=column.kind,
+            role=column.role,
+            method=bins.method or self.bins.method,
+            n_bins=bins.n_bins or self.bins.n_bins,
+            edges=bins.edges,
+            top_k=bins.top_k or self.bins.top_k,
+            alpha=self.alpha,
+            min_samples=column.min_samples or self.min_samples,
+            statistics=tuple(self.statistics),
+            alerts=effective_alert_rules(self.alerts, column.alerts),
+        )
+
+    def all_column_settings(self) -> list[ColumnSettings]:
+        """Return the effective settings of every column, in config order."""
+        return [self.column_settings(c.name) for c in self.columns]
+
+    def reference_source(self) -> SourceConfig:
+        """Return the source the reference is read from (the monitor's own unless it names other data)."""
+        ref = self.reference
+        if isinstance(self.source, SqlSourceConfig) and (ref.table or ref.query):
+            return self.source.with_target(ref.table, ref.table_schema, ref.query)
+        if isinstance(self.source, FileSourceConfig) and ref.path:
+            return self.source.with_path(ref.path, ref.format)
+        return self.source
+
+    def config_hash(self) -> str:
+        """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""
+        data = self.model_dump(mode="python", by_alias=True)
+        if isinstance(self.source, SqlSourceConfig):
+            data["source"]["url"] = redact_url(self.source.url.get_secret_value())
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_default)
+        return hashlib.sha256(text.encode()).hexdigest()

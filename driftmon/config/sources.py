@@ -1,0 +1,171 @@
+"""Where a monitor reads: a SQL database or files, and where its reference comes from."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from driftmon.config.types import DatabaseURL, PositiveDuration, Timestamp, redact_url
+
+__all__ = [
+    "DEFAULT_BATCH_ROWS",
+    "FileSourceConfig",
+    "ReferenceConfig",
+    "SourceConfig",
+    "SqlSourceConfig",
+]
+
+# Rows per record batch read from files: memory per column stays near 1 MB (float64).
+DEFAULT_BATCH_ROWS = 131_072
+
+
+class SqlSourceConfig(BaseModel):
+    """A table or a query in any database SQLAlchemy can reach."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    kind: Literal["sql"] = "sql"
+    url: DatabaseURL = Field(description="SQLAlchemy URL; put passwords in ${ENV_VARS}")
+    table: str | None = Field(None, min_length=1)
+    table_schema: str | None = Field(None, alias="schema", min_length=1)
+    query: str | None = Field(None, min_length=1)
+
+    @model_validator(mode="after")
+    def _one_target(self) -> SqlSourceConfig:
+        if (self.table is None) == (self.query is None):
+            raise ValueError("a sql source needs exactly one of 'table' or 'query'")
+        if self.query is not None and self.table_schema is not None:
+            raise ValueError("'schema' applies to 'table' only; qualify names inside the query instead")
+        return self
+
+    @property
+    def description(self) -> str:
+        """Name the source for messages and logs, password hidden."""
+        what = f"query {_shorten(self.query)!r}" if self.query else f"table {self.qualified_table!r}"
+        return f"{redact_url(self.url.get_secret_value())} {what}"
+
+    @property
+    def qualified_table(self) -> str:
+        return f"{self.table_schema}.{self.table}" if self.table_schema else str(self.table)
+
+    def with_target(self, table: str | None, schema: str | None, query: str | None) -> SqlSourceConfig:
+        """Return this connection pointed at another table or query."""
+        return self.model_copy(update={"table": table, "table_schema": schema, "query": query})
+
+
+class FileSourceConfig(BaseModel):
+    """Parquet or CSV files: one path, a glob, or a (hive-partitioned) Parquet dataset directory."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    kind: Literal["file"] = "file"
+    path: str = Field(min_length=1, description="file, glob or directory; relative to the config file")
+    format: Literal["parquet", "csv"] | None = Field(None, description="default: from the file extension")
+    batch_rows: int = Field(DEFAULT_BATCH_ROWS, ge=1024, description="rows per record batch")
+
+    @property
+    def file_format(self) -> Literal["parquet", "csv"]:
+        """Return the format given, else `csv` for *.csv / *.csv.gz paths and `parquet` otherwise."""
+        if self.format is not None:
+            return self.format
+        lower = self.path.lower()
+        return "csv" if lower.endswith((".csv", ".csv.gz", ".csv.bz2")) else "parquet"
+
+    @property
+    def description(self) -> str:
+        return f"{self.file_format} files {self.path}"
+
+    def with_path(self, path: str, format: Literal["parquet", "csv"] | None) -> FileSourceConfig:
+        """Return these settings pointed at other files."""
+        return self.model_copy(update={"path": path, "format": format or self.format})
+
+
+def _source_tag(value: Any) -> str | None:
+    kind = value.get("kind") if isinstance(value, dict) else getattr(value, "kind", None)
+    return f"<{kind}>" if kind in ("sql", "file") else None
+
+
+SourceConfig = Annotated[
+    Annotated[SqlSourceConfig, Tag("<sql>")] | Annotated[FileSourceConfig, Tag("<file>")],
+    Discriminator(
+        _source_tag,
+        custom_error_type="source_kind",
+        custom_error_message="expected 'kind: sql' (with url and table or query) or 'kind: file' (with path)",
+    ),
+]
+
+
+class ReferenceConfig(BaseModel):
+    """What live windows are compared with; one of three forms.
+
+    - a fixed time range of the monitor's own data: `{start, end}`;
+    - other data of the same source: `{table | query | path}` with an optional `{start, end}`;
+    - a rolling period before now: `{previous: 7d, refit_every: 1d}`, refitted on its schedule.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    start: Timestamp | None = None
+    end: Timestamp | None = None
+    table: str | None = Field(None, min_length=1)
+    table_schema: str | None = Field(None, alias="schema", min_length=1)
+    query: str | None = Field(None, min_length=1)
+    path: str | None = Field(None, min_length=1)
+    format: Literal["parquet", "csv"] | None = None
+    previous: PositiveDuration | None = None
+    refit_every: PositiveDuration | None = Field(None, description="default: the `previous` period")
+
+    @model_validator(mode="after")
+    def _one_form(self) -> ReferenceConfig:
+        targets = [k for k in ("table", "query", "path") if getattr(self, k) is not None]
+        if len(targets) > 1:
+            raise ValueError(f"reference takes one of table, query or path, got {' and '.join(targets)}")
+        if self.previous is not None:
+            clash = [k for k in ("start", "end", *targets) if getattr(self, k) is not None]
+            if clash:
+                raise ValueError(
+                    f"a rolling reference ('previous') cannot also set {', '.join(clash)}: "
+                    "it always reads the monitor's own data before now"
+                )
+        elif self.refit_every is not None:
+            raise ValueError("'refit_every' applies to a rolling reference only; set 'previous' too")
+        elif not targets and (self.start is None or self.end is None):
+            raise ValueError(
+                "reference needs a fixed range {start, end}, other data {table | query | path}, "
+                "or a rolling period {previous: 7d}"
+            )
+        if self.start is not None and self.end is not None and self.start >= self.end:
+            raise ValueError(
+                f"reference start {self.start.isoformat()} is not before end {self.end.isoformat()}"
+            )
+        if self.table_schema is not None and self.table is None:
+            raise ValueError("reference 'schema' applies to 'table' only")
+        if self.format is not None and self.path is None:
+            raise ValueError("reference 'format' applies to 'path' only")
+        return self
+
+    @property
+    def mode(self) -> Literal["fixed", "separate", "rolling"]:
+        if self.previous is not None:
+            return "rolling"
+        if self.table or self.query or self.path:
+            return "separate"
+        return "fixed"
+
+    @property
+    def refit_interval(self) -> timedelta | None:
+        """How often a rolling reference is refitted (None for the other forms)."""
+        if self.previous is None:
+            return None
+        return self.refit_every or self.previous
+
+    @property
+    def time_range(self) -> tuple[datetime | None, datetime | None]:
+        return self.start, self.end
+
+
+def _shorten(text: str | None, limit: int = 60) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 3] + "..."

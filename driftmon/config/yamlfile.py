@@ -1,0 +1,235 @@
+"""Read YAML config files into located nodes: every value remembers its file and line.
+
+`${NAME}` references are substituted while reading (`${NAME:-default}` gives a default,
+`$${` writes a literal `${`), relative file paths of sources are resolved against the
+config file's directory, and passwords written into the file itself are refused.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import make_url
+
+from driftmon.errors import ConfigFileError, ConfigProblem, ConfigSyntaxError
+
+__all__ = ["Node", "read_config_file", "substitute"]
+
+_REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+Key = str | int
+
+
+@dataclass
+class Node:
+    """A YAML value with where it was written. Mappings hold dict[str, Node], lists list[Node]."""
+
+    value: Any
+    file: str
+    line: int
+    from_env: bool = False
+
+    def plain(self) -> Any:
+        """Return the value as plain Python (dicts, lists, scalars)."""
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
+
+    def find(self, path: tuple[Key, ...]) -> tuple[Node, int]:
+        """Return the deepest node along `path` and how many path elements were matched."""
+        node, depth = self, 0
+        for key in path:
+            child = None
+            if isinstance(node.value, dict) and isinstance(key, str):
+                child = node.value.get(key)
+            elif isinstance(node.value, list) and isinstance(key, int) and 0 <= key < len(node.value):
+                child = node.value[key]
+            if child is None:
+                break
+            node, depth = child, depth + 1
+        return node, depth
+
+
+@dataclass
+class FileReading:
+    """What reading one file produced, besides its tree."""
+
+    secrets: set[str] = field(default_factory=set)
+    unset: list[tuple[str, str | None, int | None, str]] = field(default_factory=list)
+    problems: list[ConfigProblem] = field(default_factory=list)
+
+
+def substitute(text: str, environ: Mapping[str, str]) -> tuple[str, list[str], list[str], str | None]:
+    """Replace `${NAME}` references; return (text, variables used, variables unset, malformed ref)."""
+    used: list[str] = []
+    unset: list[str] = []
+    malformed: str | None = None
+
+    def replace(match: re.Match[str]) -> str:
+        nonlocal malformed
+        escaped, body, closed = match.groups()
+        if escaped:
+            return "${" + body + closed
+        name, sep, default = body.partition(":-")
+        if not closed or not _NAME.fullmatch(name) or (sep == "" and ":" in body):
+            malformed = malformed or match.group(0)
+            return match.group(0)
+        used.append(name)
+        if name in environ:
+            return environ[name]
+        if sep:
+            return default
+        unset.append(name)
+        return ""
+
+    return _REFERENCE.sub(replace, text), used, unset, malformed
+
+
+def format_path(path: tuple[Key, ...]) -> str:
+    """Format a path the way errors show it: `monitors[2].columns[0].bins`."""
+    out = ""
+    for key in path:
+        if isinstance(key, int):
+            out += f"[{key}]"
+        else:
+            out += f".{key}" if out else str(key)
+    return out
+
+
+def _is_source_path(path: tuple[Key, ...]) -> bool:
+    return len(path) >= 2 and path[-1] == "path" and path[-2] in ("source", "reference")
+
+
+def _is_database_url(path: tuple[Key, ...]) -> bool:
+    return path == ("database", "url") or (len(path) >= 2 and path[-2:] == ("source", "url"))
+
+
+class _Reader:
+    def __init__(self, file: str, environ: Mapping[str, str]) -> None:
+        self.file = file
+        self.base = Path(file).resolve().parent
+        self.environ = environ
+        self.result = FileReading()
+
+    def problem(self, line: int, path: tuple[Key, ...], message: str) -> None:
+        self.result.problems.append(ConfigProblem(self.file, line, format_path(path), message))
+
+    def walk(self, loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Key, ...]) -> Node:
+        line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+            out: dict[str, Node] = {}
+            first_line: dict[str, int] = {}
+            for key_node, value_node in node.value:
+                key = loader.construct_object(key_node, deep=True)
+                key_line = key_node.start_mark.line + 1
+                if not isinstance(key, str):
+                    self.problem(key_line, path, f"keys must be text, got {key!r}")
+                    continue
+                if key in out:
+                    raise ConfigSyntaxError(
+                        self.file,
+                        key_line,
+                        f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
+                        f"(lines {first_line[key]} and {key_line})",
+                    )
+                first_line[key] = key_line
+                out[key] = self.walk(loader, value_node, (*path, key))
+            return Node(out, self.file, line)
+        if isinstance(node, yaml.SequenceNode):
+            return Node([self.walk(loader, v, (*path, i)) for i, v in enumerate(node.value)], self.file, line)
+        value = loader.construct_object(node, deep=True)
+        from_env = False
+        if isinstance(value, str):
+            value, from_env = self.scalar(value, line, path)
+        return Node(value, self.file, line, from_env)
+
+    def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> tuple[str, bool]:
+        value, used, unset, malformed = substitute(text, self.environ)
+        where = format_path(path)
+        if malformed:
+            self.problem(
+                line,
+                path,
+                f"malformed variable reference {malformed!r}; write ${{NAME}} or ${{NAME:-default}} "
+                "(and $${ for a literal ${)",
+            )
+        for name in unset:
+            self.result.unset.append((name, self.file, line, where))
+        for name in used:
+            secret = self.environ.get(name, "")
+            if len(secret) >= 4:
+                self.result.secrets.add(secret)
+        if _is_source_path(path) and value and not used and not os.path.isabs(value):
+            value = str(self.base / value)
+        if _is_database_url(path) and not used and _has_password(value):
+            self.problem(
+                line,
+                path,
+                "the URL holds a password written into the file; reference it from the environment "
+                "instead, e.g. url: ${DRIFTMON_DATABASE_URL} or postgresql://user:${DB_PASSWORD}@host/db",
+            )
+        if path == ("server", "api_token") and not used:
+            self.problem(
+                line, path, "the API token must come from the environment, e.g. ${DRIFTMON_API_TOKEN}"
+            )
+        return value, bool(used)
+
+
+def _has_password(url: str) -> bool:
+    try:
+        return make_url(url).password is not None
+    except Exception:
+        return False
+
+
+def read_config_file(path: str | os.PathLike[str], environ: Mapping[str, str]) -> tuple[Node, FileReading]:
+    """Read one YAML config file into a located tree (an empty file is an empty mapping)."""
+    file = os.fspath(path)
+    try:
+        text = Path(file).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigFileError(file, "no such file") from None
+    except IsADirectoryError:
+        raise ConfigFileError(file, "it is a directory") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigFileError(file, str(exc)) from None
+    reader = _Reader(file, environ)
+    loader = yaml.SafeLoader(text)
+    try:
+        root = loader.get_single_node()
+        tree = reader.walk(loader, root, ()) if root is not None else Node({}, file, 1)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark is not None else None
+        reason = " ".join(filter(None, [exc.context, exc.problem]))
+        raise ConfigSyntaxError(file, line, f"not valid YAML: {reason}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigSyntaxError(file, None, f"not valid YAML: {exc}") from None
+    finally:
+        loader.dispose()
+    if not isinstance(tree.value, dict):
+        raise ConfigSyntaxError(
+            file, tree.line, "the top level must be a mapping (database:, server:, defaults:, monitors:)"
+        )
+    return tree, reader.result
+
+
+def iter_named(node: Node) -> Iterator[tuple[str | None, Node]]:
+    """Yield (name, node) for the items of a list of named mappings (a bare string names itself)."""
+    for item in node.value if isinstance(node.value, list) else []:
+        if isinstance(item.value, dict):
+            name = item.value.get("name")
+            yield (name.value if name is not None and isinstance(name.value, str) else None), item
+        elif isinstance(item.value, str):
+            yield item.value, Node({"name": Node(item.value, item.file, item.line)}, item.file, item.line)
+        else:
+            yield None, item

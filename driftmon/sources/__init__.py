@@ -1,0 +1,46 @@
+"""driftmon.sources: read live windows and references from SQL databases and files.
+
+`open_source(config, timestamp_column)` returns a Source (see base.Source); `fit_reference`
+turns a reference into per-column baseline histograms.
+"""
+
+from __future__ import annotations
+
+from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig
+from driftmon.sources.base import (
+    DEFAULT_REFERENCE_SAMPLE,
+    ReferenceColumn,
+    ReferenceSample,
+    Source,
+    SourceCounts,
+)
+from driftmon.sources.files import FileSource
+from driftmon.sources.reference import ReferenceFit, fit_reference
+from driftmon.sources.sql import SqlSource
+
+__all__ = [
+    "DEFAULT_REFERENCE_SAMPLE",
+    "FileSource",
+    "ReferenceColumn",
+    "ReferenceFit",
+    "ReferenceSample",
+    "Source",
+    "SourceCounts",
+    "SqlSource",
+    "fit_reference",
+    "monitor_source",
+    "open_source",
+]
+
+
+def open_source(config: SourceConfig, timestamp_column: str, *, timeout: float | None = None) -> Source:
+    """Return the source for `config` (a SQL engine is created on first use, not here)."""
+    if isinstance(config, FileSourceConfig):
+        return FileSource(config, timestamp_column)
+    return SqlSource(config, timestamp_column, timeout=timeout)
+
+
+def monitor_source(monitor: MonitorConfig, *, reference: bool = False) -> Source:
+    """Return the monitor's live source, or with `reference=True` the one its reference is read from."""
+    config = monitor.reference_source() if reference else monitor.source
+    return open_source(config, monitor.timestamp_column, timeout=monitor.timeout.total_seconds())

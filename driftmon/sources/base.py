@@ -1,0 +1,112 @@
+"""The Source protocol and what sources return: bin counts per column, or a reference sample.
+
+A source reads one relation (a table, a query, or a set of files) with an event-time column.
+Only bin counts leave it for live windows (`count`); the reference is read once per baseline
+fit (`read_reference`) as a bounded, seeded row sample for fitting bin edges, and then counted
+exactly with the fitted specs (see driftmon.sources.reference.fit_reference).
+
+Errors: a source that cannot be read at all raises a SourceError (unreachable database, missing
+or corrupt file, missing table or timestamp column). A problem confined to one column (missing
+from the data, not numeric, rejected by the database) is reported in `errors[column]` and the
+other columns are still counted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from driftmon.config import ColumnKind
+from driftmon.core import BinSpec, Histogram
+from driftmon.errors import ColumnError
+from driftmon.windows import Span
+
+__all__ = [
+    "DEFAULT_REFERENCE_SAMPLE",
+    "ReferenceColumn",
+    "ReferenceSample",
+    "Source",
+    "SourceCounts",
+]
+
+# Rows kept to fit reference bin edges: decile edges from 200k rows sit within about 0.1% of
+# rank of the exact ones, and 25 float columns stay near 40 MB however large the reference.
+DEFAULT_REFERENCE_SAMPLE = 200_000
+
+
+@dataclass(frozen=True)
+class SourceCounts:
+    """Bin counts of one read: a histogram per counted column, an error per failed column."""
+
+    histograms: Mapping[str, Histogram]
+    errors: Mapping[str, ColumnError] = field(default_factory=dict)
+    rows: int = 0
+
+    def __post_init__(self) -> None:
+        both = set(self.histograms) & set(self.errors)
+        if both:
+            raise ValueError(f"columns both counted and failed: {sorted(both)}")
+
+
+@dataclass(frozen=True)
+class ReferenceColumn:
+    """A reference column's sampled values: float64 (NaN = missing) if numeric, else objects."""
+
+    name: str
+    kind: ColumnKind
+    values: npt.NDArray[Any] = field(repr=False)
+
+    def __post_init__(self) -> None:
+        if self.kind == "numeric" and self.values.dtype != np.float64:
+            raise ValueError(f"numeric reference column {self.name!r} must hold float64 values")
+
+
+@dataclass(frozen=True)
+class ReferenceSample:
+    """Rows sampled from a reference, column by column; `rows` counts every reference row.
+
+    When `sampled` is False the sample holds every row (missing values included), so counting
+    it gives the exact reference histogram without a second read.
+    """
+
+    columns: Mapping[str, ReferenceColumn]
+    errors: Mapping[str, ColumnError]
+    rows: int
+    sampled: bool
+
+
+@runtime_checkable
+class Source(Protocol):
+    """A relation with an event-time column that counts values over bins in a time span."""
+
+    @property
+    def description(self) -> str:
+        """Name the source for messages and logs (secrets hidden)."""
+        ...
+
+    def ping(self) -> None:
+        """Raise a SourceError unless the source can be reached now."""
+        ...
+
+    def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
+        """Count each column's values over its bins for rows with span.start <= ts < span.end."""
+        ...
+
+    def read_reference(
+        self,
+        columns: Mapping[str, ColumnKind | None],
+        span: Span | None,
+        *,
+        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
+        seed: int = 0,
+    ) -> ReferenceSample:
+        """Sample up to `sample_size` rows of the span; a None kind is inferred from the data."""
+        ...
+
+    def close(self) -> None:
+        """Release connections and file handles."""
+        ...

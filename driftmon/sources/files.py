@@ -1,0 +1,242 @@
+"""Parquet and CSV files, streamed in record batches with the time filter pushed into the scan.
+
+`path` is one file, a glob (`data/*.parquet`, `data/**/*.csv`) or a directory holding a
+Parquet dataset (hive partitions such as `date=2024-05-01/` are understood and pruned).
+Files are scanned one at a time so a corrupt file is named in the error; within a file pyarrow
+decodes in parallel and skips row groups whose timestamp statistics fall outside the window.
+Memory is bounded by the batch size (`batch_rows`), not by the window.
+
+The timestamp column must be a timestamp (or date) type. A timestamp without a zone is read
+as UTC, matching the rest of driftmon. In CSV files, columns declared numeric are parsed as
+text and converted batch by batch, so one stray string fails that column only.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pcsv
+import pyarrow.dataset as ds
+
+from driftmon.config import ColumnKind, FileSourceConfig
+from driftmon.core import BinSpec, Histogram, NonNumericValueError, count_values
+from driftmon.errors import (
+    ColumnError,
+    CorruptFileError,
+    MissingColumnError,
+    NonNumericColumnError,
+    SourceFileNotFoundError,
+    SourceSchemaError,
+)
+from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
+from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
+from driftmon.sources.sampling import RowSampler
+from driftmon.windows import Span
+
+__all__ = ["FileSource"]
+
+_GLOB_CHARS = ("*", "?", "[")
+
+
+class FileSource:
+    """Count or sample columns of Parquet or CSV files over a time span."""
+
+    def __init__(self, config: FileSourceConfig, timestamp_column: str) -> None:
+        self.config = config
+        self.timestamp_column = timestamp_column
+
+    @property
+    def description(self) -> str:
+        return self.config.description
+
+    @property
+    def _text(self) -> bool:
+        # CSV numeric columns are read as text (see _format) and parsed here.
+        return self.config.file_format == "csv"
+
+    def close(self) -> None:
+        """Nothing to release: files are opened per read."""
+
+    def _paths(self) -> str | list[str]:
+        path = self.config.path
+        if any(c in path for c in _GLOB_CHARS):
+            matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
+            if not matches:
+                raise SourceFileNotFoundError(self.description, path)
+            return matches
+        if not os.path.exists(path):
+            raise SourceFileNotFoundError(self.description, path)
+        return path
+
+    def ping(self) -> None:
+        """Raise SourceFileNotFoundError unless the path matches at least one file."""
+        self._paths()
+
+    def _format(self, kinds: Mapping[str, ColumnKind | None]) -> ds.FileFormat:
+        if self.config.file_format == "parquet":
+            return ds.ParquetFileFormat()
+        # Numeric columns come in as text so a stray string fails that column, not the scan.
+        types = {name: pa.string() for name, kind in kinds.items() if kind == "numeric"}
+        convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
+        return ds.CsvFileFormat(convert_options=convert)
+
+    def _dataset(self, kinds: Mapping[str, ColumnKind | None]) -> ds.Dataset:
+        paths = self._paths()
+        fmt = self._format(kinds)
+        try:
+            return ds.dataset(paths, format=fmt, partitioning="hive")
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
+            files = paths if isinstance(paths, list) else [paths]
+            raise CorruptFileError(self.description, _culprit(files, fmt) or files[0], _reason(exc)) from None
+
+    def _filter(self, schema: pa.Schema, span: Span | None) -> ds.Expression | None:
+        if self.timestamp_column not in schema.names:
+            raise SourceSchemaError(
+                self.description,
+                f"timestamp column {self.timestamp_column!r} not found; "
+                f"the files have {', '.join(schema.names)}",
+            )
+        ts_type = schema.field(self.timestamp_column).type
+        if not (pa.types.is_timestamp(ts_type) or pa.types.is_date(ts_type)):
+            raise SourceSchemaError(
+                self.description,
+                f"timestamp column {self.timestamp_column!r} has type {ts_type}; "
+                "expected a timestamp or date",
+            )
+        if span is None:
+            return None
+        field = ds.field(self.timestamp_column)
+        if pa.types.is_date(ts_type):
+            field = field.cast(pa.timestamp("us"))
+            ts_type = pa.timestamp("us")
+        tz = getattr(ts_type, "tz", None)
+
+        def scalar(moment: datetime) -> pa.Scalar:
+            value = moment if tz else moment.replace(tzinfo=None)  # moments are aware UTC
+            return pa.scalar(value, type=pa.timestamp("us", tz="UTC" if tz else None))
+
+        conditions = []
+        if span.start is not None:
+            conditions.append(field >= scalar(span.start))
+        if span.end is not None:
+            conditions.append(field < scalar(span.end))
+        if not conditions:
+            return None
+        expr = conditions[0]
+        for extra in conditions[1:]:
+            expr = expr & extra
+        return expr
+
+    def _batches(
+        self, dataset: ds.Dataset, columns: list[str], span: Span | None
+    ) -> Iterator[pa.RecordBatch]:
+        expr = self._filter(dataset.schema, span)
+        fragments = dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments()
+        for fragment in fragments:
+            try:
+                yield from fragment.to_batches(
+                    schema=dataset.schema,
+                    columns=columns,
+                    filter=expr,
+                    batch_size=self.config.batch_rows,
+                    use_threads=True,
+                )
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
+                raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
+
+    def _present(self, dataset: ds.Dataset, names: list[str], errors: dict[str, ColumnError]) -> list[str]:
+        available = [n for n in dataset.schema.names if n != self.timestamp_column]
+        present = []
+        for name in names:
+            if name in dataset.schema.names:
+                present.append(name)
+            else:
+                errors[name] = MissingColumnError(name, f"the files at {self.config.path}", available)
+        return present
+
+    def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
+        """Count each column over its bins, batch by batch, for rows in the span."""
+        kinds: dict[str, ColumnKind | None] = {name: spec.kind for name, spec in specs.items()}
+        dataset = self._dataset(kinds)
+        errors: dict[str, ColumnError] = {}
+        active = self._present(dataset, list(specs), errors)
+        counts = {name: np.zeros(specs[name].n_bins, dtype=np.int64) for name in active}
+        rows = 0
+        for batch in self._batches(dataset, active, span):
+            rows += batch.num_rows
+            for name in list(counts):
+                spec = specs[name]
+                try:
+                    values = arrow_values(
+                        batch.column(name), spec.kind, name, rows - batch.num_rows, self._text
+                    )
+                    counts[name] += count_values(spec, values, name).counts
+                except NonNumericValueError as exc:
+                    errors[name] = NonNumericColumnError(name, _core_reason(exc))
+                    del counts[name]
+        histograms = {name: Histogram(specs[name], c) for name, c in counts.items()}
+        return SourceCounts(histograms, errors, rows)
+
+    def read_reference(
+        self,
+        columns: Mapping[str, ColumnKind | None],
+        span: Span | None,
+        *,
+        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
+        seed: int = 0,
+    ) -> ReferenceSample:
+        """Sample up to `sample_size` rows of the span (all of them when there are fewer)."""
+        dataset = self._dataset(columns)
+        errors: dict[str, ColumnError] = {}
+        active = self._present(dataset, list(columns), errors)
+        kinds = {n: columns[n] or arrow_kind(dataset.schema.field(n).type) for n in active}
+        sampler = RowSampler(sample_size, seed)
+        for batch in self._batches(dataset, active, span):
+            chosen = pa.array(sampler.offer(batch.num_rows))
+            taken: dict[str, Any] = {}
+            for name in [n for n in active if n not in errors]:
+                try:
+                    taken[name] = arrow_to_numpy(
+                        batch.column(name).take(chosen), kinds[name], name, self._text
+                    )
+                except NonNumericValueError as exc:
+                    errors[name] = NonNumericColumnError(name, _core_reason(exc))
+                    sampler.drop(name)
+            sampler.add(taken)
+        values = sampler.result()
+        out = {
+            name: ReferenceColumn(name, kinds[name], values.get(name, _empty(kinds[name])))
+            for name in active
+            if name not in errors
+        }
+        return ReferenceSample(out, errors, sampler.rows, sampler.sampled)
+
+
+def _empty(kind: ColumnKind) -> np.ndarray[Any, Any]:
+    return np.empty(0, dtype=np.float64 if kind == "numeric" else object)
+
+
+def _reason(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
+def _core_reason(exc: NonNumericValueError) -> str:
+    text = str(exc)
+    prefix = f"column {exc.column!r}: "
+    return text[len(prefix) :] if text.startswith(prefix) else text
+
+
+def _culprit(files: list[str], fmt: ds.FileFormat) -> str | None:
+    """Return the first file that cannot be opened on its own."""
+    for file in files if len(files) > 1 else []:
+        try:
+            ds.dataset(file, format=fmt)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OSError):
+            return file
+    return None

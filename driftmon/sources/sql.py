@@ -1,0 +1,375 @@
+"""A table or query in any SQLAlchemy database, counted inside the database (see sql_query).
+
+Timestamps: a naive timestamp column is read as UTC (PostgreSQL sessions run with
+TimeZone=UTC, so `timestamp` and `timestamptz` columns agree); on SQLite the column may hold
+ISO-8601 text (any offset) or Unix seconds, compared at millisecond precision.
+
+If the one statement for all columns fails, each column is retried alone so the failing one is
+named (ColumnReadError) and the others are still counted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine, make_url
+
+from driftmon.config import ColumnKind, SqlSourceConfig
+from driftmon.core import BinSpec, CategoricalBins, Histogram, NonNumericValueError
+from driftmon.core.values import is_missing, to_category
+from driftmon.errors import (
+    ColumnError,
+    ColumnReadError,
+    ColumnTypeError,
+    MissingColumnError,
+    NonNumericColumnError,
+    SourceError,
+    SourceQueryError,
+    SourceSchemaError,
+    SourceTimeoutError,
+    SourceUnreachableError,
+)
+from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
+from driftmon.sources.columns import infer_python_kind, plain_value, python_to_numpy
+from driftmon.sources.sampling import RowSampler
+from driftmon.sources.sql_query import (
+    NON_NUMERIC_CODE,
+    PG_NUMERIC_TYPES,
+    ColumnPlan,
+    counts_statement,
+    pg_rows,
+    plan_column,
+    probe_statement,
+    relation,
+    time_conditions,
+)
+from driftmon.windows import Span
+
+__all__ = ["SqlSource"]
+
+CONNECT_TIMEOUT_SECONDS = 10
+_FETCH_ROWS = 20_000
+_PG_TYPE_NAMES = {
+    16: "boolean",
+    17: "bytea",
+    25: "text",
+    114: "json",
+    1042: "character",
+    1043: "character varying",
+    1082: "date",
+    1083: "time",
+    1114: "timestamp",
+    1184: "timestamp with time zone",
+    2950: "uuid",
+    3802: "jsonb",
+}
+
+
+def _first_line(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None) or exc
+    text = str(orig).strip()
+    return text.splitlines()[0] if text else type(orig).__name__
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    return getattr(getattr(exc, "orig", None), "sqlstate", None)
+
+
+class _Isolate(Exception):
+    """The combined statement failed for a reason that may be one column's."""
+
+
+class SqlSource:
+    """Count or sample columns of a table or query over a time span, inside the database."""
+
+    def __init__(
+        self,
+        config: SqlSourceConfig,
+        timestamp_column: str,
+        *,
+        timeout: float | None = None,
+        engine: Engine | None = None,
+    ) -> None:
+        self.config = config
+        self.timestamp_column = timestamp_column
+        self.timeout = timeout
+        self._engine = engine
+        self._url = config.url.get_secret_value()
+        self._password = make_url(self._url).password
+
+    @property
+    def description(self) -> str:
+        return self.config.description
+
+    def _reason(self, exc: BaseException) -> str:
+        text = _first_line(exc)
+        return text.replace(str(self._password), "***") if self._password else text
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            url = make_url(self._url)
+            file = url.database if url.get_backend_name() == "sqlite" else None
+            if file not in (None, "", ":memory:") and not url.query.get("uri") and not os.path.exists(file):
+                raise SourceUnreachableError(self.description, f"SQLite file {file} does not exist")
+            connect_args: dict[str, Any] = {}
+            if url.get_backend_name() == "postgresql":
+                connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
+            engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
+            if url.get_backend_name() == "postgresql":
+                sa.event.listen(engine, "connect", _utc_session)
+            self._engine = engine
+        return self._engine
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        """Close pooled connections."""
+        if self._engine is not None:
+            self._engine.dispose()
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except sa.exc.DBAPIError as exc:
+            raise SourceUnreachableError(self.description, self._reason(exc)) from None
+        except sa.exc.ArgumentError as exc:
+            raise SourceUnreachableError(self.description, f"cannot use this URL: {exc}") from None
+        try:
+            yield conn
+        finally:
+            conn.close()
+
+    def ping(self) -> None:
+        """Run SELECT 1; raise SourceUnreachableError if the database does not answer."""
+        with self._connect() as conn:
+            try:
+                conn.execute(sa.text("SELECT 1"))
+            except sa.exc.DBAPIError as exc:
+                raise SourceUnreachableError(self.description, self._reason(exc)) from None
+
+    def _fail(self, exc: sa.exc.DBAPIError) -> SourceError:
+        if exc.connection_invalidated or isinstance(exc, sa.exc.InterfaceError):
+            return SourceUnreachableError(self.description, self._reason(exc))
+        if _sqlstate(exc) == "57014" and self.timeout is not None:
+            return SourceTimeoutError(self.description, self.timeout)
+        return SourceQueryError(self.description, f"the database rejected the query: {self._reason(exc)}")
+
+    def _begin(self, conn: Connection) -> None:
+        if self.timeout is not None and self.dialect == "postgresql":
+            conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(self.timeout * 1000))}")
+
+    def _probe(self, conn: Connection) -> dict[str, object]:
+        """Return the relation's columns and their type codes (PostgreSQL type OIDs, else None)."""
+        try:
+            with conn.begin():
+                self._begin(conn)
+                result = conn.execute(probe_statement(self.config))
+                description = result.cursor.description if result.cursor is not None else None
+                names = list(result.keys())
+        except sa.exc.DBAPIError as exc:
+            missing = _sqlstate(exc) == "42P01" or "no such table" in str(exc.orig)
+            if missing and self.config.table is not None:
+                raise SourceSchemaError(
+                    self.description, f"table {self.config.qualified_table!r} does not exist"
+                ) from None
+            raise self._fail(exc) from None
+        codes = [d[1] for d in description] if description else [None] * len(names)
+        info = dict(zip(names, codes, strict=True))
+        if self.timestamp_column not in info:
+            raise SourceSchemaError(
+                self.description,
+                f"timestamp column {self.timestamp_column!r} not found; it has {', '.join(names)}",
+            )
+        return info
+
+    def _usable(
+        self,
+        info: Mapping[str, object],
+        kinds: Mapping[str, ColumnKind | None],
+        errors: dict[str, ColumnError],
+    ) -> list[str]:
+        available = [n for n in info if n != self.timestamp_column]
+        usable = []
+        for name, kind in kinds.items():
+            code = info.get(name)
+            if name not in info:
+                errors[name] = MissingColumnError(name, self.description, available)
+            elif kind == "numeric" and self.dialect == "postgresql" and isinstance(code, int):
+                if code in PG_NUMERIC_TYPES:
+                    usable.append(name)
+                else:
+                    errors[name] = ColumnTypeError(
+                        name, _PG_TYPE_NAMES.get(code, f"PostgreSQL type oid {code}")
+                    )
+            else:
+                usable.append(name)
+        return usable
+
+    def _run(
+        self,
+        conn: Connection,
+        span: Span | None,
+        plans_of: Sequence[tuple[str, BinSpec]],
+        info: Mapping[str, object],
+    ) -> tuple[int, dict[str, np.ndarray[Any, Any]], dict[str, ColumnError]]:
+        names = [name for name, _ in plans_of]
+        rel = relation(self.config, [self.timestamp_column, *names])
+        conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
+        plans = [
+            plan_column(self.dialect, rel, n, spec, i, info.get(n)) for i, (n, spec) in enumerate(plans_of)
+        ]
+        statement = counts_statement(self.dialect, rel, conditions, plans)
+        try:
+            with conn.begin():
+                self._begin(conn)
+                raw = conn.execute(statement).all()
+        except sa.exc.DBAPIError as exc:
+            failure = self._fail(exc)
+            if isinstance(failure, SourceQueryError) and plans:
+                raise _Isolate(failure.reason) from None
+            raise failure from None
+        rows_out = pg_rows(raw, plans) if self.dialect == "postgresql" else [tuple(r) for r in raw]
+        return _tally(plans, rows_out)
+
+    def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
+        """Count every column's bins in the database (one statement; per column if it fails)."""
+        errors: dict[str, ColumnError] = {}
+        with self._connect() as conn:
+            info = self._probe(conn)
+            names = self._usable(info, {n: s.kind for n, s in specs.items()}, errors)
+            try:
+                rows, counts, failed = self._run(conn, span, [(n, specs[n]) for n in names], info)
+            except _Isolate:
+                rows, counts, failed = self._run(conn, span, [], info)
+                for name in names:
+                    try:
+                        _, one, one_failed = self._run(conn, span, [(name, specs[name])], info)
+                    except _Isolate as exc:
+                        failed[name] = ColumnReadError(name, str(exc))
+                        continue
+                    counts.update(one)
+                    failed.update(one_failed)
+        errors.update(failed)
+        histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
+        return SourceCounts(histograms, errors, rows)
+
+    def read_reference(
+        self,
+        columns: Mapping[str, ColumnKind | None],
+        span: Span | None,
+        *,
+        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
+        seed: int = 0,
+    ) -> ReferenceSample:
+        """Stream the reference rows and keep a uniform sample of at most `sample_size` rows."""
+        errors: dict[str, ColumnError] = {}
+        sampler = RowSampler(sample_size, seed)
+        with self._connect() as conn:
+            info = self._probe(conn)
+            names = self._usable(info, columns, errors)
+            kinds = {n: columns[n] or _pg_kind(self.dialect, info.get(n)) for n in names}
+            rel = relation(self.config, [self.timestamp_column, *names])
+            conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
+            selected = [rel.c[n] for n in names] or [sa.literal(1)]
+            statement = sa.select(*selected).select_from(rel).where(*conditions)
+            try:
+                with conn.begin():
+                    self._begin(conn)
+                    result = conn.execution_options(stream_results=True, yield_per=_FETCH_ROWS).execute(
+                        statement
+                    )
+                    for part in result.partitions():
+                        chosen = [part[i] for i in sampler.offer(len(part))]
+                        sampler.add(_take(chosen, names, kinds, errors, sampler))
+            except sa.exc.DBAPIError as exc:
+                raise self._fail(exc) from None
+        values = sampler.result()
+        out: dict[str, ReferenceColumn] = {}
+        for name in names:
+            if name in errors:
+                continue
+            sample = values.get(name, np.empty(0, dtype=object))
+            kind = kinds[name] or infer_python_kind(sample)
+            if kind == "numeric" and sample.dtype != np.float64:
+                sample = python_to_numpy(sample.tolist(), "numeric", name)
+            out[name] = ReferenceColumn(name, kind, sample)
+        return ReferenceSample(out, errors, sampler.rows, sampler.sampled)
+
+
+def _take(
+    rows: list[Any],
+    names: list[str],
+    kinds: Mapping[str, ColumnKind | None],
+    errors: dict[str, ColumnError],
+    sampler: RowSampler,
+) -> dict[str, np.ndarray[Any, Any]]:
+    taken: dict[str, np.ndarray[Any, Any]] = {}
+    for j, name in enumerate(names):
+        if name in errors:
+            continue
+        values = [row[j] for row in rows]
+        try:
+            taken[name] = python_to_numpy(values, kinds[name] or "categorical", name)
+        except NonNumericValueError as exc:
+            errors[name] = NonNumericColumnError(name, f"non-numeric value {exc.value!r} in the reference")
+            sampler.drop(name)
+    return taken
+
+
+def _pg_kind(dialect: str, code: object) -> ColumnKind | None:
+    if dialect != "postgresql" or not isinstance(code, int):
+        return None
+    return "numeric" if code in PG_NUMERIC_TYPES else "categorical"
+
+
+def _tally(
+    plans: Sequence[ColumnPlan], rows: Sequence[tuple[Any, ...]]
+) -> tuple[int, dict[str, np.ndarray[Any, Any]], dict[str, ColumnError]]:
+    counts = {p.name: np.zeros(p.spec.n_bins, dtype=np.int64) for p in plans}
+    errors: dict[str, ColumnError] = {}
+    total = 0
+    index = [p.spec.index() if isinstance(p.spec, CategoricalBins) else None for p in plans]
+    for col, code, value, n in rows:
+        col, n = int(col), int(n)
+        if col < 0:
+            total += n
+            continue
+        plan = plans[col]
+        out = counts[plan.name]
+        if plan.strategy != "distinct":
+            if int(code) == NON_NUMERIC_CODE:
+                errors[plan.name] = NonNumericColumnError(
+                    plan.name,
+                    f"{n} values in the window are not numbers (text or blob); a numeric column may hold "
+                    "numbers and NULL only: clean the source or declare the column categorical",
+                )
+            else:
+                out[int(code)] += n
+            continue
+        spec = plan.spec
+        assert isinstance(spec, CategoricalBins)
+        plain = plain_value(value)
+        if int(code) == 1 or is_missing(plain):
+            out[spec.missing_index] += n
+        else:
+            lookup = index[col]
+            assert lookup is not None
+            out[lookup.get(to_category(plain), spec.other_index)] += n
+    return total, counts, errors
+
+
+def _utc_session(dbapi_connection: Any, _record: Any) -> None:
+    # Naive `timestamp` columns are then compared as UTC, like everywhere else in driftmon.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SET TIME ZONE 'UTC'")
+    cursor.close()
+    dbapi_connection.commit()

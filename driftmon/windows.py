@@ -1,0 +1,194 @@
+"""Window arithmetic: tumbling UTC windows [start, end), complete once `delay` has passed.
+
+With an interval schedule (or none) windows are aligned to the window size counted from the
+Unix epoch: 1h windows start on the hour, 1d windows at 00:00 UTC, 7d windows on Thursdays
+(1970-01-01 was one). With a cron schedule each window ends at a cron instant and is `size`
+long, so `0 6 * * *` with size 1d gives days that start at 06:00 UTC.
+
+Every function is pure: the caller passes `now`. Naive datetimes are read as UTC everywhere
+(`datetime(2024, 5, 1, 12)` is 12:00 UTC), and every datetime returned is aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from driftmon.config import MonitorConfig, as_utc, cron_trigger, format_duration
+from driftmon.errors import WindowError
+
+__all__ = [
+    "EPOCH",
+    "Span",
+    "TimeRange",
+    "Window",
+    "describe",
+    "is_complete",
+    "iter_windows_between",
+    "latest_complete_window",
+    "reference_range",
+    "window_ending_at",
+    "windows_between",
+]
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# A cron expression that has not fired within this long before a time is treated as never firing.
+_CRON_LOOKBACK = timedelta(days=366 * 8)
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """A half-open UTC interval [start, end): a row at exactly `end` belongs to the next window."""
+
+    start: datetime
+    end: datetime
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "start", as_utc(self.start))
+        object.__setattr__(self, "end", as_utc(self.end))
+        if not self.start < self.end:
+            raise WindowError(
+                f"window end {self.end.isoformat()} is not after its start {self.start.isoformat()}"
+            )
+
+    @property
+    def size(self) -> timedelta:
+        return self.end - self.start
+
+    def __contains__(self, moment: object) -> bool:
+        return isinstance(moment, datetime) and self.start <= as_utc(moment) < self.end
+
+    def __str__(self) -> str:
+        return f"[{self.start.isoformat()}, {self.end.isoformat()})"
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A half-open UTC interval whose bounds may be open (None): a reference without a start."""
+
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.start is not None:
+            object.__setattr__(self, "start", as_utc(self.start))
+        if self.end is not None:
+            object.__setattr__(self, "end", as_utc(self.end))
+        if self.start is not None and self.end is not None and not self.start < self.end:
+            raise WindowError(
+                f"range end {self.end.isoformat()} is not after its start {self.start.isoformat()}"
+            )
+
+    def __str__(self) -> str:
+        start = self.start.isoformat() if self.start else "-inf"
+        end = self.end.isoformat() if self.end else "+inf"
+        return f"[{start}, {end})"
+
+
+# What sources accept as a time filter: a window, or a range with optional bounds.
+Span = Window | TimeRange
+
+
+def _floor(moment: datetime, size: timedelta) -> datetime:
+    steps = (as_utc(moment) - EPOCH) // size
+    return EPOCH + steps * size
+
+
+def _last_fire_at_or_before(cron: str, moment: datetime) -> datetime:
+    """Return the latest instant of `cron` at or before `moment`."""
+    trigger = cron_trigger(cron)
+    target = as_utc(moment).replace(microsecond=0)  # cron instants are whole seconds
+
+    def next_fire(after: datetime) -> datetime | None:
+        fire: datetime | None = trigger.get_next_fire_time(None, after)
+        return fire.astimezone(UTC) if fire is not None else None
+
+    span = timedelta(minutes=1)
+    low = target - span
+    fire = next_fire(low)
+    while fire is None or fire > target:  # widen the search until a fire lands in [low, target]
+        if span > _CRON_LOOKBACK:
+            raise WindowError(
+                f"cron expression {cron!r} does not fire in the 8 years before {target.isoformat()}"
+            )
+        span *= 2
+        low = target - span
+        fire = next_fire(low)
+    # Bisect on whole seconds: the largest `low` whose next fire is still <= target.
+    lo, hi = 0, int((target - low).total_seconds())
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        candidate = next_fire(low + timedelta(seconds=mid))
+        if candidate is not None and candidate <= target:
+            lo = mid
+        else:
+            hi = mid - 1
+    last = next_fire(low + timedelta(seconds=lo))
+    assert last is not None
+    return last
+
+
+def window_ending_at(monitor: MonitorConfig, moment: datetime) -> Window:
+    """Return the window whose end is the last window boundary at or before `moment` (no delay)."""
+    size = monitor.window.size
+    end = _last_fire_at_or_before(monitor.cron, moment) if monitor.cron else _floor(moment, size)
+    return Window(end - size, end)
+
+
+def latest_complete_window(monitor: MonitorConfig, now: datetime) -> Window:
+    """Return the newest window that closed at least `delay` before `now`."""
+    return window_ending_at(monitor, as_utc(now) - monitor.window.delay)
+
+
+def is_complete(monitor: MonitorConfig, window: Window, now: datetime) -> bool:
+    """Tell whether `window` has closed and its delay for late data has passed at `now`."""
+    return window.end + monitor.window.delay <= as_utc(now)
+
+
+def iter_windows_between(monitor: MonitorConfig, start: datetime, end: datetime) -> Iterator[Window]:
+    """Yield, oldest first, the windows that lie entirely inside [start, end)."""
+    start, end = as_utc(start), as_utc(end)
+    if not start < end:
+        raise WindowError(f"range end {end.isoformat()} is not after its start {start.isoformat()}")
+    size = monitor.window.size
+    if monitor.cron is None:
+        first = _floor(start, size)
+        if first < start:
+            first += size
+        while first + size <= end:
+            yield Window(first, first + size)
+            first += size
+        return
+    trigger = cron_trigger(monitor.cron)
+    fire = trigger.get_next_fire_time(None, start + size)
+    while fire is not None and fire <= end:
+        fire = fire.astimezone(UTC)
+        yield Window(fire - size, fire)
+        fire = trigger.get_next_fire_time(None, fire + timedelta(seconds=1))
+
+
+def windows_between(monitor: MonitorConfig, start: datetime, end: datetime) -> list[Window]:
+    """Return, oldest first, the windows that lie entirely inside [start, end)."""
+    return list(iter_windows_between(monitor, start, end))
+
+
+def reference_range(monitor: MonitorConfig, now: datetime) -> TimeRange:
+    """Return the time range the monitor's reference covers when fitted at `now`.
+
+    Fixed and separate references return their configured bounds (either may be open). A rolling
+    reference covers `previous` up to the last refit boundary (a multiple of `refit_every` since
+    the epoch) that is at least `delay` old, so a refit sees complete data and every refit inside
+    one period yields the same range.
+    """
+    ref = monitor.reference
+    interval = ref.refit_interval
+    if ref.previous is None or interval is None:
+        return TimeRange(ref.start, ref.end)
+    end = _floor(as_utc(now) - monitor.window.delay, interval)
+    return TimeRange(end - ref.previous, end)
+
+
+def describe(window: Window) -> str:
+    """Return a short label for logs: `2024-05-01T10:00Z +1h`."""
+    return f"{window.start.strftime('%Y-%m-%dT%H:%M:%SZ')} +{format_duration(window.size)}"
