@@ -1,0 +1,99 @@
+"""Fixtures for store tests: a migrated database on each backend and its session factory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
+from driftmon.store import (
+    BaselineRecord,
+    add_baseline,
+    claim_run,
+    column_result,
+    finish_run,
+    make_engine,
+    session_factory,
+    upgrade,
+)
+
+T0 = datetime(2026, 1, 1, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+STALE = timedelta(minutes=30)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """Yield an engine on a fresh database migrated to head (SQLite, then PostgreSQL)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    return np.random.default_rng(20260101)
+
+
+def reference_values(rng: np.random.Generator, n: int = 5000) -> np.ndarray:
+    return rng.normal(0.0, 1.0, n)
+
+
+def store_baseline(
+    sessions: sessionmaker[Session],
+    values: np.ndarray,
+    *,
+    monitor: str = "m",
+    column: str = "x",
+    activate: bool = True,
+) -> BaselineRecord:
+    """Fit numeric bins on `values` and store them as the next baseline version."""
+    spec = fit_numeric_bins(values)
+    with sessions() as s, s.begin():
+        return add_baseline(
+            s,
+            monitor,
+            column,
+            spec,
+            count_values(spec, values).counts,
+            reference={"file": "reference.parquet", "start": T0 - 7 * 24 * HOUR, "end": T0},
+            fitted_at=T0,
+            activate=activate,
+        )
+
+
+def score(baseline: BaselineRecord, live: np.ndarray, alpha: float = 0.5) -> Comparison:
+    return compare(baseline.histogram, count_values(baseline.spec, live), alpha=alpha)
+
+
+def histogram(spec: NumericBins, values: np.ndarray) -> Histogram:
+    return count_values(spec, values)
+
+
+def store_window(
+    sessions: sessionmaker[Session],
+    baselines: list[BaselineRecord],
+    start: datetime,
+    live: np.ndarray,
+    *,
+    monitor: str = "m",
+    length: timedelta = HOUR,
+) -> int:
+    """Claim and finish one window of `monitor`, scoring `live` against every baseline; return the run id."""
+    with sessions() as s, s.begin():
+        claim = claim_run(s, monitor, start, start + length, now=start + length, stale_after=STALE)
+    assert claim.claimed
+    results = [column_result(score(b, live), b) for b in baselines]
+    with sessions() as s, s.begin():
+        return finish_run(s, claim, status="succeeded", finished_at=start + length, results=results).id
