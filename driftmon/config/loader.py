@@ -4,7 +4,11 @@ Merging several files (`-c base.yaml -c prod.yaml`), later files win:
 - mappings merge key by key, recursively (`database`, `server`, `defaults`, a monitor's `window`);
 - `monitors`, `notifiers` and each monitor's `columns` merge **by name**: an entry whose name
   is already defined is merged into it key by key, a new name is appended;
-- any other value (scalars, other lists such as `statistics` or `edges`) is replaced whole.
+- any other value (scalars, other lists such as `statistics` or `edges`) is replaced whole;
+- settings that take one of several forms are not mixed: `schedule` and `reference` are
+  replaced whole, a `source` of another `kind` replaces the earlier one, a `table` or `query`
+  replaces the earlier `table`/`schema`/`query`, and bin `edges` and `method`/`n_bins`
+  displace each other.
 Within one file a monitor name may appear once. The `defaults` section is applied under every
 monitor after merging (a monitor's own keys win, mappings merge recursively).
 """
@@ -21,6 +25,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
+from driftmon.config.monitor import overridden_keys
 from driftmon.config.service import Config
 from driftmon.config.yamlfile import FileReading, Key, Node, format_path, iter_named, read_config_file
 from driftmon.errors import (
@@ -57,7 +62,13 @@ def _merge_named(base: Node, over: Node, path: tuple[Key, ...]) -> Node:
 
 def _merge(base: Node, over: Node, path: tuple[Key, ...]) -> Node:
     if isinstance(base.value, dict) and isinstance(over.value, dict):
-        out = dict(base.value)
+        shallow = {k: n.value for k, n in base.value.items()}
+        dropped = overridden_keys(
+            path[-1] if path else None, shallow, {k: n.value for k, n in over.value.items()}
+        )
+        if dropped is None:
+            return over
+        out = {k: n for k, n in base.value.items() if k not in dropped}
         for key, node in over.value.items():
             child = (*path, key)
             if key not in out:

@@ -31,6 +31,8 @@ __all__ = [
     "ScheduleSettings",
     "WindowSettings",
     "apply_defaults",
+    "deep_merge",
+    "overridden_keys",
 ]
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
@@ -93,12 +95,45 @@ MONITOR_DEFAULT_KEYS = frozenset(
 )
 
 
+_SQL_TARGET = frozenset({"table", "schema", "query"})
+_NUMERIC_BINS = frozenset({"method", "n_bins"})
+
+
+def overridden_keys(
+    key: object, base: Mapping[str, Any], override: Mapping[str, Any]
+) -> frozenset[str] | None:
+    """Return the keys of `base` that `override` displaces when merged under `key`; None: all of them.
+
+    Some settings are one of several forms, and merging two forms key by key would make a
+    value that is neither: `schedule` and `reference` are replaced whole; a `source` of another
+    `kind` replaces the inherited one, and a `table` or `query` replaces the inherited target;
+    explicit bin `edges` and `method`/`n_bins` displace each other.
+    """
+    if key in ("schedule", "reference"):
+        return None
+    if key == "source":
+        if "kind" in override and override.get("kind") != base.get("kind", override.get("kind")):
+            return None
+        return _SQL_TARGET if _SQL_TARGET & override.keys() else frozenset()
+    if key == "bins":
+        if "edges" in override:
+            return _NUMERIC_BINS
+        if _NUMERIC_BINS & override.keys():
+            return frozenset({"edges"})
+    return frozenset()
+
+
 def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    """Merge mappings recursively; values of `override` win, other types are replaced whole."""
+    """Merge mappings recursively; values of `override` win (see `overridden_keys`)."""
     out = dict(base)
     for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
+        current = out.get(key)
+        if isinstance(value, Mapping) and isinstance(current, Mapping):
+            dropped = overridden_keys(key, current, value)
+            if dropped is None:
+                out[key] = value
+            else:
+                out[key] = deep_merge({k: v for k, v in current.items() if k not in dropped}, value)
         else:
             out[key] = value
     return out
