@@ -97,7 +97,7 @@ def _json_number(value: Any) -> Any:
 def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[int] | None:
     if result.live_counts is None:
         if result.status != "failed":
-            raise InvalidCountsError(f"{where}: a {result.status} result needs its live counts")
+            raise InvalidCountsError(f"{where}: a result with status {result.status!r} needs its live counts")
         return None
     counts = np.asarray(result.live_counts)
     if counts.ndim != 1 or counts.shape[0] != n_bins:
@@ -146,7 +146,7 @@ def result_rows(
             )
         if r.status != "failed" and r.baseline_version is None:
             raise StoreInputError(
-                f"{where}: a {r.status} result needs the baseline version it was scored against"
+                f"{where}: a result with status {r.status!r} needs the baseline version it was scored against"
             )
         baseline_id, n_bins, kind = None, 0, r.kind
         if r.baseline_version is not None:

@@ -189,5 +189,5 @@ def finish_run(
         inserted = session.execute(
             sa.insert(ColumnResult).returning(ColumnResult.column_name, ColumnResult.id), rows
         )
-        point_latest(session, mid, run.window_end, dict(inserted.tuples().all()))
+        point_latest(session, mid, run.window_end, dict(inserted.all()))
     return _load(session, run.id, run.monitor)

@@ -41,8 +41,11 @@ MAX_STATISTIC_LENGTH = 64
 # SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets 64-bit ids for the tables
 # that grow with every window.
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-# JSONB on PostgreSQL so analysts can query counts and bins; JSON text elsewhere.
-JSONDocument = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql")
+# JSONB on PostgreSQL so analysts can query counts and bins; JSON text elsewhere. Python None is
+# SQL NULL (not the JSON value null), so `IS NULL` finds results without counts.
+JSONDocument = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), "postgresql"
+)
 
 
 class Base(DeclarativeBase):

@@ -132,6 +132,11 @@ def test_failed_column_and_partial_run(sessions: sessionmaker[Session], rng: np.
     with sessions() as s:
         detail = get_run(s, claim.run.id)
     assert (detail.run.status, detail.run.error) == ("partial", "1 of 2 columns failed")
+    with sessions() as s:
+        sql_nulls = s.execute(
+            sa.select(sa.func.count()).where(ColumnResult.live_counts.is_(None))
+        ).scalar_one()
+    assert sql_nulls == 1  # SQL NULL, not the JSON value null
     y = detail.results[1]
     assert (y.column, y.status, y.baseline_version, y.live_counts, y.labels) == (
         "y",
