@@ -112,8 +112,9 @@ class DuplicateMonitorError(ConfigError):
 
     def __init__(self, name: str, file: str | None, lines: Sequence[int | None], location: str) -> None:
         self.name = name
-        shown = ", ".join(str(line) for line in lines if line is not None)
-        at = f" (lines {shown})" if shown else ""
+        known = [str(line) for line in lines if line is not None]
+        shown = " and ".join(known) if len(known) <= 2 else ", ".join(known[:-1]) + f" and {known[-1]}"
+        at = f" (lines {shown})" if known else ""
         super().__init__(
             [
                 ConfigProblem(

@@ -103,7 +103,8 @@ def _check_unique_monitors(tree: Node) -> None:
 
 
 def _is_tag(key: Key) -> bool:
-    return isinstance(key, str) and key.startswith("<") and key.endswith(">")
+    # Union tags (`<sql>`) and pydantic's `[key]` marker for dict keys are not part of the path.
+    return isinstance(key, str) and ((key.startswith("<") and key.endswith(">")) or key == "[key]")
 
 
 def _unwrap(tp: Any) -> Any:
@@ -209,6 +210,8 @@ def _problems(exc: ValidationError, tree: Node, secrets: set[str]) -> list[Confi
     for error in exc.errors(include_url=False):
         loc = tuple(k for k in error["loc"] if not _is_tag(k))
         message = _message(error, loc)
+        if error["type"] == "missing" and loc:
+            loc = loc[:-1]  # the problem is the mapping that lacks the key
         node, depth = tree.find(loc)
         shown = format_path(loc) + _context(data, loc)
         if loc[:1] == ("monitors",) and len(loc) >= 3 and depth < len(loc) and defaults is not None:
@@ -247,5 +250,7 @@ def load_config(
     except ValidationError as exc:
         problems.extend(_problems(exc, merged, secrets))
     if problems:
+        rank = {os.fspath(f): i for i, f in enumerate(files)}
+        problems.sort(key=lambda p: (rank.get(p.file or "", len(rank)), p.line or 0))
         raise ConfigValidationError(problems)
     return config

@@ -23,6 +23,7 @@ __all__ = ["Node", "read_config_file", "substitute"]
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONTAINER_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}
 Key = str | int
 
 
@@ -124,6 +125,10 @@ class _Reader:
 
     def walk(self, loader: yaml.SafeLoader, node: yaml.Node, path: tuple[Key, ...]) -> Node:
         line = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _CONTAINER_TAGS:
+            raise ConfigSyntaxError(
+                self.file, line, f"{format_path(path) or 'top level'}: unsupported tag {node.tag}"
+            )
         if isinstance(node, yaml.MappingNode):
             loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
             out: dict[str, Node] = {}
