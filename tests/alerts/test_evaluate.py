@@ -309,3 +309,39 @@ def test_state_survives_a_restart_mid_streak() -> None:
     rebuilt = AlertState.from_dict(state.to_dict())
     severities, _, _ = replay(RULE, [0.12], state=rebuilt, first=2)
     assert severities == levels("w")
+
+
+def test_the_worked_example_in_the_alerting_docs() -> None:
+    rule = AlertRule("psi", warning=0.1, critical=0.25, resolve=0.05, for_windows=2, min_samples=500)
+    assert rule.critical_exit == pytest.approx(0.20)
+    rows = [
+        (0.04, 0.31, 8000),
+        (0.35, 0.20, 600),
+        (0.13, 1e-5, 7900),
+        (0.14, 2e-6, 8100),
+        (0.31, 1e-9, 120),
+        (0.29, 1e-9, 7600),
+        (0.33, 1e-12, 8200),
+        (0.22, 1e-8, 8000),
+        (0.18, 1e-7, 7800),
+        (0.16, 1e-6, 7700),
+        (0.08, 0.002, 8300),
+        (0.04, 0.40, 8000),
+        None,
+        (0.03, 0.62, 8100),
+    ]
+    state = AlertState()
+    severities, moves = [], []
+    for i, row in enumerate(rows):
+        score = gap(i) if row is None else window(i, row[0], row[1], n_live=row[2])
+        state, transition = evaluate(rule, state, score)
+        severities.append(state.severity)
+        if transition is not None:
+            moves.append((i + 1, transition.kind, round(transition.threshold, 12)))
+    assert severities == levels("ooowwwcccwwwwo")
+    assert moves == [
+        (4, "fired", 0.1),
+        (7, "escalated", 0.25),
+        (10, "de-escalated", 0.2),
+        (14, "resolved", 0.05),
+    ]
