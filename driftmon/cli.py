@@ -35,3 +35,141 @@ def check_config(config_files: tuple[str, ...]) -> None:
         raise SystemExit(1) from None
     names = ", ".join(m.name for m in config.monitors) or "none"
     click.echo(f"OK: {' + '.join(config_files)}: {len(config.monitors)} monitor(s): {names}")
+
+
+_database_url_option = click.option(
+    "--database-url",
+    metavar="URL",
+    help="SQLAlchemy URL of the store. Default: $DRIFTMON_DATABASE_URL, else the config's "
+    "database.url, else the SQLite file ./driftmon.sqlite.",
+)
+_database_config_option = click.option(
+    "-c",
+    "--config",
+    "config_files",
+    multiple=True,
+    metavar="FILE",
+    help="Config file whose database settings to use; repeat to merge several.",
+)
+
+
+def _store_settings(database_url: str | None, config_files: tuple[str, ...]) -> tuple[str, int | None]:
+    """Return the database URL (flag, env, config, default) and the configured retention in days."""
+    from driftmon.store import resolve_database_url
+
+    configured_url, retention_days = None, None
+    if config_files:
+        from driftmon.config import load_config
+        from driftmon.errors import ConfigError
+
+        try:
+            config = load_config(config_files)
+        except ConfigError as exc:
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from None
+        configured_url = config.database.url.get_secret_value()
+        retention_days = config.database.retention_days
+    return resolve_database_url(database_url, configured=configured_url), retention_days
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(1)
+
+
+@main.group()
+def db() -> None:
+    """Manage the store: schema migrations and retention."""
+
+
+@db.command("upgrade")
+@_database_url_option
+@_database_config_option
+@click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
+def db_upgrade(database_url: str | None, config_files: tuple[str, ...], revision: str) -> None:
+    """Create or migrate the driftmon tables (safe to run again: it does nothing at head)."""
+    import sqlalchemy as sa
+
+    from driftmon.store import StoreError, current_revision, display_url, make_engine, upgrade
+
+    url, _ = _store_settings(database_url, config_files)
+    try:
+        engine = make_engine(url)
+        try:
+            before = current_revision(engine)
+            upgrade(engine, revision)
+            after = current_revision(engine)
+        finally:
+            engine.dispose()
+    except (StoreError, sa.exc.SQLAlchemyError) as exc:
+        _fail(f"cannot upgrade {display_url(url)}: {exc}")
+        return
+    click.echo(f"{display_url(url)}: {before or 'empty'} -> {after}")
+
+
+@db.command("current")
+@_database_url_option
+@_database_config_option
+@click.option("--check", is_flag=True, help="Exit with status 1 unless the database is at head.")
+def db_current(database_url: str | None, config_files: tuple[str, ...], check: bool) -> None:
+    """Print the database's schema revision and whether it is at head."""
+    import sqlalchemy as sa
+
+    from driftmon.store import StoreError, current_revision, display_url, head_revision, make_engine
+
+    url, _ = _store_settings(database_url, config_files)
+    try:
+        engine = make_engine(url)
+        try:
+            current, head = current_revision(engine), head_revision()
+        finally:
+            engine.dispose()
+    except (StoreError, sa.exc.SQLAlchemyError) as exc:
+        _fail(f"cannot read {display_url(url)}: {exc}")
+        return
+    state = "at head" if current == head else f"head is {head}: run `driftmon db upgrade`"
+    click.echo(f"{display_url(url)}: {current or 'empty (no driftmon tables)'} ({state})")
+    if check and current != head:
+        raise SystemExit(1)
+
+
+@db.command("prune")
+@_database_url_option
+@_database_config_option
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Keep this many days. Default: database.retention_days."
+)
+def db_prune(database_url: str | None, config_files: tuple[str, ...], days: int | None) -> None:
+    """Delete runs, results and alert events older than the retention period (baselines stay)."""
+    from datetime import UTC, datetime
+
+    import sqlalchemy as sa
+
+    from driftmon.store import (
+        StoreError,
+        delete_results_older_than,
+        display_url,
+        ensure_at_head,
+        make_engine,
+        session_factory,
+    )
+
+    url, retention_days = _store_settings(database_url, config_files)
+    keep = days or retention_days
+    if keep is None:
+        raise click.UsageError("give --days N, or set database.retention_days in the config given with -c")
+    try:
+        engine = make_engine(url)
+        try:
+            ensure_at_head(engine)
+            with session_factory(engine)() as session, session.begin():
+                report = delete_results_older_than(session, keep, now=datetime.now(UTC))
+        finally:
+            engine.dispose()
+    except (StoreError, sa.exc.SQLAlchemyError) as exc:
+        _fail(f"cannot prune {display_url(url)}: {exc}")
+        return
+    click.echo(
+        f"{display_url(url)}: deleted {report.runs} runs, {report.results} column results and "
+        f"{report.alert_events} alert events older than {report.cutoff.isoformat()} (kept {keep} days)"
+    )
