@@ -97,8 +97,8 @@ def _floor(moment: datetime, size: timedelta) -> datetime:
 
 def _last_fire_at_or_before(cron: str, moment: datetime) -> datetime:
     """Return the latest instant of `cron` at or before `moment`."""
-    trigger = cron_trigger(cron)
     target = as_utc(moment).replace(microsecond=0)  # cron instants are whole seconds
+    trigger = cron_trigger(cron, end_date=target)
 
     def next_fire(after: datetime) -> datetime | None:
         fire: datetime | None = trigger.get_next_fire_time(None, after)
@@ -160,7 +160,7 @@ def iter_windows_between(monitor: MonitorConfig, start: datetime, end: datetime)
             yield Window(first, first + size)
             first += size
         return
-    trigger = cron_trigger(monitor.cron)
+    trigger = cron_trigger(monitor.cron, end_date=end)
     fire = trigger.get_next_fire_time(None, start + size)
     while fire is not None and fire <= end:
         fire = fire.astimezone(UTC)

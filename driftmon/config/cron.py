@@ -8,7 +8,7 @@ arithmetic both build their triggers with `cron_trigger`, so they always agree.
 
 from __future__ import annotations
 
-from datetime import UTC
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
@@ -57,8 +57,12 @@ def _weekdays(field: str, expression: str) -> str:
     return ",".join(_NAMES[d] for d in sorted(days))
 
 
-def cron_trigger(expression: str) -> CronTrigger:
-    """Build a UTC CronTrigger from `minute hour day month day-of-week` with crontab weekdays."""
+def cron_trigger(expression: str, end_date: datetime | None = None) -> CronTrigger:
+    """Build a UTC CronTrigger from `minute hour day month day-of-week` with crontab weekdays.
+
+    `end_date` bounds the search for the next fire time (APScheduler otherwise scans years
+    ahead for an expression such as February 30th that never fires).
+    """
     fields = expression.split()
     if len(fields) != 5:
         raise ValueError(
@@ -75,6 +79,7 @@ def cron_trigger(expression: str) -> CronTrigger:
             day_of_week=_weekdays(weekday, expression),
             second=0,
             timezone=UTC,
+            end_date=end_date,
         )
     except ValueError as exc:
         if str(exc).startswith("cron expression"):
@@ -83,6 +88,9 @@ def cron_trigger(expression: str) -> CronTrigger:
 
 
 def validate_cron(expression: str) -> str:
-    """Return `expression` if it is a valid five-field cron expression, else raise ValueError."""
-    cron_trigger(expression)
+    """Return `expression` if it is a valid five-field cron expression that fires, else raise ValueError."""
+    start = datetime(2001, 1, 1, tzinfo=UTC)
+    span = timedelta(days=366 * 8)  # 29 February fires at least once in any 8 years
+    if cron_trigger(expression, start + span).get_next_fire_time(None, start) is None:
+        raise ValueError(f"cron expression {expression!r} never fires (is the date impossible?)")
     return expression
