@@ -31,6 +31,9 @@ __all__ = [
 CategoryValue = str | int | float | bool
 FloatArray = npt.NDArray[np.float64]
 
+# Integer chunks whose values span at most max(size, this) count by bincount, not by sorting.
+_BINCOUNT_MIN_SPAN = 1 << 16
+
 # pyarrow type names whose values convert to float64 (nulls become NaN).
 _ARROW_NUMERIC_PREFIXES = ("int", "uint", "float", "double", "halffloat", "decimal", "bool")
 
@@ -173,6 +176,22 @@ def finite_numeric(values: object, column: str | None = None) -> FloatArray:
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
 
 
+def _integer_counts(arr: npt.NDArray[Any]) -> Iterator[tuple[object, int]]:
+    # Integer codes usually span a narrow range: one bincount pass over it is several times
+    # faster than the sort inside np.unique. Wide or uint64 ranges keep np.unique.
+    if arr.size and not (arr.dtype.kind == "u" and arr.dtype.itemsize == 8):
+        lo, hi = int(arr.min()), int(arr.max())
+        if hi - lo <= max(arr.size, _BINCOUNT_MIN_SPAN):
+            shifted = arr if lo >= 0 and hi <= _BINCOUNT_MIN_SPAN else np.subtract(arr, lo, dtype=np.intp)
+            base = 0 if shifted is arr else lo
+            counts = np.bincount(shifted)
+            present = np.flatnonzero(counts)
+            yield from zip((present + base).tolist(), counts[present].tolist(), strict=True)
+            return
+    uniq, cnt = np.unique(arr, return_counts=True)
+    yield from zip(uniq.tolist(), cnt.tolist(), strict=True)
+
+
 def _chunk_value_counts(chunk: object) -> Iterator[tuple[object, int]]:
     lib = _library(chunk)
     if lib == "pandas":
@@ -188,7 +207,10 @@ def _chunk_value_counts(chunk: object) -> Iterator[tuple[object, int]]:
     arr = np.asarray(chunk, dtype=object) if isinstance(chunk, list | tuple) else np.asarray(chunk)
     if arr.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {arr.shape}")
-    if arr.dtype.kind in "iub":
+    if arr.dtype.kind in "iu":
+        yield from _integer_counts(arr)
+        return
+    if arr.dtype.kind == "b":
         uniq, cnt = np.unique(arr, return_counts=True)
         yield from zip(uniq.tolist(), cnt.tolist(), strict=True)
         return

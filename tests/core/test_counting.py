@@ -335,3 +335,23 @@ def test_a_generator_may_yield_pyarrow_chunked_arrays(numbers: list[float | None
     assert count_values(NUMERIC, files).counts.tolist() == expected_numeric(numbers)
     words = (pa.chunked_array([["a", None], ["zz"]]) for _ in range(3))
     assert count_values(CATEGORICAL, words).counts.tolist() == [3, 0, 0, 3, 3]
+
+
+INT_DTYPES = ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.data())
+def test_categorical_integers_of_every_dtype_and_range(data: st.DataObject) -> None:
+    dtype = data.draw(st.sampled_from(INT_DTYPES), label="dtype")
+    info = np.iinfo(dtype)
+    lo = data.draw(st.integers(int(info.min), int(info.max)), label="lo")
+    hi = min(int(info.max), lo + data.draw(st.sampled_from([0, 1, 100, 2**16, 2**20, 2**40, 2**64])))
+    values = np.array(data.draw(st.lists(st.integers(lo, hi), min_size=1, max_size=300)), dtype=dtype)
+    distinct = sorted({int(v) for v in values})
+    spec = CategoricalBins(tuple(distinct[: max(1, len(distinct) // 2)]))
+    expected = np.zeros(spec.n_bins, dtype=np.int64)
+    for v in values.tolist():
+        expected[spec.index().get(v, spec.other_index)] += 1
+    assert count_values(spec, values).counts.tolist() == expected.tolist()
+    assert count_values(spec, iter(np.array_split(values, 3))).counts.tolist() == expected.tolist()
