@@ -15,7 +15,7 @@ from driftmon.alerts.errors import (
     WindowOrderError,
     WindowScoreError,
 )
-from driftmon.alerts.notify import DeliveryResult, WebhookNotifier, read_dead_letters, redact_url
+from driftmon.alerts.notify import DeliveryResult, WebhookNotifier, read_dead_letters
 from driftmon.alerts.payload import (
     PAYLOAD_SCHEMA,
     Notification,
@@ -24,6 +24,7 @@ from driftmon.alerts.payload import (
     json_payload,
     slack_payload,
 )
+from driftmon.alerts.redact import redact_url
 from driftmon.alerts.rules import (
     DEFAULT_FOR_WINDOWS,
     DEFAULT_SIGNIFICANCE_LEVEL,

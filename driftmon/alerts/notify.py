@@ -24,8 +24,9 @@ import httpx
 
 from driftmon.alerts.errors import DeadLetterError, NotifierConfigError
 from driftmon.alerts.payload import Notification, PayloadFormat, join_link, payload
+from driftmon.alerts.redact import redact_url, scrub, secret_parts
 
-__all__ = ["DeliveryResult", "WebhookNotifier", "read_dead_letters", "redact_url"]
+__all__ = ["DeliveryResult", "WebhookNotifier", "read_dead_letters"]
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,6 @@ logger = logging.getLogger(__name__)
 # 4xx means the request itself is wrong (revoked token, bad route) and will not improve.
 _RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 _ERROR_BODY_MAX = 200
-_SECRET_MIN = 4
 
 
 @dataclass(frozen=True)
@@ -44,18 +44,6 @@ class DeliveryResult:
     attempts: int
     status_code: int | None = None
     error: str | None = None
-
-
-def redact_url(url: str) -> str:
-    """Return scheme://host[:port]/*** — the URL with user info, path and query hidden."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or "?"
-        port = f":{parts.port}" if parts.port is not None else ""
-    except ValueError:
-        return "<unparseable URL>"
-    bracketed = f"[{host}]" if ":" in host else host
-    return f"{parts.scheme or '?'}://{bracketed}{port}/***"
 
 
 class WebhookNotifier:
@@ -106,7 +94,8 @@ class WebhookNotifier:
                 f"notifier {name!r}: retries must be a whole number >= 0, got {retries!r}"
             )
         self._url = url
-        self._secrets = _secret_parts(url)
+        # Custom headers usually exist to carry a credential (Authorization, X-Api-Key).
+        self._secrets = secret_parts(url, (headers or {}).values())
         self.format: PayloadFormat = format
         self.timeout = float(timeout)
         self.retries = retries
@@ -187,11 +176,7 @@ class WebhookNotifier:
         return DeliveryResult(False, attempt, status, error)
 
     def _scrub(self, text: str) -> str:
-        # The whole URL first, via a placeholder, so the shown target is not itself rewritten.
-        text = text.replace(self._url, "\x00")
-        for secret in self._secrets:
-            text = text.replace(secret, "***")
-        return text.replace("\x00", self.target)
+        return scrub(text, self._url, self._secrets)
 
     def _dead_letter(
         self, notification: Notification, body: dict[str, Any], attempts: int, error: str
@@ -257,20 +242,6 @@ def read_dead_letters(path: str | os.PathLike[str]) -> list[dict[str, Any]]:
                 raise ValueError(f"dead-letter log {file}:{number}: expected a JSON object")
             entries.append(entry)
     return entries
-
-
-def _secret_parts(url: str) -> list[str]:
-    """Return the pieces of `url` that may be a credential, longest first, for scrubbing."""
-    parts = urlsplit(url)
-    pieces = {parts.query, parts.password or "", parts.username or ""}
-    path = parts.path
-    if path not in ("", "/"):
-        pieces.update({path, path + ("?" + parts.query if parts.query else "")})
-        # Tokens are usually a path segment; error texts may quote one on its own.
-        pieces.update(path.split("/"))
-    pieces.update(pair.partition("=")[2] for pair in parts.query.split("&"))
-    # Very short pieces ("v1", "api") are not credentials, and replacing them would garble the text.
-    return sorted((p for p in pieces if len(p) >= _SECRET_MIN), key=len, reverse=True)
 
 
 def _status_error(response: httpx.Response) -> str:

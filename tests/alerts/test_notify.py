@@ -196,17 +196,21 @@ def test_tokens_in_the_url_never_reach_errors_logs_or_the_dead_letter_log(
     # The receiver echoes the request path back, as some webhook services do in their errors.
     url = f"http://hookuser:hookpass99@127.0.0.1:{receiver.port}/services/{SECRET}?token=qu3ryS3cret"
     receiver.script(*[Reply(500, f"unknown path /services/{SECRET}?token=qu3ryS3cret".encode())] * 2)
-    receiver.script(Reply(403, b"invalid token s3cr3tT0ken for hookuser"))
-    with caplog.at_level(logging.DEBUG, logger="driftmon.alerts"), notifier(url, tmp_path, Sleeps()) as hook:
+    receiver.script(Reply(403, b"invalid token s3cr3tT0ken for hookuser; bearer b34rerTok"))
+    auth = {"Authorization": "Bearer b34rerTok"}
+    with (
+        caplog.at_level(logging.DEBUG, logger="driftmon.alerts"),
+        notifier(url, tmp_path, Sleeps(), headers=auth) as hook,
+    ):
         result = hook.send(sample_notification())
         shown = repr(hook) + hook.target
     assert receiver.requests[0].path == f"/services/{SECRET}?token=qu3ryS3cret"
     assert not result.delivered
-    assert result.error == "HTTP 403 Forbidden: invalid token *** for ***"
+    assert result.error == "HTTP 403 Forbidden: invalid token *** for ***; bearer ***"
     dead = (tmp_path / "dead" / "letters.jsonl").read_text()
     logs = "\n".join(r.getMessage() for r in caplog.records)
     for text in (result.error, dead, logs, shown):
-        for secret in ("s3cr3tT0ken", "T0001", "B0002", "qu3ryS3cret", "hookpass99", "hookuser"):
+        for secret in ("s3cr3tT0ken", "T0001", "B0002", "qu3ryS3cret", "hookpass99", "hookuser", "b34rerTok"):
             assert secret not in text
     assert f"http://127.0.0.1:{receiver.port}/***" in logs
 
