@@ -60,6 +60,12 @@ class FileSource:
         # CSV numeric columns are read as text (see _format) and parsed here.
         return self.config.file_format == "csv"
 
+    def __enter__(self) -> FileSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def close(self) -> None:
         """Nothing to release: files are opened per read."""
 

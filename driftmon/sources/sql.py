@@ -20,14 +20,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from driftmon.config import ColumnKind, SqlSourceConfig
-from driftmon.core import BinSpec, CategoricalBins, Histogram, NonNumericValueError
-from driftmon.core.values import is_missing, to_category
+from driftmon.core import BinSpec, Histogram
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
     ColumnTypeError,
     MissingColumnError,
-    NonNumericColumnError,
     SourceError,
     SourceQueryError,
     SourceSchemaError,
@@ -35,12 +33,10 @@ from driftmon.errors import (
     SourceUnreachableError,
 )
 from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
-from driftmon.sources.columns import infer_python_kind, plain_value, python_to_numpy
+from driftmon.sources.columns import infer_python_kind, python_to_numpy
 from driftmon.sources.sampling import RowSampler
 from driftmon.sources.sql_query import (
-    NON_NUMERIC_CODE,
     PG_NUMERIC_TYPES,
-    ColumnPlan,
     counts_statement,
     pg_rows,
     plan_column,
@@ -48,26 +44,13 @@ from driftmon.sources.sql_query import (
     relation,
     time_conditions,
 )
+from driftmon.sources.sql_results import PG_TYPE_NAMES, pg_kind, take_sample, tally
 from driftmon.windows import Span
 
 __all__ = ["SqlSource"]
 
 CONNECT_TIMEOUT_SECONDS = 10
 _FETCH_ROWS = 20_000
-_PG_TYPE_NAMES = {
-    16: "boolean",
-    17: "bytea",
-    25: "text",
-    114: "json",
-    1042: "character",
-    1043: "character varying",
-    1082: "date",
-    1083: "time",
-    1114: "timestamp",
-    1184: "timestamp with time zone",
-    2950: "uuid",
-    3802: "jsonb",
-}
 
 
 def _first_line(exc: BaseException) -> str:
@@ -129,6 +112,12 @@ class SqlSource:
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    def __enter__(self) -> SqlSource:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def close(self) -> None:
         """Close pooled connections."""
@@ -208,7 +197,7 @@ class SqlSource:
                     usable.append(name)
                 else:
                     errors[name] = ColumnTypeError(
-                        name, _PG_TYPE_NAMES.get(code, f"PostgreSQL type oid {code}")
+                        name, PG_TYPE_NAMES.get(code, f"PostgreSQL type oid {code}")
                     )
             else:
                 usable.append(name)
@@ -238,7 +227,7 @@ class SqlSource:
                 raise _Isolate(failure.reason) from None
             raise failure from None
         rows_out = pg_rows(raw, plans) if self.dialect == "postgresql" else [tuple(r) for r in raw]
-        return _tally(plans, rows_out)
+        return tally(plans, rows_out)
 
     def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
         """Count every column's bins in the database (one statement; per column if it fails)."""
@@ -276,7 +265,7 @@ class SqlSource:
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, columns, errors)
-            kinds = {n: columns[n] or _pg_kind(self.dialect, info.get(n)) for n in names}
+            kinds = {n: columns[n] or pg_kind(self.dialect, info.get(n)) for n in names}
             rel = relation(self.config, [self.timestamp_column, *names])
             conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
             selected = [rel.c[n] for n in names] or [sa.literal(1)]
@@ -289,7 +278,7 @@ class SqlSource:
                     )
                     for part in result.partitions():
                         chosen = [part[i] for i in sampler.offer(len(part))]
-                        sampler.add(_take(chosen, names, kinds, errors, sampler))
+                        sampler.add(take_sample(chosen, names, kinds, errors, sampler))
             except sa.exc.DBAPIError as exc:
                 raise self._fail(exc) from None
         values = sampler.result()
@@ -303,68 +292,6 @@ class SqlSource:
                 sample = python_to_numpy(sample.tolist(), "numeric", name)
             out[name] = ReferenceColumn(name, kind, sample)
         return ReferenceSample(out, errors, sampler.rows, sampler.sampled)
-
-
-def _take(
-    rows: list[Any],
-    names: list[str],
-    kinds: Mapping[str, ColumnKind | None],
-    errors: dict[str, ColumnError],
-    sampler: RowSampler,
-) -> dict[str, np.ndarray[Any, Any]]:
-    taken: dict[str, np.ndarray[Any, Any]] = {}
-    for j, name in enumerate(names):
-        if name in errors:
-            continue
-        values = [row[j] for row in rows]
-        try:
-            taken[name] = python_to_numpy(values, kinds[name] or "categorical", name)
-        except NonNumericValueError as exc:
-            errors[name] = NonNumericColumnError(name, f"non-numeric value {exc.value!r} in the reference")
-            sampler.drop(name)
-    return taken
-
-
-def _pg_kind(dialect: str, code: object) -> ColumnKind | None:
-    if dialect != "postgresql" or not isinstance(code, int):
-        return None
-    return "numeric" if code in PG_NUMERIC_TYPES else "categorical"
-
-
-def _tally(
-    plans: Sequence[ColumnPlan], rows: Sequence[tuple[Any, ...]]
-) -> tuple[int, dict[str, np.ndarray[Any, Any]], dict[str, ColumnError]]:
-    counts = {p.name: np.zeros(p.spec.n_bins, dtype=np.int64) for p in plans}
-    errors: dict[str, ColumnError] = {}
-    total = 0
-    index = [p.spec.index() if isinstance(p.spec, CategoricalBins) else None for p in plans]
-    for col, code, value, n in rows:
-        col, n = int(col), int(n)
-        if col < 0:
-            total += n
-            continue
-        plan = plans[col]
-        out = counts[plan.name]
-        if plan.strategy != "distinct":
-            if int(code) == NON_NUMERIC_CODE:
-                errors[plan.name] = NonNumericColumnError(
-                    plan.name,
-                    f"{n} values in the window are not numbers (text or blob); a numeric column may hold "
-                    "numbers and NULL only: clean the source or declare the column categorical",
-                )
-            else:
-                out[int(code)] += n
-            continue
-        spec = plan.spec
-        assert isinstance(spec, CategoricalBins)
-        plain = plain_value(value)
-        if int(code) == 1 or is_missing(plain):
-            out[spec.missing_index] += n
-        else:
-            lookup = index[col]
-            assert lookup is not None
-            out[lookup.get(to_category(plain), spec.other_index)] += n
-    return total, counts, errors
 
 
 def _utc_session(dbapi_connection: Any, _record: Any) -> None:

@@ -205,7 +205,8 @@ def _grouping_sets(binned: FromClause, plans: Sequence[ColumnPlan]) -> Select[An
             sets.append(sa.tuple_(binned.c[f"b{i}"]))
     sets.append(sa.text("()"))
     columns = [c for c in binned.c if c.name != "one"]
-    return sa.select(*columns, sa.func.count().label("n")).group_by(sa.func.grouping_sets(*sets))
+    counted = sa.select(*columns, sa.func.count().label("n")).select_from(binned)
+    return counted.group_by(sa.func.grouping_sets(*sets))
 
 
 def _union_all(binned: FromClause, plans: Sequence[ColumnPlan]) -> sa.CompoundSelect[Any]:
