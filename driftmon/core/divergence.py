@@ -95,8 +95,10 @@ def kl_divergence(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> floa
 def js_terms(p: npt.ArrayLike, q: npt.ArrayLike, base: float = 2.0) -> FloatArray:
     """Return the per-bin terms of JS(p || q) (each >= 0; they sum to the divergence)."""
     pa, qa = _pair(p, q)
-    m = 0.5 * (pa + qa)
-    terms = 0.5 * (rel_entr(pa, m) + rel_entr(qa, m))
+    # p log(p / m) with m = (p + q) / 2, written as rel_entr(2p, p + q) / 2: halving a subnormal
+    # entry underflows to 0 and would turn a negligible term into inf; doubling is exact.
+    s = pa + qa
+    terms = 0.25 * (rel_entr(2.0 * pa, s) + rel_entr(2.0 * qa, s))
     return np.asarray(terms, dtype=np.float64) / _log_base(base)
 
 

@@ -150,6 +150,24 @@ def test_js_stays_finite_and_bounded_with_disjoint_support() -> None:
     assert hellinger([1.0, 0.0], [0.0, 1.0]) == 1.0
 
 
+@pytest.mark.parametrize(
+    ("p", "q"),
+    [
+        ([1.0, 0.0], [1.0, 5e-324]),
+        ([0.5, 0.5, 0.0], [0.5, 0.5, 1.5e-323]),
+        ([0.25, 0.75, 5e-324], [0.25, 0.75, 0.0]),
+    ],
+)
+def test_js_of_nearly_equal_vectors_with_subnormal_entries_is_nearly_zero(
+    p: list[float], q: list[float]
+) -> None:
+    # Halving 5e-324 underflows to 0, so a mixture computed as (p + q) / 2 made these terms inf.
+    for base in (2.0, math.e):
+        assert np.all(np.isfinite(js_terms(p, q, base)))
+        assert js_divergence(p, q, base) < 1e-300
+        assert js_divergence(q, p, base) < 1e-300
+
+
 # --- validation: each bad input says what is wrong -----------------------------------------
 
 ALL_FUNCTIONS = [kl_divergence, js_divergence, js_distance, psi, hellinger, kl_terms, js_terms]
