@@ -17,7 +17,7 @@ from driftmon.core.values import (
     CategoryValue,
     category_counts,
     finite_numeric,
-    infer_kind,
+    peek_kind,
 )
 
 __all__ = [
@@ -263,7 +263,14 @@ def fit_bins(
     column: str | None = None,
 ) -> BinSpec:
     """Fit bins of the given kind, or of the kind inferred from the values' type."""
-    resolved = kind or ("numeric" if edges is not None else infer_kind(values))
+    resolved: str
+    if kind is not None:
+        resolved = kind
+    elif edges is not None:
+        resolved = "numeric"
+    else:
+        # A generator's first chunk, read to infer the kind, must still be fitted.
+        values, resolved = peek_kind(values)
     if resolved == "numeric":
         return fit_numeric_bins(values, method=method, n_bins=n_bins, edges=edges, column=column)
     if resolved == "categorical":

@@ -7,6 +7,7 @@ through their own methods, so the core stays free of I/O libraries.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import Counter
 from collections.abc import Iterator
@@ -25,6 +26,7 @@ __all__ = [
     "is_missing",
     "iter_chunks",
     "numeric_chunks",
+    "peek_kind",
     "to_category",
 ]
 
@@ -240,6 +242,16 @@ def missing_and_category_counts(values: object) -> tuple[int, dict[CategoryValue
                 key = to_category(value)
                 counts[key] = counts.get(key, 0) + int(n)
     return missing, counts
+
+
+def peek_kind(values: object) -> tuple[object, Literal["numeric", "categorical"]]:
+    """Infer the kind as infer_kind does and return values still whole (a one-shot iterator re-chained)."""
+    if not isinstance(values, Iterator):
+        return values, infer_kind(values)
+    first = next(values, None)
+    if first is None:
+        return iter(()), "numeric"
+    return itertools.chain([first], values), infer_kind(first)
 
 
 def infer_kind(values: object) -> Literal["numeric", "categorical"]:

@@ -252,3 +252,15 @@ def test_fit_bins_infers_the_kind_from_the_values(values: object, kind: str) -> 
 def test_fit_bins_refuses_an_unknown_kind() -> None:
     with pytest.raises(BinSpecError, match="kind must be 'numeric' or 'categorical', got 'ordinal'"):
         fit_bins([1.0], kind="ordinal")  # type: ignore[arg-type]
+
+
+def test_fit_bins_on_a_generator_of_chunks_fits_every_chunk() -> None:
+    # Inferring the kind peeks at the first chunk; it must still be fitted.
+    chunks = [np.arange(0.0, 100.0), np.arange(100.0, 200.0), np.arange(200.0, 300.0)]
+    whole = fit_bins(np.concatenate(chunks))
+    assert fit_bins(iter(chunks)) == whole
+    assert fit_bins(c for c in chunks) == whole
+    words = [["a", "a", "c"], ["b"], ["b", "a"]]
+    assert fit_bins(iter(words), top_k=2) == fit_bins([w for ws in words for w in ws], top_k=2)
+    assert fit_bins(iter(words)).categories == ("a", "b", "c")  # type: ignore[union-attr]
+    assert fit_bins(iter([])) == NumericBins(())
