@@ -122,8 +122,10 @@ class CategoricalBins:
     kind: ClassVar[Literal["categorical"]] = "categorical"
 
     def __post_init__(self) -> None:
+        # numpy scalars (from np.unique, say) become the plain values JSON and labels expect.
+        categories = tuple(c.item() if isinstance(c, np.generic) else c for c in self.categories)
         seen: dict[CategoryValue, int] = {}
-        for i, c in enumerate(self.categories):
+        for i, c in enumerate(categories):
             if not isinstance(c, str | int | float) or (isinstance(c, float) and not math.isfinite(c)):
                 raise BinSpecError(
                     f"category {i} is {c!r}: categories must be strings, integers, booleans or finite floats"
@@ -131,7 +133,7 @@ class CategoricalBins:
             if c in seen:
                 raise BinSpecError(f"category {c!r} appears twice (positions {seen[c]} and {i})")
             seen[c] = i
-        object.__setattr__(self, "categories", tuple(self.categories))
+        object.__setattr__(self, "categories", categories)
 
     @property
     def n_bins(self) -> int:

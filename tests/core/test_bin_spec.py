@@ -6,6 +6,7 @@ import json
 import math
 from typing import Any
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -187,3 +188,11 @@ def test_a_negative_zero_edge_is_the_zero_edge() -> None:
 def test_numeric_specs_are_equal_exactly_when_their_fingerprints_are(a: list[float], b: list[float]) -> None:
     spec_a, spec_b = NumericBins(tuple(sorted(a))), NumericBins(tuple(sorted(b)))
     assert (spec_a == spec_b) == (spec_a.fingerprint() == spec_b.fingerprint())
+
+
+def test_numpy_scalar_categories_become_plain_python_values() -> None:
+    spec = CategoricalBins((*np.unique(np.array([7, 3])), np.bool_(True), np.float64(1.5), np.str_("x")))
+    assert same_values(spec.categories, (3, 7, True, 1.5, "x"))
+    assert spec == CategoricalBins((3, 7, True, 1.5, "x"))
+    assert spec.fingerprint() == CategoricalBins((3, 7, True, 1.5, "x")).fingerprint()
+    assert_round_trips(spec)
