@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from driftmon.core import STATISTICS, Comparison, NullLevel
-from driftmon.store.baselines import check_role, json_document, unknown_baseline
+from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
 from driftmon.store.models import RESULT_STATUSES, Baseline, ColumnResult, LatestResult, Run
 from driftmon.store.monitors import upsert_insert
@@ -87,11 +87,23 @@ def failed_column_result(
     )
 
 
-def _json_number(value: Any) -> Any:
-    # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+def _top_bins(top_bins: Sequence[Mapping[str, Any]], where: str) -> list[dict[str, Any]] | None:
+    # Flat objects of text and numbers only, checked by hand: this runs for every column of
+    # every run, where a JSON encode-decode round trip would be the slowest step of a write.
+    out = []
+    for i, entry in enumerate(top_bins):
+        if not isinstance(entry, Mapping):
+            raise StoreInputError(f"{where}: top bin {i} must be a mapping, got {type(entry).__name__}")
+        row: dict[str, Any] = {}
+        for key, value in entry.items():
+            if not isinstance(key, str) or not (value is None or isinstance(value, str | int | float)):
+                raise StoreInputError(
+                    f"{where}: top bin {i} has {key!r}: {value!r}; expected text or a number"
+                )
+            # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
+            row[key] = None if isinstance(value, float) and not math.isfinite(value) else value
+        out.append(row)
+    return out or None
 
 
 def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[int] | None:
@@ -175,10 +187,7 @@ def result_rows(
             "calibration_method": r.calibration_method,
             "primary_statistic": r.primary_statistic,
             "p_value": finite_or_none(r.p_value),
-            "top_bins": json_document(
-                [{k: _json_number(v) for k, v in b.items()} for b in r.top_bins], f"{where}: top bins"
-            )
-            or None,
+            "top_bins": _top_bins(r.top_bins, where),
         }
         for name in STATISTICS:
             row[name] = finite_or_none(r.statistics.get(name))

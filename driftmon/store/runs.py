@@ -17,6 +17,7 @@ number, so a worker that lost its claim cannot overwrite the new owner's results
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -24,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
-from driftmon.store.models import RUN_STATUSES, ColumnResult, Monitor, Run
+from driftmon.store.models import RUN_STATUSES, Base, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor
 from driftmon.store.records import Claim, RunRecord
 from driftmon.store.results import ColumnResultInput, point_latest, repoint_latest, result_rows
@@ -33,6 +34,7 @@ from driftmon.store.types import check_aware
 __all__ = ["FINAL_STATUSES", "claim_run", "finish_run"]
 
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
+_RESULTS = Base.metadata.tables["column_results"]
 
 
 def run_record(row: Run, monitor: str) -> RunRecord:
@@ -97,7 +99,7 @@ def claim_run(
                 )
                 .returning(Run.id)
             ).scalar_one()
-        return Claim(_load(session, new_id, monitor), claimed=True)
+        return Claim(RunRecord(new_id, monitor, start, end, "running", at, None, 1, None, None), claimed=True)
     except IntegrityError:
         pass  # the window exists: decide from its state below
     existing = session.execute(
@@ -140,7 +142,8 @@ def claim_run(
             .execution_options(synchronize_session=False)
         )
         repoint_latest(session, mid, columns)
-    return Claim(_load(session, run.id, monitor), claimed=True, reclaimed=True)
+    fresh = replace(run, status="running", started_at=at, finished_at=None, error=None, rows_read=None)
+    return Claim(replace(fresh, attempts=run.attempts + 1), claimed=True, reclaimed=True)
 
 
 def finish_run(
@@ -187,7 +190,9 @@ def finish_run(
         )
     if rows:
         inserted = session.execute(
-            sa.insert(ColumnResult).returning(ColumnResult.column_name, ColumnResult.id), rows
+            # The Core table, not the mapped class: skips the ORM's bulk bookkeeping per row.
+            sa.insert(_RESULTS).returning(_RESULTS.c.column_name, _RESULTS.c.id),
+            rows,
         )
         point_latest(session, mid, run.window_end, dict(inserted.all()))
-    return _load(session, run.id, run.monitor)
+    return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)

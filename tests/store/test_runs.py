@@ -235,6 +235,8 @@ def test_unknown_baseline_version_is_refused(
         ({"baseline_version": None}, StoreInputError, "needs the baseline version"),
         ({"role": "target"}, StoreInputError, "role must be one of"),
         ({"statistics": {"kl": 1.0}}, StoreInputError, r"unknown statistics \['kl'\]"),
+        ({"top_bins": ({"bin": object()},)}, StoreInputError, "top bin 0 has 'bin': <object"),
+        ({"top_bins": (["bin"],)}, StoreInputError, "top bin 0 must be a mapping"),
     ],
 )
 def test_bad_results_write_nothing(
