@@ -22,6 +22,7 @@ _BLOCK = 1 << 16
 _MAX_COMPARE_EDGES = 16
 _GRID_CELLS = 4096
 _MAX_FLOAT = float(np.finfo(np.float64).max)
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 @dataclass(frozen=True, eq=False)
@@ -45,6 +46,11 @@ class Histogram:
         if np.any(counts < 0):
             bad = int(np.flatnonzero(counts < 0)[0])
             raise CountsError(f"counts must be non-negative; bin {bad} has {counts[bad]}")
+        # uint64 and float counts past int64 would wrap to negative numbers in the cast below.
+        too_big = counts >= 2.0**63 if counts.dtype.kind == "f" else counts > _INT64_MAX
+        if np.any(too_big):
+            bad = int(np.flatnonzero(too_big)[0])
+            raise CountsError(f"counts must fit in int64; bin {bad} has {counts[bad]}")
         counts = counts.astype(np.int64)
         counts.setflags(write=False)
         object.__setattr__(self, "counts", counts)

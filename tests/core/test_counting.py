@@ -293,6 +293,20 @@ def test_bad_histogram_counts_are_refused(counts: list[Any], message: str) -> No
         Histogram(NUMERIC, np.array(counts))
 
 
+@pytest.mark.parametrize(
+    "counts",
+    [
+        np.array([2**63, 0, 0, 0, 0, 0], dtype=np.uint64),
+        np.array([0, 0, 2.0**63, 0, 0, 0]),
+        np.array([1e300] * 6),
+    ],
+    ids=["uint64", "float 2**63", "float 1e300"],
+)
+def test_counts_beyond_int64_are_refused_not_wrapped(counts: np.ndarray) -> None:
+    with pytest.raises(CountsError, match="counts must fit in int64; bin [02] has"):
+        Histogram(NUMERIC, counts)
+
+
 def test_histogram_counts_are_int64_and_read_only() -> None:
     h = Histogram(NUMERIC, np.array([1.0, 2.0, 0.0, 0.0, 0.0, 3.0]))
     assert h.counts.dtype == np.int64
