@@ -97,17 +97,25 @@ def to_category(value: object) -> CategoryValue:
     return str(value)
 
 
+def _number_to_float(v: Any) -> float:
+    try:
+        return float(v)
+    except OverflowError:  # an int past the float range bins exactly as +-inf: beyond every edge
+        return math.inf if v > 0 else -math.inf
+
+
 def _object_to_float(arr: npt.NDArray[Any], column: str | None, offset: int) -> FloatArray:
     out = np.empty(arr.shape[0], dtype=np.float64)
     for i, v in enumerate(arr):
         if is_missing(v):
             out[i] = math.nan
-        elif isinstance(v, str | bytes) or not isinstance(v, int | float | np.number | bool):
-            if type(v).__name__ != "Decimal":
-                raise NonNumericValueError(column, v, offset + i)
-            out[i] = float(v)
+        elif isinstance(v, int | float | np.number):  # bool is an int
+            out[i] = _number_to_float(v)
+        elif type(v).__name__ == "Decimal":
+            decimal: Any = v
+            out[i] = math.nan if decimal.is_nan() else float(decimal)  # float() refuses sNaN
         else:
-            out[i] = float(v)
+            raise NonNumericValueError(column, v, offset + i)
     return out
 
 
@@ -159,7 +167,10 @@ def to_float64(chunk: object, column: str | None = None, offset: int = 0) -> Flo
     if arr.ndim != 1:
         raise ValueError(f"values must be one-dimensional, got shape {arr.shape}")
     if arr.dtype == object and all(isinstance(v, float | int) and not isinstance(v, bool) for v in arr):
-        return arr.astype(np.float64)
+        try:
+            return arr.astype(np.float64)
+        except OverflowError:  # an int past the float range: convert one by one
+            pass
     return _numpy_to_float(arr, column, offset)
 
 
