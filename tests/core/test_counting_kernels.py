@@ -84,7 +84,7 @@ ADVERSARIAL_EDGE_SETS = {
 }
 
 
-@pytest.mark.parametrize("n_edges", [1, 2, FEW_EDGES, MANY_EDGES, 49, 200])
+@pytest.mark.parametrize("n_edges", [1, 2, FEW_EDGES, MANY_EDGES, 49, 254, 255, 300])
 @pytest.mark.parametrize("name", sorted(ADVERSARIAL_EDGE_SETS))
 def test_kernels_match_searchsorted_on_adversarial_edges(name: str, n_edges: int) -> None:
     edges = ADVERSARIAL_EDGE_SETS[name](n_edges)
