@@ -11,16 +11,17 @@ named (ColumnReadError) and the others are still counted.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import ColumnKind, SqlSourceConfig
-from driftmon.core import BinSpec, Histogram
+from driftmon.core import BinSpec, CategoricalBins, Histogram
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
@@ -37,14 +38,22 @@ from driftmon.sources.columns import infer_python_kind, python_to_numpy
 from driftmon.sources.sampling import RowSampler
 from driftmon.sources.sql_query import (
     PG_NUMERIC_TYPES,
-    counts_statement,
-    pg_rows,
+    ColumnPlan,
+    aggregate_statement,
+    distinct_statement,
     plan_column,
     probe_statement,
     relation,
     time_conditions,
 )
-from driftmon.sources.sql_results import PG_TYPE_NAMES, pg_kind, take_sample, tally
+from driftmon.sources.sql_results import (
+    PG_TYPE_NAMES,
+    IntArray,
+    decode_aggregates,
+    decode_distinct,
+    pg_kind,
+    take_sample,
+)
 from driftmon.windows import Span
 
 __all__ = ["SqlSource"]
@@ -203,51 +212,62 @@ class SqlSource:
                 usable.append(name)
         return usable
 
-    def _run(
-        self,
-        conn: Connection,
-        span: Span | None,
-        plans_of: Sequence[tuple[str, BinSpec]],
-        info: Mapping[str, object],
-    ) -> tuple[int, dict[str, np.ndarray[Any, Any]], dict[str, ColumnError]]:
-        names = [name for name, _ in plans_of]
-        rel = relation(self.config, [self.timestamp_column, *names])
-        conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
-        plans = [
-            plan_column(self.dialect, rel, n, spec, i, info.get(n)) for i, (n, spec) in enumerate(plans_of)
-        ]
-        statement = counts_statement(self.dialect, rel, conditions, plans)
+    def _execute(self, conn: Connection, statement: sa.Executable) -> list[Any]:
+        """Run one statement in its own transaction; a rejected statement raises _Isolate."""
         try:
             with conn.begin():
                 self._begin(conn)
-                raw = conn.execute(statement).all()
+                return list(conn.execute(statement).all())
         except sa.exc.DBAPIError as exc:
             failure = self._fail(exc)
-            if isinstance(failure, SourceQueryError) and plans:
+            if isinstance(failure, SourceQueryError):
                 raise _Isolate(failure.reason) from None
             raise failure from None
-        rows_out = pg_rows(raw, plans) if self.dialect == "postgresql" else [tuple(r) for r in raw]
-        return tally(plans, rows_out)
+
+    def _aggregate(
+        self, conn: Connection, rel: FromClause, conditions: list[Any], plans: list[ColumnPlan]
+    ) -> tuple[int, dict[str, IntArray], dict[str, ColumnError]]:
+        try:
+            (row,) = self._execute(conn, aggregate_statement(rel, conditions, plans))
+            return decode_aggregates(plans, row)
+        except _Isolate as exc:
+            if not plans:
+                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+        # One of the columns may be to blame: count each alone so only that one fails.
+        rows, counts, errors = self._aggregate(conn, rel, conditions, [])
+        for plan in plans:
+            try:
+                (row,) = self._execute(conn, aggregate_statement(rel, conditions, [plan]))
+            except _Isolate as exc:
+                errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+                continue
+            _, one, one_errors = decode_aggregates([plan], row)
+            counts.update(one)
+            errors.update(one_errors)
+        return rows, counts, errors
 
     def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
-        """Count every column's bins in the database (one statement; per column if it fails)."""
+        """Count every column's bins in the database: one aggregate query, per column if it fails."""
         errors: dict[str, ColumnError] = {}
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, {n: s.kind for n, s in specs.items()}, errors)
-            try:
-                rows, counts, failed = self._run(conn, span, [(n, specs[n]) for n in names], info)
-            except _Isolate:
-                rows, counts, failed = self._run(conn, span, [], info)
-                for name in names:
-                    try:
-                        _, one, one_failed = self._run(conn, span, [(name, specs[name])], info)
-                    except _Isolate as exc:
-                        failed[name] = ColumnReadError(name, str(exc))
-                        continue
-                    counts.update(one)
-                    failed.update(one_failed)
-        errors.update(failed)
+            rel = relation(self.config, [self.timestamp_column, *names])
+            conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
+            plans = [plan_column(self.dialect, rel, n, specs[n], i, info.get(n)) for i, n in enumerate(names)]
+            shared = [p for p in plans if p.strategy != "distinct"]
+            rows, counts, failed = self._aggregate(conn, rel, conditions, shared)
+            errors.update(failed)
+            for plan in plans:
+                if plan.strategy != "distinct":
+                    continue
+                assert isinstance(plan.spec, CategoricalBins)
+                try:
+                    grouped = self._execute(conn, distinct_statement(rel, conditions, plan.name))
+                except _Isolate as exc:
+                    errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+                    continue
+                counts[plan.name] = decode_distinct(plan.spec, grouped)
         histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
         return SourceCounts(histograms, errors, rows)
 

@@ -1,29 +1,32 @@
 """SQL built with SQLAlchemy Core that bins values inside the database; only counts come back.
 
 Every table and column name is a quoted identifier (sa.table / sa.column), every edge, category
-and time bound a bound parameter, and a `query` source is wrapped as a subquery. Per column:
+and time bound a bound parameter, and a `query` source is wrapped as a subquery.
 
-- numeric: a CASE that maps each value to its bin index, half-open [lo, hi) like the core
-  (`width_bucket(x, ARRAY[edges])` on PostgreSQL, which agrees exactly); NULL (and NaN on
-  PostgreSQL) to the missing bin; on SQLite a value that is not a number to -1, an error;
-- categorical: a CASE over the reference categories (index, `other`, `missing`) when the
-  categories and the column are both text, integers or booleans; otherwise GROUP BY the raw
-  value and map it in Python with the core's rules (numbers, dates, mixed types).
+All numeric and most categorical columns are counted by ONE aggregate query, in one scan that
+PostgreSQL runs in parallel: per numeric column `count(x)` and, per edge e, the comparison
+`count(*) FILTER (WHERE x >= e)`; bin i is the difference of neighbouring counts, which gives
+the core's half-open bins [lo, hi) exactly, with NULL (and PostgreSQL NaN, counted apart) in
+`missing`. On SQLite, values that are not numbers are counted so the column can fail. Per
+categorical column `count(c)` and `count(*) FILTER (WHERE c = category)` per reference
+category; `other` is the rest. Grouping by bin instead (CASE or width_bucket with GROUP BY or
+GROUPING SETS) measured 2x to 5x slower on PostgreSQL 15: hash aggregation per row and column
+costs more than a comparison, and GROUPING SETS cannot use parallel workers.
 
-The binned columns come from one subquery over the window; PostgreSQL groups them with
-GROUPING SETS (one scan), other databases with UNION ALL of one GROUP BY per column; both are
-a single round trip, and an empty grouping set counts the rows.
+Categories that are not all text, all integers or all booleans (floats, dates, mixed), or a
+column whose type does not match them, are grouped by raw value instead (one GROUP BY per
+such column) and mapped in Python with the core's rules.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import FromClause, Select
 
@@ -32,24 +35,24 @@ from driftmon.core import BinSpec, CategoricalBins, NumericBins
 from driftmon.windows import Span
 
 __all__ = [
-    "NON_NUMERIC_CODE",
     "PG_NUMERIC_TYPES",
     "ColumnPlan",
-    "counts_statement",
-    "pg_rows",
+    "aggregate_statement",
+    "distinct_statement",
     "plan_column",
     "probe_statement",
     "relation",
     "time_conditions",
 ]
 
-NON_NUMERIC_CODE = -1
 PG_NUMERIC_TYPES = {20, 21, 23, 26, 700, 701, 1700}  # int8 int2 int4 oid float4 float8 numeric
-_PG_TEXT_TYPES = {18, 19, 25, 1042, 1043}
+_PG_TEXT_TYPES = {18, 19, 25, 1043}  # not character(n): it compares ignoring trailing blanks
 _PG_INT_TYPES = {20, 21, 23}
 _PG_BOOL = 16
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%f"
 _PARAM_TYPES: dict[type, Any] = {str: sa.String(), int: sa.BigInteger(), bool: sa.Boolean()}
+# Dialects with the standard `count(*) FILTER (WHERE ...)`; others sum a CASE.
+_FILTER_DIALECTS = {"postgresql", "sqlite"}
 
 
 def relation(config: SqlSourceConfig, columns: Sequence[str]) -> FromClause:
@@ -108,32 +111,35 @@ def time_conditions(dialect: str, ts: ColumnElement[Any], span: Span | None) -> 
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """How one column is binned: `code` maps rows to bin indices, or `value` is grouped raw."""
+    """How one column is counted: aggregates in the shared statement, or a GROUP BY of its own."""
 
     name: str
     spec: BinSpec
     strategy: Literal["numeric", "mapped", "distinct"]
-    code: ColumnElement[Any] | None = None
-    missing: ColumnElement[Any] | None = None
-    value: ColumnElement[Any] | None = None
+    aggregates: tuple[ColumnElement[Any], ...] = ()
+    counts_nan: bool = False
+    counts_non_numeric: bool = False
 
 
-def _numeric_code(dialect: str, x: ColumnElement[Any], spec: NumericBins, i: int) -> ColumnElement[Any]:
-    missing = spec.missing_index
-    edges = list(spec.edges)
-    if dialect == "postgresql":
-        nan = sa.cast(sa.literal("NaN"), sa.Float)
-        when: list[tuple[ColumnElement[bool], Any]] = [(sa.or_(x.is_(None), x == nan), missing)]
-        if not edges:
-            return sa.case(*when, else_=0)
-        array = sa.bindparam(f"edges_{i}", edges, postgresql.ARRAY(sa.Float))
-        return sa.case(*when, else_=sa.func.width_bucket(x, array))
-    when = [(x.is_(None), missing)]
-    if dialect == "sqlite":
-        when.append((sa.func.typeof(x).not_in(["integer", "real"]), NON_NUMERIC_CODE))
-    for j, edge in enumerate(edges):
-        when.append((x < sa.bindparam(f"edge_{i}_{j}", edge, sa.Float), j))
-    return sa.case(*when, else_=len(edges))
+def _count_if(dialect: str, condition: ColumnElement[bool]) -> ColumnElement[Any]:
+    if dialect in _FILTER_DIALECTS:
+        return sa.func.count().filter(condition)
+    return sa.func.coalesce(sa.func.sum(sa.case((condition, 1), else_=0)), 0)
+
+
+def _numeric_plan(dialect: str, x: ColumnElement[Any], name: str, spec: NumericBins, i: int) -> ColumnPlan:
+    aggregates: list[ColumnElement[Any]] = [sa.func.count(x)]
+    nan = dialect == "postgresql"  # PostgreSQL floats hold NaN, and NaN >= any edge there
+    if nan:
+        aggregates.append(_count_if(dialect, x == sa.bindparam(f"nan_{i}", math.nan, sa.Float)))
+    non_numeric = dialect == "sqlite"  # SQLite stores text in any column, and text > any number
+    if non_numeric:
+        aggregates.append(
+            _count_if(dialect, sa.and_(x.is_not(None), sa.func.typeof(x).not_in(["integer", "real"])))
+        )
+    for j, edge in enumerate(spec.edges):
+        aggregates.append(_count_if(dialect, x >= sa.bindparam(f"edge_{i}_{j}", edge, sa.Float)))
+    return ColumnPlan(name, spec, "numeric", tuple(aggregates), nan, non_numeric)
 
 
 def _category_family(values: Sequence[object]) -> type | None:
@@ -156,88 +162,33 @@ def _can_map(dialect: str, spec: CategoricalBins, type_code: object) -> bool:
 def plan_column(
     dialect: str, rel: FromClause, name: str, spec: BinSpec, i: int, type_code: object = None
 ) -> ColumnPlan:
-    """Return the binning plan of column `name` (the i-th column of the statement)."""
+    """Return how column `name` (the i-th of the statement) is counted."""
     x = rel.c[name]
     if isinstance(spec, NumericBins):
-        return ColumnPlan(name, spec, "numeric", code=_numeric_code(dialect, x, spec, i))
-    if _can_map(dialect, spec, type_code):
-        when: list[tuple[ColumnElement[bool], Any]] = [(x.is_(None), spec.missing_index)]
-        for j, category in enumerate(spec.categories):
-            kind = _PARAM_TYPES[type(category)]
-            when.append((x == sa.bindparam(f"category_{i}_{j}", category, kind), j))
-        return ColumnPlan(name, spec, "mapped", code=sa.case(*when, else_=spec.other_index))
-    return ColumnPlan(name, spec, "distinct", missing=sa.case((x.is_(None), 1), else_=0), value=x)
+        return _numeric_plan(dialect, x, name, spec, i)
+    if not _can_map(dialect, spec, type_code):
+        return ColumnPlan(name, spec, "distinct")
+    aggregates: list[ColumnElement[Any]] = [sa.func.count(x)]
+    for j, category in enumerate(spec.categories):
+        kind = _PARAM_TYPES[type(category)]
+        aggregates.append(_count_if(dialect, x == sa.bindparam(f"category_{i}_{j}", category, kind)))
+    return ColumnPlan(name, spec, "mapped", tuple(aggregates))
 
 
-def counts_statement(
-    dialect: str, rel: FromClause, conditions: Sequence[ColumnElement[bool]], plans: Sequence[ColumnPlan]
-) -> sa.Executable:
-    """Return one statement that counts every plan's bins and the rows in the window.
+def aggregate_statement(
+    rel: FromClause, conditions: Sequence[ColumnElement[bool]], plans: Sequence[ColumnPlan]
+) -> Select[Any]:
+    """Return one SELECT of aggregates: the rows in the window, then every plan's aggregates."""
+    aggregates = [a for plan in plans for a in plan.aggregates]
+    statement = sa.select(sa.func.count(), *aggregates).select_from(rel)
+    return statement.where(*conditions) if conditions else statement
 
-    Result rows are (column index, bin code, raw value, count); column index -1 is the row total.
-    """
-    parts: list[Any] = []
-    for i, plan in enumerate(plans):
-        if plan.strategy == "distinct":
-            assert plan.missing is not None
-            assert plan.value is not None
-            parts += [plan.missing.label(f"m{i}"), plan.value.label(f"v{i}")]
-        else:
-            assert plan.code is not None
-            parts.append(plan.code.label(f"b{i}"))
-    if not parts:  # rows only: a constant keeps the subquery valid
-        parts.append(sa.literal(1).label("one"))
-    inner = sa.select(*parts).select_from(rel)
+
+def distinct_statement(rel: FromClause, conditions: Sequence[ColumnElement[bool]], name: str) -> Select[Any]:
+    """Return (is_null, value, count) grouped by the raw value of column `name`."""
+    x = rel.c[name]
+    missing = sa.case((x.is_(None), 1), else_=0)
+    statement = sa.select(missing, x, sa.func.count()).select_from(rel)
     if conditions:
-        inner = inner.where(*conditions)
-    binned = inner.subquery("binned")
-    if dialect == "postgresql":
-        return _grouping_sets(binned, plans)
-    return _union_all(binned, plans)
-
-
-def _grouping_sets(binned: FromClause, plans: Sequence[ColumnPlan]) -> Select[Any]:
-    sets: list[Any] = []
-    for i, plan in enumerate(plans):
-        if plan.strategy == "distinct":
-            sets.append(sa.tuple_(binned.c[f"m{i}"], binned.c[f"v{i}"]))
-        else:
-            sets.append(sa.tuple_(binned.c[f"b{i}"]))
-    sets.append(sa.text("()"))
-    columns = [c for c in binned.c if c.name != "one"]
-    counted = sa.select(*columns, sa.func.count().label("n")).select_from(binned)
-    return counted.group_by(sa.func.grouping_sets(*sets))
-
-
-def _union_all(binned: FromClause, plans: Sequence[ColumnPlan]) -> sa.CompoundSelect[Any]:
-    null = sa.null()
-    total: Any = sa.select(
-        sa.literal(-1).label("col"), sa.literal(0).label("code"), null.label("value"), sa.func.count()
-    )
-    branches = [total]
-    for i, plan in enumerate(plans):
-        if plan.strategy == "distinct":
-            m, v = binned.c[f"m{i}"], binned.c[f"v{i}"]
-            branches.append(sa.select(sa.literal(i), m, v, sa.func.count()).group_by(m, v))
-        else:
-            b = binned.c[f"b{i}"]
-            branches.append(sa.select(sa.literal(i), b, null, sa.func.count()).group_by(b))
-    branches = [b.select_from(binned) for b in branches]
-    return sa.union_all(*branches)
-
-
-def pg_rows(rows: Sequence[Any], plans: Sequence[ColumnPlan]) -> list[tuple[int, Any, Any, int]]:
-    """Turn GROUPING SETS rows (b0, m1, v1, ..., one, n) into (column, code, value, count)."""
-    out: list[tuple[int, Any, Any, int]] = []
-    for row in rows:
-        values = list(row)
-        n = int(values[-1])
-        pos, which = 0, None
-        for i, plan in enumerate(plans):
-            width = 2 if plan.strategy == "distinct" else 1
-            if values[pos] is not None:
-                which = (i, values[pos], values[pos + 1] if width == 2 else None)
-                break
-            pos += width
-        out.append((*which, n) if which else (-1, 0, None, n))
-    return out
+        statement = statement.where(*conditions)
+    return statement.group_by(missing, x)

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import CategoricalBins, NonNumericValueError
@@ -13,9 +14,11 @@ from driftmon.core.values import is_missing, to_category
 from driftmon.errors import ColumnError, NonNumericColumnError
 from driftmon.sources.columns import plain_value, python_to_numpy
 from driftmon.sources.sampling import RowSampler
-from driftmon.sources.sql_query import NON_NUMERIC_CODE, PG_NUMERIC_TYPES, ColumnPlan
+from driftmon.sources.sql_query import PG_NUMERIC_TYPES, ColumnPlan
 
-__all__ = ["PG_TYPE_NAMES", "pg_kind", "take_sample", "tally"]
+__all__ = ["PG_TYPE_NAMES", "decode_aggregates", "decode_distinct", "pg_kind", "take_sample"]
+
+IntArray = npt.NDArray[np.int64]
 
 PG_TYPE_NAMES = {
     16: "boolean",
@@ -61,38 +64,67 @@ def pg_kind(dialect: str, code: object) -> ColumnKind | None:
     return "numeric" if code in PG_NUMERIC_TYPES else "categorical"
 
 
-def tally(
-    plans: Sequence[ColumnPlan], rows: Sequence[tuple[Any, ...]]
-) -> tuple[int, dict[str, np.ndarray[Any, Any]], dict[str, ColumnError]]:
-    """Add up (column, code, value, count) rows into per-column bin counts, rows and errors."""
-    counts = {p.name: np.zeros(p.spec.n_bins, dtype=np.int64) for p in plans}
+def decode_aggregates(
+    plans: Sequence[ColumnPlan], row: Sequence[Any]
+) -> tuple[int, dict[str, IntArray], dict[str, ColumnError]]:
+    """Turn the aggregate row (rows, then each plan's aggregates) into bin counts per column."""
+    values = [int(v or 0) for v in row]
+    rows, pos = values[0], 1
+    counts: dict[str, IntArray] = {}
     errors: dict[str, ColumnError] = {}
-    total = 0
-    index = [p.spec.index() if isinstance(p.spec, CategoricalBins) else None for p in plans]
-    for col, code, value, n in rows:
-        col, n = int(col), int(n)
-        if col < 0:
-            total += n
-            continue
-        plan = plans[col]
-        out = counts[plan.name]
-        if plan.strategy != "distinct":
-            if int(code) == NON_NUMERIC_CODE:
-                errors[plan.name] = NonNumericColumnError(
-                    plan.name,
-                    f"{n} values in the window are not numbers (text or blob); a numeric column may hold "
-                    "numbers and NULL only: clean the source or declare the column categorical",
-                )
-            else:
-                out[int(code)] += n
-            continue
-        spec = plan.spec
-        assert isinstance(spec, CategoricalBins)
-        plain = plain_value(value)
-        if int(code) == 1 or is_missing(plain):
-            out[spec.missing_index] += n
+    for plan in plans:
+        part = values[pos : pos + len(plan.aggregates)]
+        pos += len(plan.aggregates)
+        if plan.strategy == "numeric":
+            error = _numeric(plan, rows, part, counts)
+            if error is not None:
+                errors[plan.name] = error
         else:
-            lookup = index[col]
-            assert lookup is not None
-            out[lookup.get(to_category(plain), spec.other_index)] += n
-    return total, counts, errors
+            _mapped(plan, rows, part, counts)
+    return rows, counts, errors
+
+
+def _numeric(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntArray]) -> ColumnError | None:
+    non_null, k = part[0], 1
+    nan = bad = 0
+    if plan.counts_nan:
+        nan, k = part[k], k + 1
+    if plan.counts_non_numeric:
+        bad, k = part[k], k + 1
+    if bad:
+        return NonNumericColumnError(
+            plan.name,
+            f"{bad} values in the window are not numbers (text or blob); a numeric column may hold "
+            "numbers and NULL only: clean the source or declare the column categorical",
+        )
+    valid = non_null - nan
+    at_least = [valid] + [g - nan for g in part[k:]]  # rows >= each edge; NaN compares above all
+    out = np.zeros(plan.spec.n_bins, dtype=np.int64)
+    out[:-1] = np.array(at_least) - np.array([*at_least[1:], 0])
+    out[-1] = rows - valid
+    counts[plan.name] = out
+    return None
+
+
+def _mapped(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntArray]) -> None:
+    spec = plan.spec
+    assert isinstance(spec, CategoricalBins)
+    non_null, matched = part[0], part[1:]
+    out = np.zeros(spec.n_bins, dtype=np.int64)
+    out[: len(matched)] = matched
+    out[spec.other_index] = non_null - sum(matched)
+    out[spec.missing_index] = rows - non_null
+    counts[plan.name] = out
+
+
+def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> IntArray:
+    """Map (is_null, value, count) rows onto categorical bins with the core's rules."""
+    out = np.zeros(spec.n_bins, dtype=np.int64)
+    index = spec.index()
+    for null, value, n in rows:
+        plain = plain_value(value)
+        if int(null) or is_missing(plain):
+            out[spec.missing_index] += int(n)
+        else:
+            out[index.get(to_category(plain), spec.other_index)] += int(n)
+    return out
