@@ -51,8 +51,21 @@ def _is_single_container(obj: object) -> bool:
     return isinstance(obj, np.ndarray | list | tuple) or lib == "pandas"
 
 
+def _refuse_table(obj: object) -> None:
+    # A DataFrame, pyarrow Table or RecordBatch would otherwise be taken for one column (and a
+    # DataFrame counted row by row as if its rows were category values).
+    if _library(obj) in ("pandas", "pyarrow") and hasattr(obj, "columns"):
+        names = getattr(obj, "column_names", None) or list(obj.columns)
+        example = f"table[{names[0]!r}]" if names else "table[name]"
+        raise TypeError(
+            f"values must be one column, got a {type(obj).__name__} with columns {names[:10]}: "
+            f"pass one column, e.g. {example}"
+        )
+
+
 def iter_chunks(values: object) -> Iterator[object]:
     """Yield the chunks of `values`: itself if it is one container, else its parts."""
+    _refuse_table(values)
     if _is_single_container(values):
         yield values
         return
@@ -65,6 +78,7 @@ def iter_chunks(values: object) -> Iterator[object]:
             f"of those; got {type(values).__name__}"
         )
     for chunk in values:
+        _refuse_table(chunk)
         if _library(chunk) == "pyarrow" and hasattr(chunk, "chunks"):  # e.g. a column per file
             yield from chunk.chunks
         elif _is_single_container(chunk):

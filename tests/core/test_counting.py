@@ -381,3 +381,22 @@ def test_categorical_integers_of_every_dtype_and_range(data: st.DataObject) -> N
         expected[spec.index().get(v, spec.other_index)] += 1
     assert count_values(spec, values).counts.tolist() == expected.tolist()
     assert count_values(spec, iter(np.array_split(values, 3))).counts.tolist() == expected.tolist()
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.DataFrame({"price": [1.0, 2.0]}),
+        pa.table({"price": [1.0, 2.0]}),
+        pa.record_batch({"price": [1.0, 2.0]}),
+    ],
+    ids=["DataFrame", "pyarrow Table", "pyarrow RecordBatch"],
+)
+@pytest.mark.parametrize("spec", [NUMERIC, CATEGORICAL], ids=["numeric", "categorical"])
+def test_a_table_is_refused_one_column_is_expected(
+    values: object, spec: NumericBins | CategoricalBins
+) -> None:
+    with pytest.raises(TypeError, match=r"values must be one column, got a \w+ with columns \['price'\]"):
+        count_values(spec, values)
+    with pytest.raises(TypeError, match=r"values must be one column, got a \w+"):
+        count_values(spec, iter([values]))
