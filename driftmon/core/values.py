@@ -222,7 +222,8 @@ def _integer_counts(arr: npt.NDArray[Any]) -> Iterator[tuple[object, int]]:
 def _chunk_value_counts(chunk: object) -> Iterator[tuple[object, int]]:
     lib = _library(chunk)
     if lib == "pandas":
-        vc = chunk.value_counts(dropna=False, sort=False)  # type: ignore[attr-defined]
+        # Series, Index and the pandas arrays all take dropna; only some take sort.
+        vc = chunk.value_counts(dropna=False)  # type: ignore[attr-defined]
         yield from zip(vc.index.tolist(), vc.to_numpy().tolist(), strict=True)
         return
     if lib == "pyarrow":

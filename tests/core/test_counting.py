@@ -400,3 +400,31 @@ def test_a_table_is_refused_one_column_is_expected(
         count_values(spec, values)
     with pytest.raises(TypeError, match=r"values must be one column, got a \w+"):
         count_values(spec, iter([values]))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda v: pd.array(v, dtype="string"),
+        lambda v: pd.array(v, dtype="str"),
+        lambda v: pd.Categorical(v),
+        lambda v: pd.Index(v, dtype=object),
+        lambda v: pd.array(v, dtype=object),
+    ],
+    ids=["StringArray", "str array", "Categorical", "Index", "NumpyExtensionArray"],
+)
+def test_pandas_arrays_and_indexes_count_like_series(make: Callable[[list[object]], Any]) -> None:
+    words: list[object] = ["a", None, "zz", "b", "a"]
+    assert count_values(CATEGORICAL, make(words)).counts.tolist() == [2, 1, 0, 1, 1]
+    assert count_values(CATEGORICAL, iter([make(words[:2]), make(words[2:])])).counts.tolist() == [
+        2,
+        1,
+        0,
+        1,
+        1,
+    ]
+    assert count_values(CategoricalBins((3,)), pd.array([3, None, 4], dtype="Int64")).counts.tolist() == [
+        1,
+        1,
+        1,
+    ]
