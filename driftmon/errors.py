@@ -141,9 +141,6 @@ class UnknownMonitorError(LookupError):
         listing = ", ".join(repr(n) for n in self.known) if self.known else "none"
         super().__init__(f"no monitor named {name!r} in the configuration; monitors: {listing}")
 
-    def __str__(self) -> str:  # LookupError would otherwise quote the message like a KeyError
-        return str(self.args[0])
-
 
 class DurationError(ValueError):
     """A duration that is not a number followed by a unit (`30s`, `10m`, `1h`, `7d`, `2w`)."""
@@ -228,9 +225,6 @@ class MissingColumnError(ColumnError, LookupError):
         more = f" (and {len(self.available) - 20} more)" if len(self.available) > 20 else ""
         listing = f"; it has {shown}{more}" if self.available else ""
         super().__init__(column, f"not found in {where}{listing}")
-
-    def __str__(self) -> str:  # LookupError would otherwise quote the message like a KeyError
-        return str(self.args[0])
 
 
 class ColumnTypeError(ColumnError, TypeError):

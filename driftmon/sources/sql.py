@@ -10,7 +10,6 @@ named (ColumnReadError) and the others are still counted.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -36,6 +35,7 @@ from driftmon.errors import (
 from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.columns import infer_python_kind, python_to_numpy
 from driftmon.sources.sampling import RowSampler
+from driftmon.sources.sql_engine import create_source_engine, first_line, sqlstate
 from driftmon.sources.sql_query import (
     PG_NUMERIC_TYPES,
     ColumnPlan,
@@ -58,18 +58,7 @@ from driftmon.windows import Span
 
 __all__ = ["SqlSource"]
 
-CONNECT_TIMEOUT_SECONDS = 10
 _FETCH_ROWS = 20_000
-
-
-def _first_line(exc: BaseException) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    text = str(orig).strip()
-    return text.splitlines()[0] if text else type(orig).__name__
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    return getattr(getattr(exc, "orig", None), "sqlstate", None)
 
 
 class _Isolate(Exception):
@@ -99,23 +88,13 @@ class SqlSource:
         return self.config.description
 
     def _reason(self, exc: BaseException) -> str:
-        text = _first_line(exc)
+        text = first_line(exc)
         return text.replace(str(self._password), "***") if self._password else text
 
     @property
     def engine(self) -> Engine:
         if self._engine is None:
-            url = make_url(self._url)
-            file = url.database if url.get_backend_name() == "sqlite" else None
-            if file not in (None, "", ":memory:") and not url.query.get("uri") and not os.path.exists(file):
-                raise SourceUnreachableError(self.description, f"SQLite file {file} does not exist")
-            connect_args: dict[str, Any] = {}
-            if url.get_backend_name() == "postgresql":
-                connect_args["connect_timeout"] = CONNECT_TIMEOUT_SECONDS
-            engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
-            if url.get_backend_name() == "postgresql":
-                sa.event.listen(engine, "connect", _utc_session)
-            self._engine = engine
+            self._engine = create_source_engine(self._url, self.description)
         return self._engine
 
     @property
@@ -157,7 +136,7 @@ class SqlSource:
     def _fail(self, exc: sa.exc.DBAPIError) -> SourceError:
         if exc.connection_invalidated or isinstance(exc, sa.exc.InterfaceError):
             return SourceUnreachableError(self.description, self._reason(exc))
-        if _sqlstate(exc) == "57014" and self.timeout is not None:
+        if sqlstate(exc) == "57014" and self.timeout is not None:
             return SourceTimeoutError(self.description, self.timeout)
         return SourceQueryError(self.description, f"the database rejected the query: {self._reason(exc)}")
 
@@ -174,7 +153,7 @@ class SqlSource:
                 description = result.cursor.description if result.cursor is not None else None
                 names = list(result.keys())
         except sa.exc.DBAPIError as exc:
-            missing = _sqlstate(exc) == "42P01" or "no such table" in str(exc.orig)
+            missing = sqlstate(exc) == "42P01" or "no such table" in str(exc.orig)
             if missing and self.config.table is not None:
                 raise SourceSchemaError(
                     self.description, f"table {self.config.qualified_table!r} does not exist"
@@ -312,11 +291,3 @@ class SqlSource:
                 sample = python_to_numpy(sample.tolist(), "numeric", name)
             out[name] = ReferenceColumn(name, kind, sample)
         return ReferenceSample(out, errors, sampler.rows, sampler.sampled)
-
-
-def _utc_session(dbapi_connection: Any, _record: Any) -> None:
-    # Naive `timestamp` columns are then compared as UTC, like everywhere else in driftmon.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("SET TIME ZONE 'UTC'")
-    cursor.close()
-    dbapi_connection.commit()

@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from driftmon.config import ColumnSettings, FileSourceConfig
+from driftmon.config import ColumnSettings, FileSourceConfig, MonitorConfig, SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins, NumericBins, count_values
 from driftmon.errors import (
     CorruptFileError,
@@ -20,7 +20,7 @@ from driftmon.errors import (
     SourceFileNotFoundError,
     SourceSchemaError,
 )
-from driftmon.sources import FileSource, fit_reference
+from driftmon.sources import FileSource, Source, SqlSource, fit_reference, monitor_source, open_source
 from driftmon.windows import Window
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -270,3 +270,28 @@ def test_fit_reference_from_files_counts_every_row(tmp_path: Path) -> None:
             for name, histogram in fit.histograms.items():
                 assert histogram.counts.tolist() == count_values(histogram.spec, df[name]).counts.tolist()
             assert fit.histograms["x"].spec.n_bins <= 5 + 1
+
+
+def test_monitor_sources_follow_the_reference_settings(tmp_path: Path) -> None:
+    monitor = MonitorConfig.model_validate(
+        {
+            "name": "m",
+            "source": {"kind": "file", "path": str(tmp_path / "live.parquet")},
+            "timestamp_column": "ts",
+            "reference": {"path": str(tmp_path / "train.csv")},
+            "window": {"size": "1h"},
+            "timeout": "90s",
+            "columns": ["x"],
+        }
+    )
+    live, reference = monitor_source(monitor), monitor_source(monitor, reference=True)
+    assert isinstance(live, FileSource)
+    assert isinstance(reference, FileSource)
+    assert isinstance(live, Source)
+    assert live.config.path.endswith("live.parquet")
+    assert reference.config.file_format == "csv"
+    sql = open_source(SqlSourceConfig(url="sqlite:///x.sqlite", table="t"), "ts", timeout=5.0)
+    assert isinstance(sql, SqlSource)
+    assert isinstance(sql, Source)
+    assert sql.timeout == 5.0
+    assert sql.description == "sqlite:///x.sqlite table 't'"
