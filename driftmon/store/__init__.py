@@ -9,6 +9,7 @@ Records returned are plain frozen dataclasses, never live ORM objects.
 from __future__ import annotations
 
 from driftmon.store.alert_events import alert_history, current_alert_states, record_alert_event
+from driftmon.store.alert_states import AlertStateRecord, load_alert_states, save_alert_states
 from driftmon.store.baselines import (
     activate_baseline,
     active_baseline,
@@ -75,6 +76,7 @@ __all__ = [
     "FINAL_STATUSES",
     "MAX_NAME_LENGTH",
     "AlertEventRecord",
+    "AlertStateRecord",
     "BaselineMismatchError",
     "BaselineRecord",
     "Claim",
@@ -123,12 +125,14 @@ __all__ = [
     "latest_results",
     "list_baselines",
     "list_monitors",
+    "load_alert_states",
     "make_engine",
     "record_alert_event",
     "rescore",
     "resolve_database_url",
     "rollup",
     "run_history",
+    "save_alert_states",
     "session_factory",
     "stored_windows",
     "upgrade",

@@ -116,7 +116,45 @@ class Run(Base):
     )
 
 
-class ColumnResult(Base):
+class _Scores:
+    """Columns shared by a column result and its copy in latest_results: what a summary shows."""
+
+    kind: Mapped[str | None] = mapped_column(sa.String(16))
+    role: Mapped[str] = mapped_column(sa.String(16))
+    status: Mapped[str] = mapped_column(sa.String(20))
+    error: Mapped[str | None] = mapped_column(sa.Text())
+    n_reference: Mapped[int | None] = mapped_column(sa.BigInteger())
+    n_live: Mapped[int | None] = mapped_column(sa.BigInteger())
+    p_value: Mapped[float | None] = mapped_column(sa.Double())
+    kl_live_ref: Mapped[float | None] = mapped_column(sa.Double())
+    kl_ref_live: Mapped[float | None] = mapped_column(sa.Double())
+    js_divergence: Mapped[float | None] = mapped_column(sa.Double())
+    js_distance: Mapped[float | None] = mapped_column(sa.Double())
+    psi: Mapped[float | None] = mapped_column(sa.Double())
+    hellinger: Mapped[float | None] = mapped_column(sa.Double())
+    # Each statistic's p-value and no-drift level (quantile, expected) as plain columns, not JSON,
+    # so Grafana can query them and the start-up snapshot reads them without parsing documents.
+    kl_live_ref_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    kl_ref_live_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    js_divergence_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    js_distance_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    psi_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    hellinger_p_value: Mapped[float | None] = mapped_column(sa.Double())
+    kl_live_ref_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    kl_ref_live_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    js_divergence_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    js_distance_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    psi_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    hellinger_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
+    kl_live_ref_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+    kl_ref_live_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+    js_divergence_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+    js_distance_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+    psi_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+    hellinger_null_expected: Mapped[float | None] = mapped_column(sa.Double())
+
+
+class ColumnResult(_Scores, Base):
     """One column's scores for one run, with the live counts that produced them."""
 
     __tablename__ = "column_results"
@@ -125,43 +163,10 @@ class ColumnResult(Base):
     run_id: Mapped[int] = mapped_column(sa.ForeignKey("runs.id", ondelete="CASCADE"))
     column_name: Mapped[str] = mapped_column(sa.String(MAX_NAME_LENGTH))
     baseline_id: Mapped[int | None] = mapped_column(sa.ForeignKey("baselines.id", ondelete="RESTRICT"))
-    kind: Mapped[str | None] = mapped_column(sa.String(16))
-    role: Mapped[str] = mapped_column(sa.String(16))
-    status: Mapped[str] = mapped_column(sa.String(20))
-    error: Mapped[str | None] = mapped_column(sa.Text())
-    n_reference: Mapped[int | None] = mapped_column(sa.BigInteger())
-    n_live: Mapped[int | None] = mapped_column(sa.BigInteger())
     live_counts: Mapped[list[int] | None] = mapped_column(JSONDocument)
     alpha: Mapped[float | None] = mapped_column(sa.Double())
     calibration_method: Mapped[str | None] = mapped_column(sa.String(16))
     primary_statistic: Mapped[str | None] = mapped_column(sa.String(MAX_STATISTIC_LENGTH))
-    p_value: Mapped[float | None] = mapped_column(sa.Double())
-    kl_live_ref: Mapped[float | None] = mapped_column(sa.Double())
-    kl_ref_live: Mapped[float | None] = mapped_column(sa.Double())
-    js_divergence: Mapped[float | None] = mapped_column(sa.Double())
-    js_distance: Mapped[float | None] = mapped_column(sa.Double())
-    psi: Mapped[float | None] = mapped_column(sa.Double())
-    hellinger: Mapped[float | None] = mapped_column(sa.Double())
-    # Each statistic's no-drift level as plain columns (not JSON) so Grafana can query them and
-    # the start-up snapshot reads them without parsing documents.
-    kl_live_ref_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    kl_live_ref_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    kl_live_ref_p_value: Mapped[float | None] = mapped_column(sa.Double())
-    kl_ref_live_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    kl_ref_live_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    kl_ref_live_p_value: Mapped[float | None] = mapped_column(sa.Double())
-    js_divergence_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    js_divergence_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    js_divergence_p_value: Mapped[float | None] = mapped_column(sa.Double())
-    js_distance_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    js_distance_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    js_distance_p_value: Mapped[float | None] = mapped_column(sa.Double())
-    psi_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    psi_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    psi_p_value: Mapped[float | None] = mapped_column(sa.Double())
-    hellinger_null_expected: Mapped[float | None] = mapped_column(sa.Double())
-    hellinger_null_quantile: Mapped[float | None] = mapped_column(sa.Double())
-    hellinger_p_value: Mapped[float | None] = mapped_column(sa.Double())
     top_bins: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
 
     __table_args__ = (
@@ -171,11 +176,12 @@ class ColumnResult(Base):
     )
 
 
-class LatestResult(Base):
-    """Pointer to the newest window's result per (monitor, column), kept by finish_run.
+class LatestResult(_Scores, Base):
+    """The newest window's scores per (monitor, column), kept by finish_run.
 
-    Reading 50,000 series' latest results is then one scan of this small table instead of a
-    search through the full history.
+    A copy of the summary columns of one column result (its window and baseline version
+    included), so reading 50,000 series is one scan of this table, whatever the history's
+    length, and a Grafana "current drift" panel is a plain SELECT.
     """
 
     __tablename__ = "latest_results"
@@ -185,9 +191,16 @@ class LatestResult(Base):
     )
     column_name: Mapped[str] = mapped_column(sa.String(MAX_NAME_LENGTH), primary_key=True)
     result_id: Mapped[int] = mapped_column(BigId, sa.ForeignKey("column_results.id", ondelete="CASCADE"))
+    run_id: Mapped[int] = mapped_column(BigId)
+    window_start: Mapped[datetime] = mapped_column(UTCDateTime())
     window_end: Mapped[datetime] = mapped_column(UTCDateTime())
+    baseline_version: Mapped[int | None] = mapped_column(sa.Integer())
 
-    __table_args__ = (sa.Index(None, "result_id"),)
+    __table_args__ = (
+        sa.CheckConstraint(_one_of("status", RESULT_STATUSES), name="status"),
+        sa.CheckConstraint(_one_of("role", COLUMN_ROLES), name="role"),
+        sa.Index(None, "result_id"),
+    )
 
 
 class AlertEvent(Base):

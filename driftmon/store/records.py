@@ -13,7 +13,6 @@ from driftmon.core import STATISTICS, BinSpec, Histogram, NullLevel
 
 __all__ = [
     "DONE_STATUSES",
-    "NULL_FIELDS",
     "AlertEventRecord",
     "BaselineRecord",
     "Claim",
@@ -26,10 +25,6 @@ __all__ = [
 
 # A run in one of these states is finished for good: claim_run never hands it out again.
 DONE_STATUSES = ("succeeded", "insufficient_data", "partial")
-# The per-statistic no-drift columns, in the order ResultSummary.null_values holds them.
-NULL_FIELDS = tuple(
-    f"{name}_{part}" for name in STATISTICS for part in ("null_expected", "null_quantile", "p_value")
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +105,12 @@ class Claim:
 
 @dataclass(frozen=True, slots=True)
 class ResultSummary:
-    """One column's scores for one window, without the bin counts. NULL statistics are None."""
+    """One column's scores for one window, without the bin counts. NULL values are None.
+
+    `p_value` is the primary statistic's. `statistic_p_values`, `null_quantiles` and
+    `null_expected` hold each statistic's p-value, no-drift quantile (noise ceiling) and
+    no-drift mean, in STATISTICS order; null(name) bundles them.
+    """
 
     id: int
     run_id: int
@@ -124,9 +124,6 @@ class ResultSummary:
     baseline_version: int | None
     n_reference: int | None
     n_live: int | None
-    alpha: float | None
-    calibration_method: str | None
-    primary_statistic: str | None
     p_value: float | None
     kl_live_ref: float | None
     kl_ref_live: float | None
@@ -134,7 +131,9 @@ class ResultSummary:
     js_distance: float | None
     psi: float | None
     hellinger: float | None
-    null_values: tuple[float | None, ...]
+    statistic_p_values: tuple[float | None, ...]
+    null_quantiles: tuple[float | None, ...]
+    null_expected: tuple[float | None, ...]
     error: str | None
 
     def statistics(self) -> dict[str, float | None]:
@@ -142,9 +141,13 @@ class ResultSummary:
         return {name: getattr(self, name) for name in STATISTICS}
 
     def null(self, statistic: str) -> NullLevel | None:
-        """Return the statistic's no-drift level, or None when it was not computed."""
-        i = STATISTICS.index(statistic) * 3
-        expected, quantile, p_value = self.null_values[i : i + 3]
+        """Return the statistic's no-drift calibration, or None when it was not computed."""
+        i = STATISTICS.index(statistic)
+        expected, quantile, p_value = (
+            self.null_expected[i],
+            self.null_quantiles[i],
+            self.statistic_p_values[i],
+        )
         if expected is None or quantile is None or p_value is None:
             return None
         return NullLevel(expected, quantile, p_value)
@@ -152,8 +155,11 @@ class ResultSummary:
 
 @dataclass(frozen=True, slots=True)
 class ResultDetail(ResultSummary):
-    """A result with its bins: labels, live and reference counts, and the top contributing bins."""
+    """A full result: how it was scored, bin labels, live and reference counts, top bins."""
 
+    alpha: float | None
+    calibration_method: str | None
+    primary_statistic: str | None
     labels: tuple[str, ...] | None
     live_counts: tuple[int, ...] | None
     reference_counts: tuple[int, ...] | None

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from driftmon.core import STATISTICS, Comparison, NullLevel
 from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
-from driftmon.store.models import RESULT_STATUSES, Baseline, ColumnResult, LatestResult, Run
+from driftmon.store.models import RESULT_STATUSES, Base, Baseline, Run
 from driftmon.store.monitors import upsert_insert
 from driftmon.store.records import BaselineRecord
 from driftmon.store.types import MAX_STATISTIC_LENGTH, check_name, finite_or_none
@@ -199,37 +199,75 @@ def result_rows(
     return out
 
 
-def point_latest(session: Session, monitor_id: int, window_end: datetime, ids: Mapping[str, int]) -> None:
-    """Point each column's latest result at `ids` unless a later window is already stored."""
-    if not ids:
+_LATEST = Base.metadata.tables["latest_results"]
+_LATEST_KEYS = ("monitor_id", "column_name")
+# The summary columns copied from a column result into latest_results.
+SCORE_COLUMNS = tuple(
+    c.name
+    for c in _LATEST.columns
+    if c.name not in (*_LATEST_KEYS, "result_id", "run_id", "window_start", "window_end", "baseline_version")
+)
+
+
+def point_latest(
+    session: Session,
+    monitor_id: int,
+    run_id: int,
+    window: tuple[datetime, datetime],
+    rows: Sequence[Mapping[str, Any]],
+    versions: Mapping[str, int | None],
+) -> None:
+    """Copy the run's column results into latest_results unless a later window is already there.
+
+    `rows` are stored column_results rows (with their ids); `versions` maps a column to the
+    baseline version it was scored against.
+    """
+    if not rows:
         return
-    stmt = upsert_insert(session, LatestResult)
+    stmt = upsert_insert(session, _LATEST)
     stmt = stmt.on_conflict_do_update(
-        index_elements=["monitor_id", "column_name"],
-        set_={"result_id": stmt.excluded.result_id, "window_end": stmt.excluded.window_end},
-        where=LatestResult.window_end <= stmt.excluded.window_end,
+        index_elements=list(_LATEST_KEYS),
+        set_={c.name: stmt.excluded[c.name] for c in _LATEST.columns if c.name not in _LATEST_KEYS},
+        where=_LATEST.c.window_end <= stmt.excluded.window_end,
     )
     params = [
-        {"monitor_id": monitor_id, "column_name": c, "result_id": i, "window_end": window_end}
-        for c, i in ids.items()
+        {name: row[name] for name in SCORE_COLUMNS}
+        | {
+            "monitor_id": monitor_id,
+            "column_name": row["column_name"],
+            "result_id": row["id"],
+            "run_id": run_id,
+            "window_start": window[0],
+            "window_end": window[1],
+            "baseline_version": versions.get(row["column_name"]),
+        }
+        for row in rows
     ]
     session.execute(stmt, params)
 
 
 def repoint_latest(session: Session, monitor_id: int, columns: Sequence[str]) -> None:
-    """Re-point the columns' latest results at the newest stored window after results were removed."""
+    """Copy the newest stored window's result of each column into latest_results (after a removal)."""
+    results = Base.metadata.tables["column_results"]
     for column in columns:
+        session.execute(
+            sa.delete(_LATEST).where(_LATEST.c.monitor_id == monitor_id, _LATEST.c.column_name == column)
+        )
         newest = session.execute(
-            sa.select(ColumnResult.id, Run.window_end)
-            .join(Run, Run.id == ColumnResult.run_id)
-            .where(Run.monitor_id == monitor_id, ColumnResult.column_name == column)
+            sa.select(results, Run.window_start, Run.window_end, Baseline.version)
+            .join(Run, Run.id == results.c.run_id)
+            .outerjoin(Baseline, Baseline.id == results.c.baseline_id)
+            .where(Run.monitor_id == monitor_id, results.c.column_name == column)
             .order_by(Run.window_end.desc())
             .limit(1)
         ).first()
-        session.execute(
-            sa.delete(LatestResult).where(
-                LatestResult.monitor_id == monitor_id, LatestResult.column_name == column
-            )
-        )
         if newest is not None:
-            point_latest(session, monitor_id, newest.window_end, {column: newest.id})
+            row = newest._asdict()
+            point_latest(
+                session,
+                monitor_id,
+                row["run_id"],
+                (row["window_start"], row["window_end"]),
+                [row],
+                {column: row["version"]},
+            )

@@ -189,10 +189,13 @@ def finish_run(
             f"attempt {run.attempts} lost its claim (the run is now {state}); its results were not stored"
         )
     if rows:
-        inserted = session.execute(
-            # The Core table, not the mapped class: skips the ORM's bulk bookkeeping per row.
-            sa.insert(_RESULTS).returning(_RESULTS.c.column_name, _RESULTS.c.id),
-            rows,
+        session.execute(sa.insert(_RESULTS), rows)
+        ids = dict(
+            session.execute(
+                sa.select(_RESULTS.c.column_name, _RESULTS.c.id).where(_RESULTS.c.run_id == run.id)
+            ).all()
         )
-        point_latest(session, mid, run.window_end, dict(inserted.all()))
+        stored = [row | {"id": ids[row["column_name"]]} for row in rows]
+        versions = {r.column: r.baseline_version for r in results}
+        point_latest(session, mid, run.id, (run.window_start, run.window_end), stored, versions)
     return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)

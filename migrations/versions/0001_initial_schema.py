@@ -42,6 +42,32 @@ def _fk(column: str, target: str, table: str, ondelete: str) -> sa.ForeignKeyCon
     )
 
 
+def _score_columns() -> list[sa.Column[object]]:
+    # The summary columns a column result shares with its copy in latest_results.
+    return [
+        sa.Column("kind", sa.String(length=16), nullable=True),
+        sa.Column("role", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("error", sa.Text(), nullable=True),
+        sa.Column("n_reference", sa.BigInteger(), nullable=True),
+        sa.Column("n_live", sa.BigInteger(), nullable=True),
+        sa.Column("p_value", sa.Double(), nullable=True),
+        *(sa.Column(name, sa.Double(), nullable=True) for name in STATISTICS),
+        *(sa.Column(f"{name}_p_value", sa.Double(), nullable=True) for name in STATISTICS),
+        *(sa.Column(f"{name}_null_quantile", sa.Double(), nullable=True) for name in STATISTICS),
+        *(sa.Column(f"{name}_null_expected", sa.Double(), nullable=True) for name in STATISTICS),
+    ]
+
+
+def _result_checks(table: str) -> list[sa.CheckConstraint]:
+    return [
+        sa.CheckConstraint("role IN ('feature', 'prediction', 'label')", name=op.f(f"ck_{table}_role")),
+        sa.CheckConstraint(
+            "status IN ('ok', 'insufficient_data', 'failed')", name=op.f(f"ck_{table}_status")
+        ),
+    ]
+
+
 def upgrade() -> None:
     op.create_table(
         "monitors",
@@ -144,36 +170,19 @@ def upgrade() -> None:
         ["monitor_id", "column_name", "statistic", "at"],
     )
     op.create_index(op.f("ix_alert_events_run_id"), "alert_events", ["run_id"])
-    statistic_columns = [sa.Column(name, sa.Double(), nullable=True) for name in STATISTICS]
-    null_columns = [
-        sa.Column(f"{name}_{part}", sa.Double(), nullable=True)
-        for name in STATISTICS
-        for part in ("null_expected", "null_quantile", "p_value")
-    ]
     op.create_table(
         "column_results",
         sa.Column("id", _big_id(), nullable=False),
         sa.Column("run_id", _big_id(), nullable=False),
         sa.Column("column_name", sa.String(length=200), nullable=False),
         sa.Column("baseline_id", sa.Integer(), nullable=True),
-        sa.Column("kind", sa.String(length=16), nullable=True),
-        sa.Column("role", sa.String(length=16), nullable=False),
-        sa.Column("status", sa.String(length=20), nullable=False),
-        sa.Column("error", sa.Text(), nullable=True),
-        sa.Column("n_reference", sa.BigInteger(), nullable=True),
-        sa.Column("n_live", sa.BigInteger(), nullable=True),
         sa.Column("live_counts", _json(), nullable=True),
         sa.Column("alpha", sa.Double(), nullable=True),
         sa.Column("calibration_method", sa.String(length=16), nullable=True),
         sa.Column("primary_statistic", sa.String(length=64), nullable=True),
-        sa.Column("p_value", sa.Double(), nullable=True),
-        *statistic_columns,
-        *null_columns,
         sa.Column("top_bins", _json(), nullable=True),
-        sa.CheckConstraint("role IN ('feature', 'prediction', 'label')", name=op.f("ck_column_results_role")),
-        sa.CheckConstraint(
-            "status IN ('ok', 'insufficient_data', 'failed')", name=op.f("ck_column_results_status")
-        ),
+        *_score_columns(),
+        *_result_checks("column_results"),
         _fk("baseline_id", "baselines.id", "column_results", "RESTRICT"),
         _fk("run_id", "runs.id", "column_results", "CASCADE"),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_column_results")),
@@ -184,7 +193,12 @@ def upgrade() -> None:
         sa.Column("monitor_id", sa.Integer(), nullable=False),
         sa.Column("column_name", sa.String(length=200), nullable=False),
         sa.Column("result_id", _big_id(), nullable=False),
+        sa.Column("run_id", _big_id(), nullable=False),
+        sa.Column("window_start", _ts(), nullable=False),
         sa.Column("window_end", _ts(), nullable=False),
+        sa.Column("baseline_version", sa.Integer(), nullable=True),
+        *_score_columns(),
+        *_result_checks("latest_results"),
         _fk("monitor_id", "monitors.id", "latest_results", "CASCADE"),
         _fk("result_id", "column_results.id", "latest_results", "CASCADE"),
         sa.PrimaryKeyConstraint("monitor_id", "column_name", name=op.f("pk_latest_results")),

@@ -20,7 +20,15 @@ from driftmon.store import (
 from driftmon.store.migrate import alembic_config
 from driftmon.store.models import Base
 
-TABLES = {"monitors", "baselines", "runs", "column_results", "latest_results", "alert_events"}
+TABLES = {
+    "monitors",
+    "baselines",
+    "runs",
+    "column_results",
+    "latest_results",
+    "alert_events",
+    "alert_states",
+}
 
 
 def _tables(url: str) -> set[str]:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.store import (
+    ResultSummary,
     StoreInputError,
     UnknownResultError,
     UnknownRunError,
@@ -127,3 +128,41 @@ def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> N
     assert (again.id, again.created_at, again.updated_at) == (first.id, T0, T0 + HOUR)
     with sessions() as s:
         assert [(m.name, m.config_hash) for m in list_monitors(s)] == [("m", "b" * 64), ("n", None)]
+
+
+def _summary_fields(result: ResultSummary) -> dict[str, object]:
+    return {name: getattr(result, name) for name in ResultSummary.__dataclass_fields__}
+
+
+def test_latest_copies_equal_the_stored_results(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
+    # latest_results reads its own table (over psycopg's binary protocol on PostgreSQL): it must
+    # agree field for field with the result rows it copies.
+    baselines = [store_baseline(sessions, reference_values(rng), column=c) for c in ("a", "b")]
+    store_window(sessions, baselines, T0, rng.normal(0.4, 1, 800))
+    store_window(sessions, baselines[:1], T0 + HOUR, rng.normal(0, 1, 40))  # insufficient data
+    with sessions() as s:
+        latest = latest_results(s)
+        assert [r.status for r in latest] == ["insufficient_data", "ok"]
+        for result in latest:
+            assert _summary_fields(result) == _summary_fields(get_result(s, result.id))
+            assert result.window_end.tzinfo is UTC
+
+
+def test_a_retry_restores_the_previous_latest(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
+    baseline = store_baseline(sessions, reference_values(rng))
+    store_window(sessions, [baseline], T0, rng.normal(0, 1, 1000))
+    with sessions() as s, s.begin():
+        claim = claim_run(s, "m", T0 + HOUR, T0 + 2 * HOUR, now=T0 + 2 * HOUR, stale_after=STALE)
+        finish_run(
+            s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_column_result("x", "boom")]
+        )
+    with sessions() as s, s.begin():
+        assert claim_run(s, "m", T0 + HOUR, T0 + 2 * HOUR, now=T0 + 3 * HOUR, stale_after=STALE).claimed
+    with sessions() as s:
+        (latest,) = latest_results(s)
+        assert (latest.window_start, latest.status) == (T0, "ok")
+        assert _summary_fields(latest) == _summary_fields(get_result(s, latest.id))
