@@ -1,0 +1,45 @@
+"""driftmon.jobs: the work of one monitor, combining its sources, the store and the alert rules.
+
+- `run_window(monitor, window, sessions=...)` scores one window and stores it in one transaction;
+- `backfill(monitor, start, end, sessions=...)` runs every window of a range not yet stored;
+- `fit_baselines(monitor, sessions=..., now=...)` stores new baseline versions from the reference.
+
+They return plain records (RunOutcome, BackfillOutcome, BaselineFitOutcome) carrying what the
+service needs for metrics, logs and notifications, and never raise for data problems.
+"""
+
+from __future__ import annotations
+
+from driftmon.jobs.backfill import Progress, backfill, backfill_windows
+from driftmon.jobs.baselines import BaselineSet, active_baselines, fit_baselines, reference_span
+from driftmon.jobs.outcome import (
+    AlertChange,
+    BackfillOutcome,
+    BaselineFitOutcome,
+    ColumnOutcome,
+    FittedBaseline,
+    RunOutcome,
+    Skip,
+)
+from driftmon.jobs.run import STALE_AFTER_TIMEOUTS, run_window
+from driftmon.jobs.scoring import calibration_seed
+
+__all__ = [
+    "STALE_AFTER_TIMEOUTS",
+    "AlertChange",
+    "BackfillOutcome",
+    "BaselineFitOutcome",
+    "BaselineSet",
+    "ColumnOutcome",
+    "FittedBaseline",
+    "Progress",
+    "RunOutcome",
+    "Skip",
+    "active_baselines",
+    "backfill",
+    "backfill_windows",
+    "calibration_seed",
+    "fit_baselines",
+    "reference_span",
+    "run_window",
+]

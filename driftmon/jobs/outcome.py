@@ -1,0 +1,236 @@
+"""What the jobs return: a run's outcome per column, its alert transitions, baseline fits, backfills.
+
+The records read like the store's (`ColumnOutcome` has `statistics()` and `null(name)` like a
+stored result, `RunOutcome` has `window_start`, `status`, `finished_at`, `rows_read` like a
+run record, `AlertChange` has `severity` and `state` like an alert event), so the metrics
+snapshot and the HTTP API take either. `to_dict()` gives JSON-ready data (NaN becomes None).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from driftmon.alerts import Notification, Severity, Transition
+from driftmon.core import STATISTICS, BinContribution, NullLevel
+from driftmon.windows import TimeRange, Window
+
+__all__ = [
+    "AlertChange",
+    "BackfillOutcome",
+    "BaselineFitOutcome",
+    "ColumnOutcome",
+    "FittedBaseline",
+    "RunOutcome",
+    "Skip",
+]
+
+# Why a run did not compute its window: done before, running elsewhere, or failed and not retried.
+Skip = Literal["already_done", "in_progress", "failed_not_retried"]
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+@dataclass(frozen=True)
+class ColumnOutcome:
+    """One column's result for one window: scores, their calibration, top bins, alert severities."""
+
+    monitor: str
+    column: str
+    window_start: datetime
+    window_end: datetime
+    status: str  # ok | insufficient_data | failed
+    role: str = "feature"
+    kind: str | None = None
+    baseline_version: int | None = None
+    n_reference: int | None = None
+    n_live: int | None = None
+    p_value: float | None = None
+    scores: Mapping[str, float | None] = field(default_factory=dict)
+    null_levels: Mapping[str, NullLevel] = field(default_factory=dict)
+    top_bins: tuple[BinContribution, ...] = ()
+    severities: Mapping[str, Severity] = field(default_factory=dict)
+    error: str | None = None
+
+    def statistics(self) -> dict[str, float | None]:
+        """Return every statistic by name (None when not computed or not configured)."""
+        return {name: self.scores.get(name) for name in STATISTICS}
+
+    def null(self, statistic: str) -> NullLevel | None:
+        """Return the statistic's no-drift calibration, or None when it was not computed."""
+        return self.null_levels.get(statistic)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the column as JSON-ready data (the `driftmon run --json` column schema)."""
+        return {
+            "column": self.column,
+            "kind": self.kind,
+            "role": self.role,
+            "baseline_version": self.baseline_version,
+            "n_reference": self.n_reference,
+            "n_live": self.n_live,
+            **{name: _num(value) for name, value in self.statistics().items()},
+            "p_value": _num(self.p_value),
+            "noise": {name: _num(level.quantile) for name, level in self.null_levels.items()},
+            "status": self.status,
+            "alerts": {name: severity.label for name, severity in self.severities.items()},
+            "top_bins": [
+                {
+                    "bin": b.label,
+                    "reference_share": _num(b.reference_share),
+                    "live_share": _num(b.live_share),
+                    "contribution": _num(b.contribution),
+                }
+                for b in self.top_bins
+            ],
+            "error": self.error,
+        }
+
+
+@dataclass(frozen=True)
+class AlertChange:
+    """An alert transition a run caused and stored (as alert event `event_id`)."""
+
+    monitor: str
+    column: str
+    role: str
+    transition: Transition
+    top_bins: tuple[BinContribution, ...] = ()
+    run_id: int | None = None
+    event_id: int | None = None
+
+    @property
+    def statistic(self) -> str:
+        return self.transition.statistic
+
+    @property
+    def severity(self) -> str:
+        """The alert event's severity: the new one, or the one that cleared on resolve."""
+        return self.transition.event_severity
+
+    @property
+    def state(self) -> str:
+        """The alert event's state: firing or resolved."""
+        return self.transition.event_state
+
+    def notification(self, result_path: str | None = None) -> Notification:
+        """Return what a notifier sends for this transition."""
+        return Notification(self.monitor, self.column, self.role, self.transition, self.top_bins, result_path)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"monitor": self.monitor, "column": self.column, "role": self.role} | self.transition.to_dict()
+
+
+@dataclass(frozen=True)
+class FittedBaseline:
+    """A baseline version stored by a fit."""
+
+    column: str
+    version: int
+    kind: str
+    n: int
+    n_bins: int
+
+
+@dataclass(frozen=True)
+class BaselineFitOutcome:
+    """What a baseline fit stored, and which columns (or the whole reference) failed and why."""
+
+    monitor: str
+    span: TimeRange | None
+    source: str
+    fitted: tuple[FittedBaseline, ...] = ()
+    errors: Mapping[str, str] = field(default_factory=dict)
+    rows: int = 0
+    sampled: bool = False
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.errors
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    """The outcome of one window of one monitor, whether computed now or stored before.
+
+    `skipped` says why the window was not computed by this call (its stored result is shown
+    instead); `stored` is False only when the store itself could not be written or read.
+    """
+
+    monitor: str
+    window: Window
+    status: str  # succeeded | partial | failed | insufficient_data | running
+    started_at: datetime
+    duration_seconds: float = 0.0
+    run_id: int | None = None
+    attempt: int | None = None
+    finished_at: datetime | None = None
+    rows_read: int | None = None
+    columns: tuple[ColumnOutcome, ...] = ()
+    transitions: tuple[AlertChange, ...] = ()
+    baselines: tuple[FittedBaseline, ...] = ()
+    skipped: Skip | None = None
+    stored: bool = True
+    error: str | None = None
+
+    @property
+    def window_start(self) -> datetime:
+        return self.window.start
+
+    @property
+    def window_end(self) -> datetime:
+        return self.window.end
+
+    @property
+    def failed_columns(self) -> tuple[ColumnOutcome, ...]:
+        return tuple(c for c in self.columns if c.status == "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the run as JSON-ready data (the `driftmon run --json` document)."""
+        return {
+            "monitor": self.monitor,
+            "window_start": self.window.start.isoformat(),
+            "window_end": self.window.end.isoformat(),
+            "status": self.status,
+            "skipped": self.skipped,
+            "run_id": self.run_id,
+            "attempt": self.attempt,
+            "started_at": _time(self.started_at),
+            "finished_at": _time(self.finished_at),
+            "duration_seconds": round(self.duration_seconds, 6),
+            "rows_read": self.rows_read,
+            "error": self.error,
+            "baselines_fitted": [
+                {"column": b.column, "version": b.version, "kind": b.kind, "n": b.n} for b in self.baselines
+            ],
+            "columns": [c.to_dict() for c in self.columns],
+            "alerts": [t.to_dict() for t in self.transitions],
+        }
+
+
+@dataclass(frozen=True)
+class BackfillOutcome:
+    """Every window of a backfill: the runs it made and the windows it skipped."""
+
+    monitor: str
+    windows: tuple[Window, ...]
+    runs: tuple[RunOutcome, ...] = ()
+    skipped: tuple[Window, ...] = ()
+
+    def count(self, status: str) -> int:
+        """Return how many runs of this backfill ended with `status`."""
+        return sum(1 for r in self.runs if r.skipped is None and r.status == status)
+
+    @property
+    def failed(self) -> tuple[RunOutcome, ...]:
+        return tuple(r for r in self.runs if r.status == "failed")

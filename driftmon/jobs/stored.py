@@ -1,0 +1,104 @@
+"""Read a stored run back as a RunOutcome: what a run reports for a window computed before."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from driftmon.alerts import AlertState, AlertStateError, Severity
+from driftmon.core import STATISTICS, BinContribution
+from driftmon.jobs.outcome import ColumnOutcome, RunOutcome, Skip
+from driftmon.store import ResultDetail, get_run, load_alert_states
+from driftmon.windows import Window
+
+__all__ = ["stored_outcome"]
+
+
+def _float(value: object) -> float:
+    return float(value) if isinstance(value, int | float) else math.nan
+
+
+def _top_bins(entries: tuple[Mapping[str, Any], ...]) -> tuple[BinContribution, ...]:
+    return tuple(
+        BinContribution(
+            index=int(e.get("index") or 0),
+            label=str(e.get("bin", "")),
+            reference_share=_float(e.get("reference_share")),
+            live_share=_float(e.get("live_share")),
+            contribution=_float(e.get("contribution")),
+        )
+        for e in entries
+    )
+
+
+def _severities(session: Session, monitor: str, window: Window) -> dict[str, dict[str, Severity]]:
+    """Return the severities the stored states reached at this window (none if they moved on)."""
+    out: dict[str, dict[str, Severity]] = {}
+    for record in load_alert_states(session, monitor):
+        try:
+            state = AlertState.from_dict(record.state)
+        except AlertStateError:
+            continue
+        if state.last_window_end == window.end:
+            out.setdefault(record.column, {})[record.statistic] = state.severity
+    return out
+
+
+def _column(result: ResultDetail, window: Window, severities: Mapping[str, Severity]) -> ColumnOutcome:
+    stats = result.statistics()
+    nulls = {name: level for name in STATISTICS if (level := result.null(name)) is not None}
+    return ColumnOutcome(
+        monitor=result.monitor,
+        column=result.column,
+        window_start=window.start,
+        window_end=window.end,
+        status=result.status,
+        role=result.role,
+        kind=result.kind,
+        baseline_version=result.baseline_version,
+        n_reference=result.n_reference,
+        n_live=result.n_live,
+        p_value=result.p_value,
+        scores={k: v for k, v in stats.items() if v is not None},
+        null_levels=nulls,
+        top_bins=_top_bins(result.top_bins),
+        severities=dict(severities),
+        error=result.error,
+    )
+
+
+def stored_outcome(
+    session: Session,
+    monitor: str,
+    window: Window,
+    run_id: int,
+    *,
+    skipped: Skip,
+    started_at: datetime,
+    duration_seconds: float,
+    column_order: tuple[str, ...] = (),
+) -> RunOutcome:
+    """Return the stored run `run_id` as an outcome, its columns in `column_order` first."""
+    detail = get_run(session, run_id)
+    run = detail.run
+    severities = _severities(session, monitor, window)
+    rank = {name: i for i, name in enumerate(column_order)}
+    results = sorted(detail.results, key=lambda r: (rank.get(r.column, len(rank)), r.column))
+    return RunOutcome(
+        monitor=monitor,
+        window=window,
+        status=run.status,
+        started_at=started_at,
+        duration_seconds=duration_seconds,
+        run_id=run.id,
+        attempt=run.attempts,
+        finished_at=run.finished_at,
+        rows_read=run.rows_read,
+        columns=tuple(_column(r, window, severities.get(r.column, {})) for r in results),
+        skipped=skipped,
+        error=run.error,
+    )
