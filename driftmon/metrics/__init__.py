@@ -1,0 +1,61 @@
+"""driftmon.metrics: the Prometheus metrics contract, the in-memory snapshot and its exposition.
+
+Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
+(`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text,
+`SnapshotCollector` serves the same samples through a prometheus_client registry.
+Inputs are this package's own plain types; the store's records map onto them with
+`ColumnValues.from_result`, `RunValues.from_run` and `AlertValue.from_event`.
+docs/metrics.md is the reference of every metric.
+"""
+
+from __future__ import annotations
+
+from driftmon.metrics.collector import SnapshotCollector
+from driftmon.metrics.errors import MetricsInputError
+from driftmon.metrics.from_config import cron_interval_seconds, monitor_spec, monitor_specs
+from driftmon.metrics.names import (
+    COLUMN_FAMILIES,
+    COMPLETED_STATUSES,
+    DURATION_BUCKETS,
+    FAMILIES,
+    MONITOR_FAMILIES,
+    PROCESS_FAMILIES,
+    RUN_STATUSES,
+    STATISTIC_METRICS,
+    STATISTIC_UNITS,
+    MetricFamilyDef,
+    StatisticMetrics,
+    family,
+)
+from driftmon.metrics.render import CONTENT_TYPE
+from driftmon.metrics.snapshot import MetricsSnapshot
+from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
+from driftmon.metrics.values import AlertValue, ColumnValues, RunValues
+
+__all__ = [
+    "COLUMN_FAMILIES",
+    "COMPLETED_STATUSES",
+    "CONTENT_TYPE",
+    "DURATION_BUCKETS",
+    "FAMILIES",
+    "MONITOR_FAMILIES",
+    "PROCESS_FAMILIES",
+    "RUN_STATUSES",
+    "STATISTIC_METRICS",
+    "STATISTIC_UNITS",
+    "AlertValue",
+    "ColumnSpec",
+    "ColumnValues",
+    "MetricFamilyDef",
+    "MetricsInputError",
+    "MetricsSnapshot",
+    "MonitorSpec",
+    "RunValues",
+    "SnapshotCollector",
+    "StatisticMetrics",
+    "Thresholds",
+    "cron_interval_seconds",
+    "family",
+    "monitor_spec",
+    "monitor_specs",
+]

@@ -1,0 +1,50 @@
+"""Input checks shared by the snapshot's input types; each names what was wrong and where."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from driftmon.metrics.errors import MetricsInputError
+
+__all__ = ["check_count", "check_name", "check_number", "finite_or_none", "timestamp"]
+
+
+def check_name(value: object, what: str, where: str) -> str:
+    """Return `value` if it is a non-empty string, else raise naming it."""
+    if not isinstance(value, str) or not value:
+        raise MetricsInputError(f"{where}: {what} must be a non-empty string, got {value!r}")
+    return value
+
+
+def check_count(value: object, what: str, where: str) -> int | None:
+    """Return a non-negative integer or None, else raise naming it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise MetricsInputError(f"{where}: {what} must be a non-negative integer or None, got {value!r}")
+    return int(value)
+
+
+def check_number(value: object, what: str, where: str) -> float | None:
+    """Return `value` as a float (None stays None), else raise naming it."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise MetricsInputError(f"{where}: {what} must be a number or None, got {value!r}")
+    return float(value)
+
+
+def finite_or_none(value: object, what: str, where: str) -> float | None:
+    """Return a finite float, or None for None, NaN and infinities (the store keeps finite numbers only)."""
+    if type(value) is float:  # the common case, checked first: start-up folds in every stored number
+        return value if math.isfinite(value) else None
+    number = check_number(value, what, where)
+    return number if number is not None and math.isfinite(number) else None
+
+
+def timestamp(value: object, what: str, where: str) -> float:
+    """Return a timezone-aware datetime as Unix seconds, else raise naming it."""
+    if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise MetricsInputError(f"{where}: {what} must be a timezone-aware datetime, got {value!r}")
+    return value.timestamp()

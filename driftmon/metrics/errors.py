@@ -1,0 +1,9 @@
+"""Errors of the metrics snapshot: inputs that cannot become Prometheus samples."""
+
+from __future__ import annotations
+
+__all__ = ["MetricsInputError"]
+
+
+class MetricsInputError(ValueError):
+    """A value handed to the snapshot is malformed; the message names the monitor, column and field."""

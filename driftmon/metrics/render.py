@@ -1,0 +1,52 @@
+"""Prometheus text format (0.0.4): per-owner fragments rendered once, joined family by family.
+
+The format wants all lines of a family in one group after its HELP and TYPE lines, so each
+owner (the process, each monitor) keeps one fragment per family, and the exposition writes,
+for every family, its header followed by that family's fragment of every owner. Lines are
+written exactly as prometheus_client.generate_latest writes them (sorted label names, the
+same escaping, floatToGoString values); a test holds the two byte for byte equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from driftmon.metrics.names import FAMILIES
+from driftmon.metrics.samples import Sample
+from driftmon.metrics.text import go_float
+
+__all__ = ["CONTENT_TYPE", "HEADERS", "Fragments", "join_exposition", "render_fragments"]
+
+CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+
+Fragments = tuple[bytes, ...]  # one per family in FAMILIES, b"" where the owner has no samples
+
+
+def _header(name: str, kind: str, text: str) -> bytes:
+    text = text.replace("\\", r"\\").replace("\n", r"\n")
+    return f"# HELP {name} {text}\n# TYPE {name} {kind}\n".encode()
+
+
+HEADERS = tuple(_header(f.name, f.kind, f.help) for f in FAMILIES)
+_EMPTY: Fragments = (b"",) * len(FAMILIES)
+
+
+def render_fragments(samples: Iterable[Sample]) -> Fragments:
+    """Render one owner's samples into its per-family fragments."""
+    parts: list[list[str]] = [[] for _ in FAMILIES]
+    for index, name, labels, value in samples:
+        # repr() already is Go's text for finite values under a million (most of them).
+        text = repr(value) if -1e6 < value < 1e6 else go_float(value)
+        parts[index].append(f"{name}{labels.text} {text}\n")
+    if not any(parts):
+        return _EMPTY
+    return tuple("".join(lines).encode() if lines else b"" for lines in parts)
+
+
+def join_exposition(owners: Sequence[Fragments]) -> bytes:
+    """Join the owners' fragments into one exposition body, family by family."""
+    out: list[bytes] = []
+    for i, header in enumerate(HEADERS):
+        out.append(header)
+        out.extend(owner[i] for owner in owners)
+    return b"".join(out)

@@ -1,0 +1,265 @@
+"""The in-memory metrics snapshot: updated by runs, rebuilt from the store, read by scrapes.
+
+Writers (runs on worker threads, the scheduler, health checks) are serialised by a writer
+lock; each builds the new immutable state of one monitor and renders its exposition lines
+before swapping them in under a short read lock. A scrape takes that read lock only to pick
+up references, so it never waits for a render and never computes anything but the join of
+already rendered lines, which is itself cached until the next change.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from driftmon import __version__
+from driftmon.metrics.checks import check_count, check_name
+from driftmon.metrics.errors import MetricsInputError
+from driftmon.metrics.render import Fragments, join_exposition, render_fragments
+from driftmon.metrics.samples import monitor_samples, process_samples
+from driftmon.metrics.specs import MonitorSpec, check_specs
+from driftmon.metrics.state import (
+    MonitorState,
+    ProcessState,
+    configured,
+    with_alert,
+    with_columns,
+    with_completed_run,
+    with_counted_run,
+)
+from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
+
+__all__ = ["MetricsSnapshot"]
+
+
+class MetricsSnapshot:
+    """Every exported value, kept current by runs and served to scrapes without computing.
+
+    Monitors and columns not in the configuration (see `configure`) are not exported: values
+    reported for them are ignored, since a reload may drop a monitor while its run is in flight.
+    """
+
+    def __init__(self, monitors: Sequence[MonitorSpec] = (), *, version: str = __version__) -> None:
+        self._write = threading.Lock()  # serialises writers
+        self._read = threading.Lock()  # guards the references scrapes pick up
+        self._process = ProcessState(check_name(version, "version", "build info"))
+        self._process_fragments = render_fragments(process_samples(self._process))
+        self._monitors: dict[str, MonitorState] = {}
+        self._fragments: dict[str, Fragments] = {}
+        self._body: bytes | None = None
+        self._generation = 0
+        if monitors:
+            self.configure(monitors)
+
+    # -- writers ---------------------------------------------------------------------------
+
+    def configure(self, monitors: Sequence[MonitorSpec]) -> None:
+        """Export exactly these monitors and columns, keeping the values of those already known."""
+        specs = check_specs(monitors)
+        with self._write:
+            states = {s.name: configured(s, self._monitors.get(s.name)) for s in specs}
+            self._swap_all(states)
+
+    def rebuild(
+        self,
+        monitors: Sequence[MonitorSpec],
+        *,
+        results: Iterable[ColumnValues] = (),
+        runs: Iterable[RunValues] = (),
+        alerts: Iterable[AlertValue] = (),
+        read_seconds: float = 0.0,
+    ) -> None:
+        """Replace the snapshot with the configuration and what the store holds.
+
+        `results`: the latest result per (monitor, column); `runs`: recent runs of each monitor
+        (the latest completed one sets the last-success and last-window-end timestamps);
+        `alerts`: the alert state in force per (monitor, column, statistic). Run counters and
+        the duration histogram start at zero: they count this process's runs. `read_seconds`
+        (the time the store reads took) is added to the rebuild's own time in
+        driftmon_snapshot_load_seconds.
+        """
+        started = time.perf_counter()
+        if isinstance(read_seconds, bool) or not isinstance(read_seconds, int | float) or read_seconds < 0:
+            raise MetricsInputError(f"read_seconds must be a non-negative number, got {read_seconds!r}")
+        specs = check_specs(monitors)
+        with self._write:
+            states = {s.name: configured(s) for s in specs}
+            by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
+            for values in results:
+                checked = _column_values(values).checked()
+                by_monitor.setdefault(values.monitor, []).append((values.column, checked))
+            for name, checked_columns in by_monitor.items():
+                if name in states:
+                    states[name] = with_columns(states[name], checked_columns)
+            for run in runs:
+                if not isinstance(run, RunValues):
+                    raise MetricsInputError(f"runs must be RunValues, got {run!r}")
+                run.check(finished=False)
+                if run.monitor in states and run.status != "running":
+                    end, finished = run.window_end.timestamp(), _optional_time(run)
+                    states[run.monitor] = with_completed_run(states[run.monitor], run.status, end, finished)
+            for alert in alerts:
+                _alert_value(alert).check()
+                if alert.monitor in states:
+                    states[alert.monitor] = with_alert(
+                        states[alert.monitor], alert.column, alert.statistic, alert.severity
+                    )
+            self._swap_all(states)
+            seconds = float(read_seconds) + time.perf_counter() - started
+            self._swap_process(replace(self._process, load_seconds=seconds))
+
+    def apply_run(
+        self,
+        run: RunValues,
+        *,
+        duration_seconds: float,
+        columns: Sequence[ColumnValues] = (),
+        alerts: Sequence[AlertValue] = (),
+        source_up: bool | None = None,
+    ) -> None:
+        """Count one finished run and take its column results and alert states as the latest.
+
+        Everything is checked before anything changes. A column result older than the one held
+        (a backfilled window) updates no column values; the run is still counted.
+        """
+        if not isinstance(run, RunValues):
+            raise MetricsInputError(f"run must be RunValues, got {run!r}")
+        run.check(finished=True)
+        where = run.where()
+        if (
+            isinstance(duration_seconds, bool)
+            or not isinstance(duration_seconds, int | float)
+            or not math.isfinite(duration_seconds)
+            or duration_seconds < 0
+        ):
+            raise MetricsInputError(
+                f"{where}: duration_seconds must be a finite number >= 0, got {duration_seconds!r}"
+            )
+        checked = []
+        for values in columns:
+            if _column_values(values).monitor != run.monitor:
+                raise MetricsInputError(
+                    f"{where}: column {values.column!r} reports monitor {values.monitor!r}"
+                )
+            checked.append((values.column, values.checked()))
+        for alert in alerts:
+            _alert_value(alert).check()
+            if alert.monitor != run.monitor:
+                raise MetricsInputError(
+                    f"{where}: alert for column {alert.column!r} reports monitor {alert.monitor!r}"
+                )
+        if source_up is not None and not isinstance(source_up, bool):
+            raise MetricsInputError(f"{where}: source_up must be True, False or None, got {source_up!r}")
+        assert run.finished_at is not None  # run.check(finished=True)
+        with self._write:
+            state = self._monitors.get(run.monitor)
+            if state is None:
+                return
+            state = with_counted_run(state, run.status, float(duration_seconds), run.rows_read)
+            state = with_completed_run(
+                state, run.status, run.window_end.timestamp(), run.finished_at.timestamp()
+            )
+            state = with_columns(state, checked)
+            for alert in alerts:
+                state = with_alert(state, alert.column, alert.statistic, alert.severity)
+            if source_up is not None:
+                state = replace(state, source_up=source_up)
+            self._swap_one(state)
+
+    def set_windows_behind(self, monitor: str, windows: int) -> None:
+        """Report how many complete windows of `monitor` are not computed yet."""
+        count = check_count(windows, "windows_behind", f"monitor {monitor!r}")
+        if count is None:
+            raise MetricsInputError(
+                f"monitor {monitor!r}: windows_behind must be a non-negative integer, got None"
+            )
+        self._update(monitor, windows_behind=count)
+
+    def set_source_up(self, monitor: str, up: bool) -> None:
+        """Report whether `monitor`'s source could be reached."""
+        if not isinstance(up, bool):
+            raise MetricsInputError(f"monitor {monitor!r}: source up must be True or False, got {up!r}")
+        self._update(monitor, source_up=up)
+
+    def set_database_up(self, up: bool) -> None:
+        """Report whether the store's database answered."""
+        if not isinstance(up, bool):
+            raise MetricsInputError(f"database up must be True or False, got {up!r}")
+        with self._write:
+            self._swap_process(replace(self._process, database_up=up))
+
+    # -- readers ---------------------------------------------------------------------------
+
+    @property
+    def monitors(self) -> tuple[str, ...]:
+        """Return the names of the exported monitors, in configuration order."""
+        with self._read:
+            return tuple(self._monitors)
+
+    def view(self) -> tuple[ProcessState, tuple[MonitorState, ...]]:
+        """Return the current immutable states (what a Collector turns into metric families)."""
+        with self._read:
+            return self._process, tuple(self._monitors.values())
+
+    def exposition(self) -> bytes:
+        """Return the exposition body (Prometheus text format 0.0.4), joined once per change."""
+        with self._read:
+            if self._body is not None:
+                return self._body
+            generation = self._generation
+            owners = [self._process_fragments, *self._fragments.values()]
+        body = join_exposition(owners)
+        with self._read:
+            if self._generation == generation:
+                self._body = body
+        return body
+
+    # -- internals (callers hold self._write) ----------------------------------------------
+
+    def _update(self, monitor: str, **changes: object) -> None:
+        with self._write:
+            state = self._monitors.get(monitor)
+            if state is not None:
+                self._swap_one(replace(state, **changes))  # type: ignore[arg-type]
+
+    def _swap_one(self, state: MonitorState) -> None:
+        fragments = render_fragments(monitor_samples(state))
+        with self._read:
+            self._monitors[state.spec.name] = state
+            self._fragments[state.spec.name] = fragments
+            self._changed()
+
+    def _swap_all(self, states: dict[str, MonitorState]) -> None:
+        fragments = {name: render_fragments(monitor_samples(s)) for name, s in states.items()}
+        with self._read:
+            self._monitors, self._fragments = states, fragments
+            self._changed()
+
+    def _swap_process(self, process: ProcessState) -> None:
+        fragments = render_fragments(process_samples(process))
+        with self._read:
+            self._process, self._process_fragments = process, fragments
+            self._changed()
+
+    def _changed(self) -> None:
+        self._generation += 1
+        self._body = None
+
+
+def _column_values(values: object) -> ColumnValues:
+    if not isinstance(values, ColumnValues):
+        raise MetricsInputError(f"column results must be ColumnValues, got {values!r}")
+    return values
+
+
+def _alert_value(alert: object) -> AlertValue:
+    if not isinstance(alert, AlertValue):
+        raise MetricsInputError(f"alert states must be AlertValue, got {alert!r}")
+    return alert
+
+
+def _optional_time(run: RunValues) -> float | None:
+    return None if run.finished_at is None else run.finished_at.timestamp()

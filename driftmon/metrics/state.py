@@ -1,0 +1,179 @@
+"""Immutable per-monitor state of the snapshot, and the pure updates that runs make to it.
+
+Every update returns a new state, so a reader holding the old one never sees a half-applied
+run, and the snapshot can render a monitor's lines outside any lock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from driftmon.metrics.names import (
+    COLUMN_LABELS,
+    COMPLETED_STATUSES,
+    DURATION_BUCKETS,
+    RUN_STATUSES,
+    THRESHOLD_SEVERITIES,
+)
+from driftmon.metrics.specs import ColumnSpec, MonitorSpec
+from driftmon.metrics.text import LabelSet, go_float, label_set
+from driftmon.metrics.values import CheckedColumn
+
+__all__ = [
+    "ColumnState",
+    "MonitorState",
+    "ProcessState",
+    "configured",
+    "with_alert",
+    "with_columns",
+    "with_completed_run",
+    "with_counted_run",
+]
+
+
+@dataclass(frozen=True)
+class ColumnState:
+    """A configured column, its latest result (None before the first) and its alert severities."""
+
+    spec: ColumnSpec
+    labels: LabelSet
+    alert_labels: Mapping[str, LabelSet]
+    threshold_labels: Mapping[tuple[str, str], LabelSet]
+    latest: CheckedColumn | None = None
+    alerts: Mapping[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MonitorState:
+    """A configured monitor: its columns, run counters and timestamps (Unix seconds)."""
+
+    spec: MonitorSpec
+    labels: LabelSet
+    run_labels: Mapping[str, LabelSet]
+    bucket_labels: tuple[LabelSet, ...]
+    columns: Mapping[str, ColumnState]
+    runs: Mapping[str, int]
+    buckets: tuple[int, ...]  # cumulative, one per DURATION_BUCKETS entry and +Inf
+    duration_sum: float = 0.0
+    rows_read: int = 0
+    last_success: float | None = None
+    last_window_end: float | None = None
+    windows_behind: int | None = None
+    source_up: bool | None = None
+
+
+@dataclass(frozen=True)
+class ProcessState:
+    version: str
+    database_up: bool | None = None
+    load_seconds: float | None = None
+    labels: LabelSet = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "labels", label_set(("version",), (self.version,)))
+
+
+def _column_state(monitor: str, spec: ColumnSpec, previous: ColumnState | None) -> ColumnState:
+    labels = label_set(COLUMN_LABELS, (spec.name, monitor, spec.role))
+    alert_labels = {s: labels.extend(("statistic",), (s,)) for s in spec.thresholds}
+    threshold_labels = {
+        (sev, s): labels.extend(("severity", "statistic"), (sev, s))
+        for s in spec.thresholds
+        for sev in THRESHOLD_SEVERITIES
+    }
+    # Alert states only exist for statistics that have thresholds in force.
+    alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds} if previous else {}
+    return ColumnState(
+        spec=spec,
+        labels=labels,
+        alert_labels=alert_labels,
+        threshold_labels=threshold_labels,
+        latest=previous.latest if previous else None,
+        alerts=alerts,
+    )
+
+
+def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> MonitorState:
+    """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns."""
+    old = previous.columns if previous else {}
+    columns = {c.name: _column_state(spec.name, c, old.get(c.name)) for c in spec.columns}
+    les = [go_float(b) for b in (*DURATION_BUCKETS, math.inf)]
+    state = MonitorState(
+        spec=spec,
+        labels=label_set(("monitor",), (spec.name,)),
+        run_labels={s: label_set(("monitor", "status"), (spec.name, s)) for s in RUN_STATUSES},
+        bucket_labels=tuple(label_set(("le", "monitor"), (le, spec.name)) for le in les),
+        columns=columns,
+        runs=dict.fromkeys(RUN_STATUSES, 0),
+        buckets=(0,) * len(les),
+    )
+    if previous is None:
+        return state
+    kept = {
+        key: getattr(previous, key)
+        for key in (
+            "runs",
+            "buckets",
+            "duration_sum",
+            "rows_read",
+            "last_success",
+            "last_window_end",
+            "windows_behind",
+            "source_up",
+        )
+    }
+    return replace(state, **kept)
+
+
+def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn]]) -> MonitorState:
+    """Return the state with each (column, result) as the column's latest, unless it holds a newer window."""
+    columns = dict(state.columns)
+    for name, values in results:
+        current = columns.get(name)
+        if current is None:
+            continue  # no longer configured: not exported
+        if current.latest is not None and current.latest.window_end > values.window_end:
+            continue  # a backfilled older window does not replace the newer result
+        columns[name] = replace(current, latest=values)
+    return replace(state, columns=columns)
+
+
+def with_alert(state: MonitorState, column: str, statistic: str, severity: int) -> MonitorState:
+    """Return the state with the statistic's alert severity, if it has thresholds in force."""
+    current = state.columns.get(column)
+    if current is None or statistic not in current.spec.thresholds:
+        return state
+    alerts = {**current.alerts, statistic: int(severity)}
+    return replace(state, columns={**state.columns, column: replace(current, alerts=alerts)})
+
+
+def with_completed_run(
+    state: MonitorState, status: str, window_end: float, finished_at: float | None
+) -> MonitorState:
+    """Return the state with a finished run's timestamps folded in (completed windows only)."""
+    if status not in COMPLETED_STATUSES:
+        return state
+    last_end = window_end if state.last_window_end is None else max(state.last_window_end, window_end)
+    last_success = state.last_success
+    if finished_at is not None:
+        last_success = finished_at if last_success is None else max(last_success, finished_at)
+    return replace(state, last_window_end=last_end, last_success=last_success)
+
+
+def with_counted_run(
+    state: MonitorState, status: str, duration: float, rows_read: int | None
+) -> MonitorState:
+    """Return the state with a run counted: outcome, duration histogram and rows read."""
+    buckets = tuple(
+        n + 1 if i == len(DURATION_BUCKETS) or duration <= DURATION_BUCKETS[i] else n
+        for i, n in enumerate(state.buckets)
+    )
+    return replace(
+        state,
+        runs={**state.runs, status: state.runs[status] + 1},
+        buckets=buckets,
+        duration_sum=state.duration_sum + duration,
+        rows_read=state.rows_read + (rows_read or 0),
+    )
