@@ -14,8 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# Demo data with drift injected 12 hours ago, the last 24 hourly windows scored, the latest shown.
 demo: $(STAMP)
-	$(BIN)/driftmon --help
+	$(BIN)/driftmon demo
+	$(BIN)/driftmon backfill -c config/demo.yaml --last 24
+	$(BIN)/driftmon run -c config/demo.yaml --monitor checkout-fraud
 
 check: $(STAMP)
 	$(BIN)/ruff check driftmon tests migrations

@@ -1,48 +1,14 @@
-"""The `driftmon` command line."""
+"""`driftmon db`: schema migrations and retention of the store."""
 
 from __future__ import annotations
 
 import click
 
-from driftmon import __version__
+from driftmon.cli.app import main
+from driftmon.cli.common import database_url_option, fail
 
+__all__ = ["db"]
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="driftmon")
-def main() -> None:
-    """driftmon: distribution-drift monitoring for production ML models."""
-
-
-@main.command("check-config")
-@click.option(
-    "-c",
-    "--config",
-    "config_files",
-    multiple=True,
-    required=True,
-    metavar="FILE",
-    help="Config file; repeat to merge several (later files win).",
-)
-def check_config(config_files: tuple[str, ...]) -> None:
-    """Validate config files and print OK, or every problem with its file, line and path."""
-    from driftmon.config import load_config
-    from driftmon.errors import ConfigError
-
-    try:
-        config = load_config(config_files)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(1) from None
-    names = ", ".join(m.name for m in config.monitors) or "none"
-    click.echo(f"OK: {' + '.join(config_files)}: {len(config.monitors)} monitor(s): {names}")
-
-
-_database_url_option = click.option(
-    "--database-url",
-    metavar="URL",
-    help="SQLAlchemy URL of the store. Default: $DRIFTMON_DATABASE_URL, else the config's "
-    "database.url, else the SQLite file ./driftmon.sqlite.",
-)
 _database_config_option = click.option(
     "-c",
     "--config",
@@ -72,18 +38,13 @@ def _store_settings(database_url: str | None, config_files: tuple[str, ...]) -> 
     return resolve_database_url(database_url, configured=configured_url), retention_days
 
 
-def _fail(message: str) -> None:
-    click.echo(f"error: {message}", err=True)
-    raise SystemExit(1)
-
-
 @main.group()
 def db() -> None:
     """Manage the store: schema migrations and retention."""
 
 
 @db.command("upgrade")
-@_database_url_option
+@database_url_option
 @_database_config_option
 @click.option("--revision", default="head", show_default=True, help="Alembic revision to migrate to.")
 def db_upgrade(database_url: str | None, config_files: tuple[str, ...], revision: str) -> None:
@@ -102,13 +63,13 @@ def db_upgrade(database_url: str | None, config_files: tuple[str, ...], revision
         finally:
             engine.dispose()
     except (StoreError, sa.exc.SQLAlchemyError) as exc:
-        _fail(f"cannot upgrade {display_url(url)}: {exc}")
+        fail(f"cannot upgrade {display_url(url)}: {exc}")
         return
     click.echo(f"{display_url(url)}: {before or 'empty'} -> {after}")
 
 
 @db.command("current")
-@_database_url_option
+@database_url_option
 @_database_config_option
 @click.option("--check", is_flag=True, help="Exit with status 1 unless the database is at head.")
 def db_current(database_url: str | None, config_files: tuple[str, ...], check: bool) -> None:
@@ -125,7 +86,7 @@ def db_current(database_url: str | None, config_files: tuple[str, ...], check: b
         finally:
             engine.dispose()
     except (StoreError, sa.exc.SQLAlchemyError) as exc:
-        _fail(f"cannot read {display_url(url)}: {exc}")
+        fail(f"cannot read {display_url(url)}: {exc}")
         return
     state = "at head" if current == head else f"head is {head}: run `driftmon db upgrade`"
     click.echo(f"{display_url(url)}: {current or 'empty (no driftmon tables)'} ({state})")
@@ -134,7 +95,7 @@ def db_current(database_url: str | None, config_files: tuple[str, ...], check: b
 
 
 @db.command("prune")
-@_database_url_option
+@database_url_option
 @_database_config_option
 @click.option(
     "--days", type=click.IntRange(min=1), help="Keep this many days. Default: database.retention_days."
@@ -167,7 +128,7 @@ def db_prune(database_url: str | None, config_files: tuple[str, ...], days: int 
         finally:
             engine.dispose()
     except (StoreError, sa.exc.SQLAlchemyError) as exc:
-        _fail(f"cannot prune {display_url(url)}: {exc}")
+        fail(f"cannot prune {display_url(url)}: {exc}")
         return
     click.echo(
         f"{display_url(url)}: deleted {report.runs} runs, {report.results} column results and "

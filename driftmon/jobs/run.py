@@ -169,8 +169,6 @@ def run_window(
                     window,
                     claim.run.id,
                     skipped=_SKIPS[claim.outcome],
-                    started_at=at,
-                    duration_seconds=elapsed(),
                     column_order=tuple(c.name for c in monitor.columns),
                 )
     except Exception as exc:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -78,11 +77,9 @@ def stored_outcome(
     run_id: int,
     *,
     skipped: Skip,
-    started_at: datetime,
-    duration_seconds: float,
     column_order: tuple[str, ...] = (),
 ) -> RunOutcome:
-    """Return the stored run `run_id` as an outcome, its columns in `column_order` first."""
+    """Return the stored run `run_id` as an outcome (its own times), columns in `column_order` first."""
     detail = get_run(session, run_id)
     run = detail.run
     severities = _severities(session, monitor, window)
@@ -92,8 +89,8 @@ def stored_outcome(
         monitor=monitor,
         window=window,
         status=run.status,
-        started_at=started_at,
-        duration_seconds=duration_seconds,
+        started_at=run.started_at,
+        duration_seconds=(run.finished_at - run.started_at).total_seconds() if run.finished_at else 0.0,
         run_id=run.id,
         attempt=run.attempts,
         finished_at=run.finished_at,

@@ -1,0 +1,127 @@
+"""What the commands share: config and store options, opening the store, times, failing clearly."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any, NoReturn
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.config import Config, MonitorConfig
+
+__all__ = [
+    "config_files_option",
+    "database_url_option",
+    "fail",
+    "load",
+    "monitor_named",
+    "open_store",
+    "parse_time",
+]
+
+config_files_option = click.option(
+    "-c",
+    "--config",
+    "config_files",
+    multiple=True,
+    required=True,
+    metavar="FILE",
+    help="Config file; repeat to merge several (later files win).",
+)
+database_url_option = click.option(
+    "--database-url",
+    metavar="URL",
+    help="SQLAlchemy URL of the store. Default: $DRIFTMON_DATABASE_URL, else the config's "
+    "database.url, else the SQLite file ./driftmon.sqlite.",
+)
+
+
+def fail(message: str) -> NoReturn:
+    """Print `error: message` on stderr and exit with status 1."""
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(1)
+
+
+def load(config_files: tuple[str, ...]) -> Config:
+    """Load and validate the config files, or exit 1 listing every problem."""
+    from driftmon.config import load_config
+    from driftmon.errors import ConfigError
+
+    try:
+        return load_config(config_files)
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(1) from None
+
+
+def monitor_named(config: Config, name: str) -> MonitorConfig:
+    """Return the monitor called `name`, or exit 1 naming the monitors there are."""
+    from driftmon.errors import UnknownMonitorError
+
+    try:
+        return config.monitor(name)
+    except UnknownMonitorError as exc:
+        fail(str(exc))
+
+
+def parse_time(value: str, option: str) -> datetime:
+    """Parse an ISO 8601 time for `option` (a time without an offset is UTC), or exit 1."""
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        fail(
+            f"{option} {value!r} is not an ISO 8601 time such as 2024-05-01T10:00:00Z "
+            "(a time without an offset is read as UTC)"
+        )
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+@contextmanager
+def open_store(database_url: str | None, config: Config | None = None) -> Iterator[sessionmaker[Session]]:
+    """Yield sessions on the store, its schema at head; exit 1 with the reason if it is unusable.
+
+    A SQLite store is created or migrated on the spot (it is driftmon's own embedded file); a
+    PostgreSQL store must already be at head: `driftmon db upgrade` migrates it, deliberately.
+    """
+    from driftmon.store import (
+        StoreError,
+        current_revision,
+        display_url,
+        ensure_at_head,
+        head_revision,
+        make_engine,
+        resolve_database_url,
+        session_factory,
+    )
+
+    configured = config.database.url.get_secret_value() if config is not None else None
+    try:
+        url = resolve_database_url(database_url, configured=configured)
+    except StoreError as exc:
+        fail(str(exc))
+    shown = display_url(url)
+    engine: Any = None
+    try:
+        engine = make_engine(url)
+        if engine.dialect.name == "sqlite":
+            before = current_revision(engine)
+            ensure_at_head(engine, auto_upgrade=True)
+            if before != head_revision():
+                click.echo(f"store {shown}: schema {before or 'created'} -> {head_revision()}", err=True)
+        else:
+            ensure_at_head(engine)
+    except (StoreError, sa.exc.SQLAlchemyError) as exc:
+        if engine is not None:
+            engine.dispose()
+        if isinstance(exc, StoreError):
+            fail(str(exc))
+        reason = str(getattr(exc, "orig", None) or exc).strip()
+        fail(f"store {shown}: {reason.splitlines()[0] if reason else type(exc).__name__}")
+    try:
+        yield session_factory(engine)
+    finally:
+        engine.dispose()
