@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.core import STATISTICS, bin_spec_from_dict
+from driftmon.core import bin_spec_from_dict
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
 from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
 from driftmon.store.records import ResultDetail, ResultSummary, RunDetail, RunRecord
@@ -25,11 +25,10 @@ __all__ = [
     "stored_windows",
 ]
 
-_N_STATS = len(STATISTICS)
-
 
 def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> tuple[Any, ...]:
-    # In ResultSummary's field order: records are built positionally on the hot path.
+    # In ResultSummary's field order, so rows become records with one _make() call. From
+    # n_reference on, the fields are the table's columns of the same name.
     return (
         result_id,
         entity.run_id,
@@ -41,36 +40,8 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
         entity.kind,
         entity.role,
         version,
-        entity.n_reference,
-        entity.n_live,
-        entity.p_value,
-        *(getattr(entity, name) for name in STATISTICS),
-        *(getattr(entity, f"{name}_p_value") for name in STATISTICS),
-        *(getattr(entity, f"{name}_null_quantile") for name in STATISTICS),
-        *(getattr(entity, f"{name}_null_expected") for name in STATISTICS),
-        entity.error,
+        *(getattr(entity, name) for name in ResultSummary._fields[10:]),
     )
-
-
-_N_HEAD = 13 + _N_STATS
-_N_SUMMARY = _N_HEAD + 3 * _N_STATS + 1
-
-
-def _levels(values: Sequence[Any]) -> tuple[tuple[Any, ...], tuple[Any, ...], tuple[Any, ...]]:
-    start = _N_HEAD
-    return (
-        tuple(values[start : start + _N_STATS]),
-        tuple(values[start + _N_STATS : start + 2 * _N_STATS]),
-        tuple(values[start + 2 * _N_STATS : start + 3 * _N_STATS]),
-    )
-
-
-def _summary(values: Sequence[Any]) -> ResultSummary:
-    return ResultSummary(*values[:_N_HEAD], *_levels(values), values[_N_SUMMARY - 1])  # type: ignore[call-arg]
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _fetch_binary(session: Session, query: sa.Select[Any]) -> list[tuple[Any, ...]]:
@@ -93,21 +64,23 @@ def latest_results(session: Session, monitors: Collection[str] | None = None) ->
     """Return the newest window's result for every (monitor, column), or for the named monitors.
 
     Read from latest_results, one row per series, so the cost follows the number of series
-    and not the length of the history.
+    and not the length of the history. Rows come grouped by monitor (in the order monitors
+    were first stored), columns by name within a monitor.
     """
     query = sa.select(
         *_summary_columns(LatestResult, LatestResult, LatestResult.baseline_version, LatestResult.result_id)
     ).join(Monitor, Monitor.id == LatestResult.monitor_id)
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
-    query = query.order_by(Monitor.name, LatestResult.column_name)
+    # Primary-key order: a merge join with monitors, no sort of the whole result.
+    query = query.order_by(LatestResult.monitor_id, LatestResult.column_name)
     if session.get_bind().dialect.name != "postgresql":
-        return [_summary(tuple(row)) for row in session.execute(query)]
+        return [ResultSummary._make(row) for row in session.execute(query)]
     out = []
     for row in _fetch_binary(session, query):
-        values = list(row)
-        values[4], values[5] = _utc(values[4]), _utc(values[5])
-        out.append(_summary(values))
+        if row[4].tzinfo is not UTC or row[5].tzinfo is not UTC:  # a session not set to UTC by make_engine
+            row = (*row[:4], row[4].astimezone(UTC), row[5].astimezone(UTC), *row[6:])
+        out.append(ResultSummary._make(row))
     return out
 
 
@@ -132,18 +105,15 @@ def _detail_select() -> sa.Select[Any]:
 
 def _detail(row: sa.Row[Any]) -> ResultDetail:
     values: tuple[Any, ...] = tuple(row)
-    alpha, method, primary, spec, ref_counts, live_counts, top_bins = values[_N_SUMMARY:]
-    return ResultDetail(  # type: ignore[call-arg]
-        *values[:_N_HEAD],
-        *_levels(values),
-        values[_N_SUMMARY - 1],
-        alpha,
-        method,
-        primary,
-        bin_spec_from_dict(spec).labels if spec is not None else None,
-        tuple(live_counts) if live_counts is not None else None,
-        tuple(ref_counts) if ref_counts is not None else None,
-        tuple(top_bins or ()),
+    spec, ref_counts, live_counts, top_bins = values[-4:]
+    return ResultDetail._make(
+        (
+            *values[:-4],
+            bin_spec_from_dict(spec).labels if spec is not None else None,
+            tuple(live_counts) if live_counts is not None else None,
+            tuple(ref_counts) if ref_counts is not None else None,
+            tuple(top_bins or ()),
+        )
     )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -103,13 +103,28 @@ class Claim:
         return "in_progress" if self.run.status == "running" else "failed"
 
 
-@dataclass(frozen=True, slots=True)
-class ResultSummary:
+def _statistics(result: ResultSummary | ResultDetail) -> dict[str, float | None]:
+    return {name: getattr(result, name) for name in STATISTICS}
+
+
+def _null(result: ResultSummary | ResultDetail, statistic: str) -> NullLevel | None:
+    if statistic not in STATISTICS:
+        raise KeyError(f"unknown statistic {statistic!r}; known: {', '.join(STATISTICS)}")
+    expected = getattr(result, f"{statistic}_null_expected")
+    quantile = getattr(result, f"{statistic}_null_quantile")
+    p_value = getattr(result, f"{statistic}_p_value")
+    if expected is None or quantile is None or p_value is None:
+        return None
+    return NullLevel(expected, quantile, p_value)
+
+
+class ResultSummary(NamedTuple):
     """One column's scores for one window, without the bin counts. NULL values are None.
 
-    `p_value` is the primary statistic's. `statistic_p_values`, `null_quantiles` and
-    `null_expected` hold each statistic's p-value, no-drift quantile (noise ceiling) and
-    no-drift mean, in STATISTICS order; null(name) bundles them.
+    `p_value` is the primary statistic's; `<statistic>_p_value`, `_null_quantile` (the noise
+    ceiling) and `_null_expected` (the no-drift mean) calibrate each statistic, and
+    null(statistic) bundles them. A NamedTuple because latest_results builds tens of thousands
+    of these straight from database rows.
     """
 
     id: int
@@ -131,32 +146,76 @@ class ResultSummary:
     js_distance: float | None
     psi: float | None
     hellinger: float | None
-    statistic_p_values: tuple[float | None, ...]
-    null_quantiles: tuple[float | None, ...]
-    null_expected: tuple[float | None, ...]
+    kl_live_ref_p_value: float | None
+    kl_ref_live_p_value: float | None
+    js_divergence_p_value: float | None
+    js_distance_p_value: float | None
+    psi_p_value: float | None
+    hellinger_p_value: float | None
+    kl_live_ref_null_quantile: float | None
+    kl_ref_live_null_quantile: float | None
+    js_divergence_null_quantile: float | None
+    js_distance_null_quantile: float | None
+    psi_null_quantile: float | None
+    hellinger_null_quantile: float | None
+    kl_live_ref_null_expected: float | None
+    kl_ref_live_null_expected: float | None
+    js_divergence_null_expected: float | None
+    js_distance_null_expected: float | None
+    psi_null_expected: float | None
+    hellinger_null_expected: float | None
     error: str | None
 
     def statistics(self) -> dict[str, float | None]:
         """Return every statistic by name."""
-        return {name: getattr(self, name) for name in STATISTICS}
+        return _statistics(self)
 
     def null(self, statistic: str) -> NullLevel | None:
         """Return the statistic's no-drift calibration, or None when it was not computed."""
-        i = STATISTICS.index(statistic)
-        expected, quantile, p_value = (
-            self.null_expected[i],
-            self.null_quantiles[i],
-            self.statistic_p_values[i],
-        )
-        if expected is None or quantile is None or p_value is None:
-            return None
-        return NullLevel(expected, quantile, p_value)
+        return _null(self, statistic)
 
 
-@dataclass(frozen=True, slots=True)
-class ResultDetail(ResultSummary):
-    """A full result: how it was scored, bin labels, live and reference counts, top bins."""
+class ResultDetail(NamedTuple):
+    """A full result: the summary's fields, how it was scored, bin labels, counts and top bins."""
 
+    id: int
+    run_id: int
+    monitor: str
+    column: str
+    window_start: datetime
+    window_end: datetime
+    status: str
+    kind: str | None
+    role: str
+    baseline_version: int | None
+    n_reference: int | None
+    n_live: int | None
+    p_value: float | None
+    kl_live_ref: float | None
+    kl_ref_live: float | None
+    js_divergence: float | None
+    js_distance: float | None
+    psi: float | None
+    hellinger: float | None
+    kl_live_ref_p_value: float | None
+    kl_ref_live_p_value: float | None
+    js_divergence_p_value: float | None
+    js_distance_p_value: float | None
+    psi_p_value: float | None
+    hellinger_p_value: float | None
+    kl_live_ref_null_quantile: float | None
+    kl_ref_live_null_quantile: float | None
+    js_divergence_null_quantile: float | None
+    js_distance_null_quantile: float | None
+    psi_null_quantile: float | None
+    hellinger_null_quantile: float | None
+    kl_live_ref_null_expected: float | None
+    kl_ref_live_null_expected: float | None
+    js_divergence_null_expected: float | None
+    js_distance_null_expected: float | None
+    psi_null_expected: float | None
+    hellinger_null_expected: float | None
+    error: str | None
     alpha: float | None
     calibration_method: str | None
     primary_statistic: str | None
@@ -164,6 +223,18 @@ class ResultDetail(ResultSummary):
     live_counts: tuple[int, ...] | None
     reference_counts: tuple[int, ...] | None
     top_bins: tuple[dict[str, Any], ...]
+
+    def statistics(self) -> dict[str, float | None]:
+        """Return every statistic by name."""
+        return _statistics(self)
+
+    def null(self, statistic: str) -> NullLevel | None:
+        """Return the statistic's no-drift calibration, or None when it was not computed."""
+        return _null(self, statistic)
+
+    def summary(self) -> ResultSummary:
+        """Return the summary part of this result."""
+        return ResultSummary._make(self[: len(ResultSummary._fields)])
 
 
 @dataclass(frozen=True, slots=True)

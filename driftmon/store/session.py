@@ -135,7 +135,18 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     # psycopg's own executemany pipelines one short, cached statement; SQLAlchemy's multi-row
     # VALUES rewrite makes a long statement psycopg re-parses on every run (3x slower writes).
     kwargs.setdefault("use_insertmanyvalues", False)
-    return sa.create_engine(parsed, **kwargs)
+    engine = sa.create_engine(parsed, **kwargs)
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Sessions in UTC: psycopg then returns timestamps with tzinfo=datetime.UTC, which the
+        # store hands out as they are.
+        autocommit = dbapi_connection.autocommit
+        dbapi_connection.autocommit = True
+        dbapi_connection.execute("SET TIME ZONE 'UTC'")
+        dbapi_connection.autocommit = autocommit
+
+    return engine
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.store import (
+    ResultDetail,
     ResultSummary,
     StoreInputError,
     UnknownResultError,
@@ -130,8 +131,8 @@ def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> N
         assert [(m.name, m.config_hash) for m in list_monitors(s)] == [("m", "b" * 64), ("n", None)]
 
 
-def _summary_fields(result: ResultSummary) -> dict[str, object]:
-    return {name: getattr(result, name) for name in ResultSummary.__dataclass_fields__}
+def _summary_fields(result: ResultSummary | ResultDetail) -> dict[str, object]:
+    return {name: getattr(result, name) for name in ResultSummary._fields}
 
 
 def test_latest_copies_equal_the_stored_results(
