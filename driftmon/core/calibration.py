@@ -94,14 +94,16 @@ def statistics_matrix(ref_probs: FloatArray, live_probs: FloatArray) -> dict[str
         kl_rl = np.sum(special.rel_entr(q, p), axis=-1) / _LN2
         js = 0.5 * np.sum(special.rel_entr(p, m) + special.rel_entr(q, m), axis=-1) / _LN2
     js = np.clip(js, 0.0, 1.0)
-    bc = np.sum(np.sqrt(p * q), axis=-1)
+    # Hellinger from squared root differences, not 1 - sum(sqrt(p q)), which cancels to 0 for
+    # small distances.
+    h2 = 0.5 * np.sum((np.sqrt(p) - np.sqrt(q)) ** 2, axis=-1)
     return {
         "kl_live_ref": kl_lr,
         "kl_ref_live": kl_rl,
         "js_divergence": js,
         "js_distance": np.sqrt(js),
         "psi": (kl_lr + kl_rl) * _LN2,
-        "hellinger": np.sqrt(np.clip(1.0 - bc, 0.0, 1.0)),
+        "hellinger": np.sqrt(np.clip(h2, 0.0, 1.0)),
     }
 
 

@@ -20,7 +20,7 @@ from driftmon.core.calibration import (
 )
 from driftmon.core.divergence import hellinger_terms, js_terms, kl_terms, psi_terms
 from driftmon.core.errors import CountsError
-from driftmon.core.histogram import Histogram
+from driftmon.core.histogram import Histogram, as_counts
 from driftmon.core.smoothing import DEFAULT_ALPHA, smooth
 
 __all__ = [
@@ -128,20 +128,7 @@ class Comparison:
 def _as_counts(x: Histogram | npt.ArrayLike, name: str) -> tuple[IntArray, tuple[str, ...] | None]:
     if isinstance(x, Histogram):
         return x.counts, x.labels
-    arr = np.asarray(x)
-    if arr.ndim != 1 or arr.size == 0:
-        raise CountsError(f"{name} counts must be a non-empty 1-D array, got shape {arr.shape}")
-    if arr.dtype.kind == "f":
-        if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
-            raise CountsError(
-                f"{name} counts must be whole numbers (got {arr.dtype} with fractions, NaN or inf)"
-            )
-    elif arr.dtype.kind not in "iu":
-        raise CountsError(f"{name} counts must be integers, got dtype {arr.dtype}")
-    if np.any(arr < 0):
-        i = int(np.flatnonzero(arr < 0)[0])
-        raise CountsError(f"{name} counts must be non-negative; bin {i} has {arr[i]}")
-    return arr.astype(np.int64), None
+    return as_counts(x, name), None
 
 
 def _top_bins(

@@ -12,7 +12,7 @@ from driftmon.core.bins import BinSpec, CategoricalBins, NumericBins
 from driftmon.core.errors import CountsError
 from driftmon.core.values import missing_and_category_counts, numeric_chunks
 
-__all__ = ["Histogram", "count_values"]
+__all__ = ["Histogram", "as_counts", "count_values"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -27,6 +27,26 @@ _MAX_FLOAT = float(np.finfo(np.float64).max)
 _INT64_MAX = int(np.iinfo(np.int64).max)
 
 
+def as_counts(values: object, name: str) -> IntArray:
+    """Return `values` as a fresh 1-D int64 count vector, or raise CountsError naming `name`."""
+    counts = np.asarray(values)
+    if counts.ndim != 1 or counts.size == 0:
+        raise CountsError(f"{name} counts must be a non-empty 1-D array, got shape {counts.shape}")
+    if counts.dtype.kind not in "iu" and not (
+        counts.dtype.kind == "f" and np.all(np.isfinite(counts)) and np.all(counts == np.round(counts))
+    ):
+        raise CountsError(f"{name} counts must be whole numbers, got dtype {counts.dtype}")
+    if np.any(counts < 0):
+        bad = int(np.flatnonzero(counts < 0)[0])
+        raise CountsError(f"{name} counts must be non-negative; bin {bad} has {counts[bad]}")
+    # uint64 and float counts past int64 would wrap to negative numbers in the cast below.
+    too_big = counts >= 2.0**63 if counts.dtype.kind == "f" else counts > _INT64_MAX
+    if np.any(too_big):
+        bad = int(np.flatnonzero(too_big)[0])
+        raise CountsError(f"{name} counts must fit in int64; bin {bad} has {counts[bad]}")
+    return counts.astype(np.int64)
+
+
 @dataclass(frozen=True, eq=False)
 class Histogram:
     """Counts of values over the bins of `spec` (the last bin is `missing`)."""
@@ -35,25 +55,12 @@ class Histogram:
     counts: IntArray = field(repr=False)
 
     def __post_init__(self) -> None:
-        counts = np.asarray(self.counts)
-        if counts.ndim != 1 or counts.shape[0] != self.spec.n_bins:
+        counts = as_counts(self.counts, "histogram")
+        if counts.shape[0] != self.spec.n_bins:
             raise CountsError(
-                f"counts have shape {counts.shape} but the {self.spec.kind} bin spec has "
+                f"counts have {counts.shape[0]} bins but the {self.spec.kind} bin spec has "
                 f"{self.spec.n_bins} bins"
             )
-        if counts.dtype.kind not in "iu" and not (
-            counts.dtype.kind == "f" and np.all(np.isfinite(counts)) and np.all(counts == np.round(counts))
-        ):
-            raise CountsError(f"counts must be whole numbers, got dtype {counts.dtype}")
-        if np.any(counts < 0):
-            bad = int(np.flatnonzero(counts < 0)[0])
-            raise CountsError(f"counts must be non-negative; bin {bad} has {counts[bad]}")
-        # uint64 and float counts past int64 would wrap to negative numbers in the cast below.
-        too_big = counts >= 2.0**63 if counts.dtype.kind == "f" else counts > _INT64_MAX
-        if np.any(too_big):
-            bad = int(np.flatnonzero(too_big)[0])
-            raise CountsError(f"counts must fit in int64; bin {bad} has {counts[bad]}")
-        counts = counts.astype(np.int64)
         counts.setflags(write=False)
         object.__setattr__(self, "counts", counts)
 

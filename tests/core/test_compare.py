@@ -183,7 +183,7 @@ def test_alpha_is_applied_to_both_sides() -> None:
         ([10, 20.5, 30], [10, 20, 30], "reference counts must be whole numbers"),
         ([10, 20, 30], [10, math.nan, 30], "live counts must be whole numbers"),
         ([10, 20, 30], [10, math.inf, 30], "live counts must be whole numbers"),
-        (["10", "20"], [10, 20], "reference counts must be integers, got dtype <U2"),
+        (["10", "20"], [10, 20], "reference counts must be whole numbers, got dtype <U2"),
         ([], [], r"reference counts must be a non-empty 1-D array, got shape \(0,\)"),
         ([[10, 20]], [[10, 20]], r"non-empty 1-D array, got shape \(1, 2\)"),
         ([0, 0, 0], [10, 20, 30], "the reference is empty"),
@@ -234,3 +234,17 @@ def test_any_counts_give_finite_consistent_statistics(pair: tuple[list[int], lis
     assert result.js_divergence <= 1.0
     assert 0.0 <= result.p_value <= 1.0
     assert_consistent(result)
+
+
+def test_hellinger_keeps_its_precision_for_tiny_distances() -> None:
+    ref = np.array([1_000_000_000, 1_000_000_000])
+    live = np.array([1_000_000_000, 1_000_000_001])
+    result = compare(ref, live)
+    assert result.hellinger > 0
+    assert result.hellinger**2 == pytest.approx(result.contributions["hellinger"].sum(), rel=1e-6)
+
+
+def test_counts_beyond_int64_are_refused_not_wrapped() -> None:
+    huge = np.array([2**63, 1], dtype=np.uint64)
+    with pytest.raises(CountsError, match="reference counts must fit in int64"):
+        compare(huge, np.array([1, 1]))
