@@ -1,0 +1,277 @@
+"""The snapshot's updates: counters, timestamps, backfills, alert states, configuration and refusals."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from driftmon.core import NullLevel
+from driftmon.metrics import (
+    DURATION_BUCKETS,
+    AlertValue,
+    ColumnSpec,
+    ColumnValues,
+    MetricsInputError,
+    MetricsSnapshot,
+    MonitorSpec,
+    RunValues,
+    Thresholds,
+)
+
+from .helpers import HOUR, T0, column_values, labels, monitor_spec, parse, run_values, series, value
+
+COL = {"column": "x", "monitor": "m", "role": "feature"}
+
+
+def snapshot(*specs: MonitorSpec) -> MetricsSnapshot:
+    return MetricsSnapshot(list(specs) or [monitor_spec("m")])
+
+
+def test_runs_are_counted_by_outcome_with_durations_and_rows() -> None:
+    s = snapshot()
+    outcomes = [
+        ("succeeded", 0.04, 10),
+        ("succeeded", 3.0, 20),
+        ("failed", 0.2, None),
+        ("partial", 4000.0, 5),
+    ]
+    for i, (status, seconds, rows) in enumerate(outcomes):
+        s.apply_run(run_values("m", T0 + i * HOUR, status, rows=rows), duration_seconds=seconds)
+    parsed = parse(s.exposition())
+    runs = series(parsed, "driftmon_monitor_runs_total")
+    assert runs == {
+        labels(monitor="m", status="succeeded"): 2,
+        labels(monitor="m", status="partial"): 1,
+        labels(monitor="m", status="insufficient_data"): 0,
+        labels(monitor="m", status="failed"): 1,
+    }
+    assert value(parsed, "driftmon_monitor_rows_read_total", monitor="m") == 35
+    assert value(parsed, "driftmon_monitor_run_duration_seconds_sum", monitor="m") == pytest.approx(4003.24)
+    buckets = {
+        dict(k)["le"]: v for k, v in series(parsed, "driftmon_monitor_run_duration_seconds_bucket").items()
+    }
+    expected = {str(b): sum(d <= b for _, d, _ in outcomes) for b in DURATION_BUCKETS}
+    assert buckets == {**expected, "+Inf": 4}
+    assert value(parsed, "driftmon_monitor_run_duration_seconds_count", monitor="m") == 4
+
+
+def test_only_completed_windows_move_the_success_and_window_timestamps() -> None:
+    s = snapshot()
+    s.apply_run(run_values("m", T0, "insufficient_data"), duration_seconds=1)
+    first_end = (T0 + HOUR).timestamp()
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m") == first_end
+    assert value(parsed, "driftmon_monitor_last_success_timestamp_seconds", monitor="m") == first_end + 300
+    s.apply_run(run_values("m", T0 + HOUR, "failed", late=timedelta(hours=5)), duration_seconds=1)
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m") == first_end
+    assert value(parsed, "driftmon_monitor_last_success_timestamp_seconds", monitor="m") == first_end + 300
+    # A backfilled older window finishing later moves the success time but not the window end.
+    s.apply_run(run_values("m", T0 - HOUR, "succeeded", late=timedelta(hours=9)), duration_seconds=1)
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m") == first_end
+    assert (
+        value(parsed, "driftmon_monitor_last_success_timestamp_seconds", monitor="m")
+        == T0.timestamp() + 9 * 3600
+    )
+
+
+def test_a_backfilled_older_window_does_not_replace_the_newer_result() -> None:
+    s = snapshot()
+    newer = column_values("m", "x", T0 + 2 * HOUR, seed=0.5)
+    older = column_values("m", "x", T0 + HOUR, seed=0.25)
+    s.apply_run(run_values("m", T0 + HOUR), duration_seconds=1, columns=[newer])
+    s.apply_run(run_values("m", T0), duration_seconds=1, columns=[older])
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_column_psi_nats", **COL) == newer.statistics["psi"]
+    assert value(parsed, "driftmon_monitor_runs_total", monitor="m", status="succeeded") == 2
+    # The same window again (a retried run) replaces it.
+    again = column_values("m", "x", T0 + 2 * HOUR, seed=0.75)
+    s.apply_run(run_values("m", T0 + HOUR), duration_seconds=1, columns=[again])
+    assert value(parse(s.exposition()), "driftmon_column_psi_nats", **COL) == again.statistics["psi"]
+
+
+def test_alert_states_exist_for_statistics_with_thresholds_only() -> None:
+    s = snapshot()
+    alerts = [AlertValue("m", "x", "js_divergence", 1), AlertValue("m", "x", "hellinger", 2)]
+    s.apply_run(run_values("m", T0), duration_seconds=1, alerts=alerts)
+    states = series(parse(s.exposition()), "driftmon_column_alert_state")
+    assert states[labels(**COL, statistic="js_divergence")] == 1
+    assert labels(**COL, statistic="hellinger") not in states  # no thresholds for it
+    s.apply_run(
+        run_values("m", T0 + HOUR), duration_seconds=1, alerts=[AlertValue("m", "x", "js_divergence", 0)]
+    )
+    assert value(parse(s.exposition()), "driftmon_column_alert_state", **COL, statistic="js_divergence") == 0
+
+
+def test_reachability_and_backlog_are_reported_values() -> None:
+    s = snapshot()
+    parsed = parse(s.exposition())
+    for name in ("driftmon_monitor_source_up", "driftmon_monitor_windows_behind", "driftmon_database_up"):
+        assert not series(parsed, name), "unknown until reported"
+    s.apply_run(run_values("m", T0, "failed"), duration_seconds=1, source_up=False)
+    s.set_windows_behind("m", 12)
+    s.set_database_up(False)
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_monitor_source_up", monitor="m") == 0
+    assert value(parsed, "driftmon_monitor_windows_behind", monitor="m") == 12
+    assert value(parsed, "driftmon_database_up") == 0
+    s.set_source_up("m", True)
+    s.set_windows_behind("m", 0)
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_monitor_source_up", monitor="m") == 1
+    assert value(parsed, "driftmon_monitor_windows_behind", monitor="m") == 0
+
+
+def test_values_for_unconfigured_monitors_and_columns_are_ignored() -> None:
+    s = snapshot()
+    before = s.exposition()
+    s.apply_run(run_values("gone", T0), duration_seconds=1, columns=[column_values("gone", "x", T0 + HOUR)])
+    s.set_windows_behind("gone", 3)
+    s.set_source_up("gone", False)
+    assert s.exposition() == before
+    s.apply_run(run_values("m", T0), duration_seconds=1, columns=[column_values("m", "dropped", T0 + HOUR)])
+    assert not any(("column", "dropped") in lbl for _, lbl in parse(s.exposition()))
+
+
+def test_reconfiguring_keeps_known_values_and_drops_what_is_gone() -> None:
+    s = snapshot(monitor_spec("m"), monitor_spec("other"))
+    s.apply_run(
+        run_values("m", T0),
+        duration_seconds=1,
+        columns=[column_values("m", "x", T0 + HOUR), column_values("m", "y", T0 + HOUR)],
+        alerts=[AlertValue("m", "x", "js_divergence", 2), AlertValue("m", "x", "psi", 1)],
+    )
+    kept = ColumnSpec("x", "prediction", {"js_divergence": Thresholds(0.2, 0.3)})
+    s.configure([MonitorSpec("m", [kept, ColumnSpec("new")], 60.0)])
+    assert s.monitors == ("m",)
+    parsed = parse(s.exposition())
+    x = {"column": "x", "monitor": "m", "role": "prediction"}
+    assert value(parsed, "driftmon_column_js_divergence_shannons", **x) == 0.03
+    assert value(parsed, "driftmon_column_alert_state", **x, statistic="js_divergence") == 2
+    assert series(parsed, "driftmon_column_alert_state").keys() == {labels(**x, statistic="js_divergence")}
+    assert (
+        value(parsed, "driftmon_column_alert_threshold", **x, severity="warning", statistic="js_divergence")
+        == 0.2
+    )
+    assert value(parsed, "driftmon_monitor_runs_total", monitor="m", status="succeeded") == 1
+    assert value(parsed, "driftmon_monitor_interval_seconds", monitor="m") == 60
+    assert not any(("column", "y") in lbl or ("monitor", "other") in lbl for _, lbl in parsed)
+
+
+def test_the_exposition_is_joined_once_per_change() -> None:
+    s = snapshot()
+    first = s.exposition()
+    assert s.exposition() is first
+    s.set_windows_behind("m", 1)
+    second = s.exposition()
+    assert second is not first
+    assert b'driftmon_monitor_windows_behind{monitor="m"} 1.0\n' in second
+
+
+def bad_runs() -> list[tuple[dict[str, Any], str]]:
+    end = T0 + HOUR
+    naive = T0.replace(tzinfo=None)
+    return [
+        ({"run": run_values("m", T0, "running")}, "status must be one of"),
+        ({"run": RunValues("m", T0, end, "succeeded")}, "finished_at is required"),
+        ({"run": RunValues("m", naive, end, "succeeded", end)}, "window_start must be a timezone-aware"),
+        ({"run": RunValues("m", end, T0, "succeeded", end)}, "window_end must be after window_start"),
+        ({"run": run_values("m", T0, rows=-1)}, "rows_read must be a non-negative integer"),
+        ({"duration_seconds": -1.0}, "duration_seconds must be a finite number"),
+        ({"duration_seconds": float("nan")}, "duration_seconds must be a finite number"),
+        ({"columns": [column_values("other", "x", end)]}, "column 'x' reports monitor 'other'"),
+        ({"columns": [column_values("m", "x", end, status="great")]}, "status must be one of ok"),
+        ({"columns": [ColumnValues("m", "x", "ok", end, n_live=-3)]}, "column 'x': n_live must be"),
+        ({"columns": [ColumnValues("m", "x", "ok", end, statistics={"kl": 1.0})]}, "unknown statistic 'kl'"),
+        (
+            {"columns": [ColumnValues("m", "x", "ok", end, statistics={"psi": "high"})]},
+            "statistic psi must be a number",
+        ),
+        (
+            {"columns": [ColumnValues("m", "x", "ok", end, null={"psi": (1, 2, 3)})]},
+            "must be a core NullLevel",
+        ),
+        ({"columns": [ColumnValues("m", "x", "ok", naive)]}, "window_end must be a timezone-aware"),
+        ({"alerts": [AlertValue("m", "x", "psi", 3)]}, "severity must be 0 \\(ok\\), 1"),
+        ({"alerts": [AlertValue("m", "x", "nope", 1)]}, "statistic 'nope': unknown statistic"),
+        ({"alerts": [AlertValue("other", "x", "psi", 1)]}, "reports monitor 'other'"),
+        ({"source_up": 1}, "source_up must be True, False or None"),
+    ]
+
+
+@pytest.mark.parametrize(("change", "message"), bad_runs())
+def test_bad_run_inputs_are_refused_with_nothing_applied(change: dict[str, Any], message: str) -> None:
+    s = snapshot()
+    s.apply_run(run_values("m", T0 - HOUR), duration_seconds=1, columns=[column_values("m", "x", T0)])
+    before = s.exposition()
+    kwargs: dict[str, Any] = {
+        "run": run_values("m", T0),
+        "duration_seconds": 1.0,
+        "columns": [column_values("m", "y", T0 + HOUR)],
+        "alerts": [AlertValue("m", "y", "psi", 2)],
+    }
+    kwargs.update(change)
+    with pytest.raises(MetricsInputError, match=message):
+        s.apply_run(**kwargs)
+    assert s.exposition() == before
+
+
+@pytest.mark.parametrize(
+    ("specs", "message"),
+    [
+        ([MonitorSpec("", [])], "monitor name must be a non-empty string"),
+        ([MonitorSpec("m", [ColumnSpec("x"), ColumnSpec("x")])], "column 'x' is listed twice"),
+        ([MonitorSpec("m", []), MonitorSpec("m", [])], "monitor 'm' is listed twice"),
+        ([MonitorSpec("m", [ColumnSpec("x", "target")])], "role must be one of feature, prediction, label"),
+        ([MonitorSpec("m", [], interval_seconds=0)], "interval_seconds must be a positive number"),
+        ([MonitorSpec("m", [ColumnSpec("x", thresholds={"kl": Thresholds(1)})])], "unknown statistic 'kl'"),
+        (
+            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds()})])],
+            "set a warning or a critical",
+        ),
+        (
+            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(-1)})])],
+            "warning threshold must be a finite",
+        ),
+        (
+            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": (1.0,)})])],
+            "must be Thresholds\\(warning, critical\\)",
+        ),
+        ([MonitorSpec("m", ["x"])], "columns\\[0\\] must be a ColumnSpec"),  # type: ignore[list-item]
+    ],
+)
+def test_bad_specs_are_refused_and_the_configuration_kept(specs: list[MonitorSpec], message: str) -> None:
+    s = snapshot()
+    before = s.exposition()
+    with pytest.raises(MetricsInputError, match=message):
+        s.configure(specs)
+    assert s.exposition() == before
+
+
+def test_setters_refuse_bad_values() -> None:
+    s = snapshot()
+    with pytest.raises(MetricsInputError, match="windows_behind must be a non-negative integer"):
+        s.set_windows_behind("m", -1)
+    with pytest.raises(MetricsInputError, match="source up must be True or False"):
+        s.set_source_up("m", "yes")  # type: ignore[arg-type]
+    with pytest.raises(MetricsInputError, match="database up must be True or False"):
+        s.set_database_up(None)  # type: ignore[arg-type]
+    with pytest.raises(MetricsInputError, match="read_seconds must be a non-negative number"):
+        s.rebuild([monitor_spec("m")], read_seconds=-1)
+
+
+def test_null_levels_may_be_partly_unknown() -> None:
+    s = snapshot()
+    level = NullLevel(float("nan"), 0.02, 0.5)
+    s.apply_run(
+        run_values("m", T0),
+        duration_seconds=1,
+        columns=[ColumnValues("m", "x", "ok", T0 + HOUR, 1, 200, 300, {"psi": 0.1}, {"psi": level})],
+    )
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_column_psi_null_quantile_nats", **COL) == 0.02
+    assert value(parsed, "driftmon_column_psi_p_value", **COL) == 0.5
+    assert not series(parsed, "driftmon_column_psi_null_expected_nats")
