@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -17,10 +18,12 @@ __all__ = [
     "config_files_option",
     "database_url_option",
     "fail",
+    "job_logs",
     "load",
     "monitor_named",
     "open_store",
     "parse_time",
+    "verbose_option",
 ]
 
 config_files_option = click.option(
@@ -38,6 +41,32 @@ database_url_option = click.option(
     help="SQLAlchemy URL of the store. Default: $DRIFTMON_DATABASE_URL, else the config's "
     "database.url, else the SQLite file ./driftmon.sqlite.",
 )
+
+verbose_option = click.option(
+    "-v", "--verbose", is_flag=True, help="Also log what the jobs do (baselines fitted, runs) on stderr."
+)
+
+
+@contextmanager
+def job_logs(verbose: bool) -> Iterator[None]:
+    """Show the jobs' log lines only when asked: the commands print every outcome themselves."""
+    logger = logging.getLogger("driftmon.jobs")
+    if verbose:
+        handler: logging.Handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        level, propagate = logging.INFO, False
+    else:
+        handler, level, propagate = logging.NullHandler(), logging.WARNING, False
+    saved = logger.level, logger.propagate
+    logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = propagate
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved[0])
+        logger.propagate = saved[1]
 
 
 def fail(message: str) -> NoReturn:

@@ -12,10 +12,12 @@ from driftmon.cli.common import (
     config_files_option,
     database_url_option,
     fail,
+    job_logs,
     load,
     monitor_named,
     open_store,
     parse_time,
+    verbose_option,
 )
 from driftmon.config import MonitorConfig, format_duration
 from driftmon.windows import Window
@@ -57,12 +59,14 @@ def _window(monitor: MonitorConfig, window_end: str | None, now: datetime) -> Wi
 )
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document instead of a table.")
 @database_url_option
+@verbose_option
 def run(
     config_files: tuple[str, ...],
     monitor_name: str,
     window_end: str | None,
     as_json: bool,
     database_url: str | None,
+    verbose: bool,
 ) -> None:
     """Score one window of a monitor, store it, and print every column's result.
 
@@ -78,14 +82,17 @@ def run(
     monitor = monitor_named(config, monitor_name)
     now = datetime.now(UTC)
     window = _window(monitor, window_end, now)
-    with open_store(database_url, config) as sessions:
+    with job_logs(verbose), open_store(database_url, config) as sessions:
         outcome = run_window(monitor, window, sessions=sessions, now=now)
     if as_json:
         click.echo(json.dumps(outcome.to_dict(), indent=2, allow_nan=False))
     else:
         click.echo("\n".join(run_report(outcome)))
     if outcome.status in ("failed", "partial"):
-        fail(f"monitor {monitor.name!r} window {window}: {outcome.status}: {outcome.error}")
+        failed = outcome.failed_columns
+        # Failed columns are listed with their reasons above (or in the JSON); say it once.
+        reason = f"{len(failed)} of {len(outcome.columns)} columns failed" if failed else outcome.error
+        fail(f"monitor {monitor.name!r} window {window}: {outcome.status}: {reason}")
 
 
 def _range(
@@ -123,6 +130,7 @@ def _range(
     "--last", type=click.IntRange(min=1), metavar="N", help="Instead: the N latest complete windows."
 )
 @database_url_option
+@verbose_option
 def backfill(
     config_files: tuple[str, ...],
     monitor_names: tuple[str, ...],
@@ -130,6 +138,7 @@ def backfill(
     end: str | None,
     last: int | None,
     database_url: str | None,
+    verbose: bool,
 ) -> None:
     """Score every complete window of a range, oldest first, skipping windows already stored.
 
@@ -145,7 +154,7 @@ def backfill(
         fail("the configuration has no enabled monitor to backfill")
     now = datetime.now(UTC)
     failures = 0
-    with open_store(database_url, config) as sessions:
+    with job_logs(verbose), open_store(database_url, config) as sessions:
         for monitor in monitors:
             lo, hi = _range(monitor, start, end, last, now)
             windows = backfill_windows(monitor, lo, hi, now=now)[0] if lo < hi else []

@@ -86,7 +86,7 @@ def _column_row(c: ColumnOutcome) -> list[str]:
 
 
 def run_report(outcome: RunOutcome) -> list[str]:
-    """Return the lines `driftmon run` prints: a heading, the column table, errors and alerts."""
+    """Return the lines `driftmon run` prints: a heading, the column table, failed columns, alerts."""
     w = outcome.window
     note = f" ({_SKIPS[outcome.skipped]})" if outcome.skipped else ""
     rows = f", {outcome.rows_read} rows" if outcome.rows_read is not None else ""
@@ -106,8 +106,6 @@ def run_report(outcome: RunOutcome) -> list[str]:
         lines.append(f"column {column.column!r} failed: {column.error}")
     for change in outcome.transitions:
         lines.append(f"alert: {change.notification().summary()}")
-    if outcome.error and not outcome.failed_columns:
-        lines.append(f"error: {outcome.error}")
     return lines
 
 

@@ -189,7 +189,7 @@ def _version(baseline: BaselineRecord | None) -> int | None:
 
 @dataclass(frozen=True)
 class BaselineSet:
-    """The baselines a run scores against, the columns without one (and why), and what was fitted."""
+    """The baselines a run scores against, why columns have none, what was fitted, and warnings."""
 
     baselines: dict[str, BaselineRecord]
     errors: dict[str, str]
@@ -237,6 +237,6 @@ def active_baselines(
             warnings.append(f"column {name!r}: rolling reference not refitted, keeping v{kept}: {reason}")
             log.warning("monitor %s: %s", monitor.name, warnings[-1])
         else:
-            errors[name] = f"no baseline: {reason}"
+            errors[name] = reason
     fitted = tuple(f for f in _fitted(fit.records) if _version(found.get(f.column)) != f.version)
     return BaselineSet(baselines, errors, fitted, tuple(warnings))

@@ -78,7 +78,13 @@ def _compute(
     out.fitted = found.fitted
     specs = {name: baseline.spec for name, baseline in found.baselines.items()}
     if not specs:
-        out.failure = "no column has a baseline: " + "; ".join(f"{c!r}: {e}" for c, e in found.errors.items())
+        reasons = set(found.errors.values())
+        if len(reasons) == 1:  # one cause for every column (an unreadable reference): say it once
+            out.failure = f"no column has a baseline: {reasons.pop()}"
+        else:
+            out.failure = "no column has a baseline: " + "; ".join(
+                f"{c!r}: {e}" for c, e in found.errors.items()
+            )
         return out
     reader = source if source is not None else monitor_source(monitor)
     try:
@@ -228,7 +234,7 @@ def run_window(
         monitor.name,
         describe(window),
         status,
-        computed.rows_read,
+        "no" if computed.rows_read is None else computed.rows_read,
         f": {computed.error}" if computed.error else "",
     )
     return RunOutcome(

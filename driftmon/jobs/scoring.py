@@ -87,8 +87,8 @@ def score_columns(
         name = settings.name
         baseline = baselines.get(name)
         if baseline is None:
-            reason = baseline_errors.get(name, "no baseline")
-            out[name] = Scored(failed_column_result(name, reason, role=settings.role))
+            reason = baseline_errors.get(name, "not fitted")
+            out[name] = Scored(failed_column_result(name, f"no baseline: {reason}", role=settings.role))
         else:
             out[name] = _score(monitor, window, settings, baseline, counts)
     return out

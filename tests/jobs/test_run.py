@@ -227,7 +227,7 @@ def test_missing_files_fail_the_run_naming_the_path(sessions: sessionmaker[Sessi
     other = run_window(missing_reference, Window(T0 + HOUR, T0 + 2 * HOUR), sessions=sessions, now=NOW)
     assert other.status == "failed"
     assert other.error is not None
-    assert other.error.startswith("no column has a baseline: 'x': no baseline: cannot read the reference")
+    assert other.error.startswith("no column has a baseline: cannot read the reference: source parquet files")
     assert f"no such file: {data / 'gone.parquet'}" in other.error
 
 
