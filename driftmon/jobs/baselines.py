@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import ColumnSettings, MonitorConfig, format_duration
 from driftmon.errors import SourceError
-from driftmon.jobs.errors import store_failure
+from driftmon.jobs.errors import first_line, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
 from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_source
 from driftmon.store import BaselineRecord, active_baseline, add_baseline
@@ -90,8 +90,11 @@ def _fit(
     out = _Fit()
     try:
         fit = fit_reference(source, settings, span, sample_size=sample_size)
-    except SourceError as exc:
-        out.error = f"cannot read the reference: {exc}"
+    except (SourceError, ValueError, OSError) as exc:  # a source that cannot be read, or its data
+        reason = (
+            str(exc) if isinstance(exc, SourceError) else f"source {source.description}: {first_line(exc)}"
+        )
+        out.error = f"cannot read the reference: {reason}"
         return out
     out.rows, out.sampled = fit.rows, fit.sampled
     out.errors = {name: f"cannot fit a baseline: {err}" for name, err in fit.errors.items()}
