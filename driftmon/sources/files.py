@@ -45,6 +45,7 @@ __all__ = ["FileSource"]
 
 _GLOB_CHARS = ("*", "?", "[")
 _COUNT_THREADS = max(2, os.cpu_count() or 1)
+# Batches decoded ahead of the counting threads: enough to keep both busy, few enough to bound memory.
 _READAHEAD_BATCHES = 2
 
 
@@ -157,17 +158,16 @@ class FileSource:
         fragments = dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments()
         for fragment in fragments:
             try:
-                yield from fragment.to_batches(
-                    schema=dataset.schema,
-                    columns=columns,
-                    filter=expr,
-                    batch_size=self.config.batch_rows,
-                    # Parquet decodes a row group at a time; a short read-ahead keeps peak memory
-                    # near two row groups whatever the window's size.
-                    batch_readahead=_READAHEAD_BATCHES,
-                    fragment_readahead=1,
-                    use_threads=True,
-                )
+                for piece in _row_groups(fragment, expr):
+                    yield from piece.to_batches(
+                        schema=dataset.schema,
+                        columns=columns,
+                        filter=expr,
+                        batch_size=self.config.batch_rows,
+                        batch_readahead=_READAHEAD_BATCHES,
+                        fragment_readahead=1,
+                        use_threads=True,
+                    )
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
 
@@ -242,6 +242,17 @@ class FileSource:
             if name not in errors
         }
         return ReferenceSample(out, errors, sampler.rows, sampler.sampled)
+
+
+def _row_groups(fragment: ds.Fragment, expr: ds.Expression | None) -> list[ds.Fragment]:
+    """Split a Parquet fragment into its row groups (dropping those whose statistics miss `expr`).
+
+    Scanned one after the other, only one decoded row group is in memory at a time, instead
+    of several decoded in parallel; other formats are scanned whole.
+    """
+    if not isinstance(fragment, ds.ParquetFileFragment):
+        return [fragment]
+    return list(fragment.split_by_row_group(expr) if expr is not None else fragment.split_by_row_group())
 
 
 def _empty(kind: ColumnKind) -> np.ndarray[Any, Any]:
