@@ -1,0 +1,221 @@
+"""MonitorScheduler: the MonitorWorker's ticks on APScheduler timers, one job per monitor.
+
+Jobs live in APScheduler's in-memory store, rebuilt from the configuration at every start
+(nothing is pickled), with `coalesce`, `max_instances=1` and a misfire grace of one interval,
+on a pool of `max_workers` threads. Monitors with a rolling reference get a second job that
+refits it on its schedule. Other periodic jobs (database checks, retention) can be added.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.memory import MemoryJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.config import MonitorConfig, SchedulerSettings
+from driftmon.jobs import RunOutcome
+from driftmon.scheduler.plan import Plan, RetryPolicy
+from driftmon.scheduler.triggers import (
+    misfire_grace_seconds,
+    monitor_trigger,
+    periodic_trigger,
+    tick_interval,
+)
+from driftmon.scheduler.worker import Clock, MonitorWorker, RunListener, utc_now
+
+__all__ = ["MonitorScheduler"]
+
+log = logging.getLogger(__name__)
+
+
+def _monitor_job(name: str) -> str:
+    return f"monitor:{name}"
+
+
+def _refit_job(name: str) -> str:
+    return f"refit:{name}"
+
+
+class MonitorScheduler:
+    """Run every enabled monitor on its schedule; catch up, retry, time out and stop cleanly."""
+
+    def __init__(
+        self,
+        monitors: Sequence[MonitorConfig],
+        *,
+        sessions: sessionmaker[Session],
+        settings: SchedulerSettings | None = None,
+        listener: RunListener | None = None,
+        clock: Clock = utc_now,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings or SchedulerSettings()
+        self.worker = MonitorWorker(
+            monitors, sessions=sessions, settings=self.settings, listener=listener, clock=clock, retry=retry
+        )
+        self._aps: BackgroundScheduler | None = None
+        self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}
+
+    @property
+    def monitors(self) -> tuple[MonitorConfig, ...]:
+        return self.worker.monitors
+
+    @property
+    def running(self) -> bool:
+        """Tell whether the scheduler is started and not stopping."""
+        return self._aps is not None and self._aps.running and not self.worker.stopping
+
+    def configure(self, monitors: Sequence[MonitorConfig]) -> tuple[list[str], list[str], list[str]]:
+        """Schedule exactly these monitors; return (added, changed, removed) names.
+
+        New and changed monitors tick at once, so a reload catches them up immediately.
+        """
+        added, changed, removed = self.worker.configure(monitors)
+        aps = self._aps
+        if aps is not None and aps.running:
+            for name in removed:
+                for job in (_monitor_job(name), _refit_job(name)):
+                    if aps.get_job(job) is not None:
+                        aps.remove_job(job)
+            for monitor in self.worker.monitors:
+                if monitor.name in added or monitor.name in changed:
+                    self._schedule(aps, monitor, immediately=True)
+        return added, changed, removed
+
+    def add_periodic(
+        self, job_id: str, fn: Callable[[], object], every: timedelta, offset: timedelta = timedelta(0)
+    ) -> None:
+        """Call `fn` every `every` (at multiples since the epoch plus `offset`); errors are logged."""
+        self._periodic[job_id] = (fn, every, offset)
+        if self._aps is not None and self._aps.running:
+            self._schedule_periodic(self._aps, job_id)
+
+    def start(self, *, catch_up: bool = True) -> None:
+        """Start ticking; with `catch_up` every monitor ticks at once (the start-up backfill)."""
+        if self._aps is not None:
+            raise RuntimeError("the scheduler was started already; build a new one to start again")
+        aps = BackgroundScheduler(
+            jobstores={"default": MemoryJobStore()},
+            executors={"default": ThreadPoolExecutor(self.settings.max_workers)},
+            job_defaults={"coalesce": True, "max_instances": 1},
+            timezone=UTC,
+        )
+        for monitor in self.worker.monitors:
+            self._schedule(aps, monitor, immediately=catch_up)
+        for job_id in self._periodic:
+            self._schedule_periodic(aps, job_id)
+        aps.start()
+        self._aps = aps
+        log.info(
+            "scheduler started: %d monitors, %d workers, catching up at most %d windows per monitor",
+            len(self.worker.monitors),
+            self.settings.max_workers,
+            self.settings.max_backfill_windows,
+        )
+
+    def pause(self) -> None:
+        """Stop ticking (runs in flight go on) until `resume`."""
+        if self._aps is not None and self._aps.running:
+            self._aps.pause()
+
+    def resume(self) -> None:
+        """Tick again; every monitor catches up at once on the windows missed meanwhile."""
+        aps = self._aps
+        if aps is None or not aps.running:
+            return
+        aps.resume()
+        for monitor in self.worker.monitors:
+            job = aps.get_job(_monitor_job(monitor.name))
+            if job is not None:
+                job.modify(next_run_time=utc_now())
+
+    def next_ticks(self) -> dict[str, datetime | None]:
+        """Return each monitor's next tick (None when paused or not started)."""
+        aps = self._aps
+        out: dict[str, datetime | None] = {}
+        for monitor in self.worker.monitors:
+            job = aps.get_job(_monitor_job(monitor.name)) if aps is not None and aps.running else None
+            out[monitor.name] = getattr(job, "next_run_time", None)
+        return out
+
+    def jobs(self) -> dict[str, datetime | None]:
+        """Return every scheduled job's id (monitor:NAME, refit:NAME, periodic:ID) and next run time."""
+        aps = self._aps
+        if aps is None or not aps.running:
+            return {}
+        return {job.id: job.next_run_time for job in aps.get_jobs()}
+
+    def stop(self, grace: float | None = None) -> list[str]:
+        """Start nothing new, let runs in flight finish within `grace` seconds; return what was cut off.
+
+        The default grace is the configured shutdown_grace. A run cut off is not half-written:
+        its claim stays `running` with no results and is taken over once stale.
+        """
+        seconds = self.settings.shutdown_grace.total_seconds() if grace is None else grace
+        if self._aps is not None and self._aps.running:
+            self._aps.shutdown(wait=False)
+        return self.worker.stop(seconds)
+
+    # The worker's operations, for callers that hold the scheduler.
+
+    def tick(self, name: str) -> list[RunOutcome]:
+        """Run the windows of monitor `name` that are due now (see MonitorWorker.tick)."""
+        return self.worker.tick(name)
+
+    def plan(self, name: str) -> Plan:
+        return self.worker.plan(name)
+
+    def run_now(self, name: str, window_end: datetime | None = None) -> RunOutcome:
+        """Run one window of monitor `name` at once (see MonitorWorker.run_now)."""
+        return self.worker.run_now(name, window_end)
+
+    def _schedule(self, aps: BackgroundScheduler, monitor: MonitorConfig, *, immediately: bool) -> None:
+        interval = tick_interval(monitor, utc_now())
+        options: dict[str, Any] = {"next_run_time": utc_now()} if immediately else {}
+        aps.add_job(
+            self.worker.tick,
+            monitor_trigger(monitor),
+            args=[monitor.name],
+            id=_monitor_job(monitor.name),
+            name=f"monitor {monitor.name}",
+            misfire_grace_time=misfire_grace_seconds(interval),
+            replace_existing=True,
+            **options,
+        )
+        every = monitor.reference.refit_interval
+        if every is not None:
+            aps.add_job(
+                self.worker.refit,
+                periodic_trigger(every, monitor.window.delay),
+                args=[monitor.name],
+                id=_refit_job(monitor.name),
+                name=f"monitor {monitor.name} baseline refit",
+                misfire_grace_time=misfire_grace_seconds(every),
+                replace_existing=True,
+            )
+        elif aps.get_job(_refit_job(monitor.name)) is not None:
+            aps.remove_job(_refit_job(monitor.name))
+
+    def _schedule_periodic(self, aps: BackgroundScheduler, job_id: str) -> None:
+        fn, every, offset = self._periodic[job_id]
+
+        def call() -> None:
+            try:
+                fn()
+            except Exception:
+                log.exception("periodic job %s failed", job_id)
+
+        aps.add_job(
+            call,
+            periodic_trigger(every, offset),
+            id=f"periodic:{job_id}",
+            name=job_id,
+            misfire_grace_time=misfire_grace_seconds(every),
+            replace_existing=True,
+        )

@@ -1,0 +1,113 @@
+"""Which windows a tick runs: the recent complete windows that are not done, oldest first.
+
+Every tick looks back over the monitor's last `lookback` complete windows (the scheduler's
+`max_backfill_windows`, at least the newest one) and runs those the store does not hold as
+done. The same rule covers start-up, a process that was paused or down (its missed windows
+are still in the look-back), and retries: a failed window waits out a backoff that doubles
+with each failed attempt (one tick, two, four... at most `max_backoff`) and is then run again
+on the next tick. The state lives in the store (attempts and start time of the last attempt),
+so a restart neither forgets a backoff nor retries early. A window `running` for longer than
+`stale_after` lost its worker (a killed process) and is taken over. Windows older than the
+look-back are left alone: `driftmon backfill` fills such gaps on request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from driftmon.config import MonitorConfig
+from driftmon.store import DONE_STATUSES, RunRecord
+from driftmon.windows import Window, latest_complete_window, window_ending_at
+
+__all__ = ["DEFAULT_MAX_BACKOFF", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
+
+DEFAULT_MAX_BACKOFF = timedelta(hours=1)
+_SECOND = timedelta(seconds=1)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How long a failed window waits before its next attempt: twice as long after each failure."""
+
+    max_backoff: timedelta = DEFAULT_MAX_BACKOFF
+
+    def backoff(self, attempts: int, interval: timedelta) -> timedelta:
+        """Return the wait after `attempts` failed attempts: interval * 2**(attempts-1), capped."""
+        doubled = interval * (1 << min(max(attempts, 1) - 1, 20))
+        return min(doubled, max(self.max_backoff, interval))
+
+    def retry_at(self, run: RunRecord, interval: timedelta) -> datetime:
+        """Return when a failed run may be tried again.
+
+        Half a tick of slack: the next tick comes slightly less than one interval after the
+        attempt started (the attempt starts a little after its tick), and must still qualify.
+        """
+        return run.started_at + self.backoff(run.attempts, interval) - interval / 2
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A monitor's windows as one tick sees them."""
+
+    monitor: str
+    due: tuple[Window, ...]  # run now, oldest first
+    retry_later: tuple[tuple[Window, datetime], ...]  # failed, in backoff until the time given
+    in_progress: tuple[Window, ...]  # running elsewhere and not stale
+    behind: int  # complete windows of the look-back that are not done
+
+    @property
+    def idle(self) -> bool:
+        return not self.due
+
+
+def recent_windows(monitor: MonitorConfig, now: datetime, count: int) -> list[Window]:
+    """Return the monitor's `count` newest complete windows at `now`, oldest first."""
+    if count < 1:
+        return []
+    latest = latest_complete_window(monitor, now)
+    if monitor.cron is None:
+        size = monitor.window.size
+        return [Window(latest.start - k * size, latest.end - k * size) for k in range(count - 1, -1, -1)]
+    windows = [latest]
+    while len(windows) < count:
+        windows.append(window_ending_at(monitor, windows[-1].end - _SECOND))
+    return windows[::-1]
+
+
+def plan_runs(
+    monitor: MonitorConfig,
+    stored: Iterable[RunRecord],
+    now: datetime,
+    *,
+    lookback: int,
+    interval: timedelta,
+    stale_after: timedelta,
+    retry: RetryPolicy = RetryPolicy(),
+) -> Plan:
+    """Decide which of the monitor's recent windows to run at `now`, given its stored runs."""
+    runs = {(r.window_start, r.window_end): r for r in stored}
+    due: list[Window] = []
+    later: list[tuple[Window, datetime]] = []
+    busy: list[Window] = []
+    behind = 0
+    for window in recent_windows(monitor, now, max(1, lookback)):
+        run = runs.get((window.start, window.end))
+        if run is not None and run.status in DONE_STATUSES:
+            continue
+        behind += 1
+        if run is None:
+            due.append(window)
+        elif run.status == "running":
+            if run.started_at < now - stale_after:
+                due.append(window)
+            else:
+                busy.append(window)
+        else:  # failed
+            at = retry.retry_at(run, interval)
+            if at <= now:
+                due.append(window)
+            else:
+                later.append((window, at))
+    return Plan(monitor.name, tuple(due), tuple(later), tuple(busy), behind)
