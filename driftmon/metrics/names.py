@@ -118,7 +118,7 @@ _M = ("monitor",)
 _C = COLUMN_LABELS
 # (name, kind, labels, unit, help): the contract in one table per level.
 _PROCESS: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
-    ("driftmon_build_info", "gauge", ("version",), "", "driftmon build; always 1"),
+    ("driftmon_build_info", "gauge", ("version",), "", "The running driftmon version; always 1"),
     ("driftmon_database_up", "gauge", (), "", "1 when the store's database answered its last check, else 0"),
     (
         "driftmon_snapshot_load_seconds",

@@ -9,7 +9,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
+from driftmon.core import STATISTICS
 from driftmon.metrics.names import (
     COLUMN_LABELS,
     COMPLETED_STATUSES,
@@ -33,16 +35,15 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class ColumnState:
+class ColumnState(NamedTuple):
     """A configured column, its latest result (None before the first) and its alert severities."""
 
     spec: ColumnSpec
     labels: LabelSet
     alert_labels: Mapping[str, LabelSet]
     threshold_labels: Mapping[tuple[str, str], LabelSet]
-    latest: CheckedColumn | None = None
-    alerts: Mapping[str, int] = field(default_factory=dict)
+    latest: CheckedColumn | None
+    alerts: Mapping[str, int]
 
 
 @dataclass(frozen=True)
@@ -75,24 +76,32 @@ class ProcessState:
         object.__setattr__(self, "labels", label_set(("version",), (self.version,)))
 
 
+# The labels alert states and thresholds add after a column's own, rendered once for all columns.
+_ALERT_NAMES = (*COLUMN_LABELS, "statistic")
+_THRESHOLD_NAMES = (*COLUMN_LABELS, "severity", "statistic")
+_ALERT_TEXT = {s: label_set(("statistic",), (s,)).text[1:] for s in STATISTICS}
+_THRESHOLD_TEXT = {
+    (sev, s): label_set(("severity", "statistic"), (sev, s)).text[1:]
+    for s in STATISTICS
+    for sev in THRESHOLD_SEVERITIES
+}
+
+
 def _column_state(monitor: str, spec: ColumnSpec, previous: ColumnState | None) -> ColumnState:
-    labels = label_set(COLUMN_LABELS, (spec.name, monitor, spec.role))
-    alert_labels = {s: labels.extend(("statistic",), (s,)) for s in spec.thresholds}
+    # Start-up builds one of these per configured column: the labels are assembled by hand.
+    base = (spec.name, monitor, spec.role)
+    labels = label_set(COLUMN_LABELS, base)
+    head = labels.text[:-1] + ","
+    alert_labels = {s: LabelSet(_ALERT_NAMES, (*base, s), head + _ALERT_TEXT[s]) for s in spec.thresholds}
     threshold_labels = {
-        (sev, s): labels.extend(("severity", "statistic"), (sev, s))
+        (sev, s): LabelSet(_THRESHOLD_NAMES, (*base, sev, s), head + _THRESHOLD_TEXT[sev, s])
         for s in spec.thresholds
         for sev in THRESHOLD_SEVERITIES
     }
     # Alert states only exist for statistics that have thresholds in force.
     alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds} if previous else {}
-    return ColumnState(
-        spec=spec,
-        labels=labels,
-        alert_labels=alert_labels,
-        threshold_labels=threshold_labels,
-        latest=previous.latest if previous else None,
-        alerts=alerts,
-    )
+    latest = previous.latest if previous else None
+    return ColumnState(spec, labels, alert_labels, threshold_labels, latest, alerts)
 
 
 def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> MonitorState:
@@ -136,7 +145,7 @@ def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn
             continue  # no longer configured: not exported
         if current.latest is not None and current.latest.window_end > values.window_end:
             continue  # a backfilled older window does not replace the newer result
-        columns[name] = replace(current, latest=values)
+        columns[name] = current._replace(latest=values)
     return replace(state, columns=columns)
 
 
@@ -146,7 +155,7 @@ def with_alert(state: MonitorState, column: str, statistic: str, severity: int) 
     if current is None or statistic not in current.spec.thresholds:
         return state
     alerts = {**current.alerts, statistic: int(severity)}
-    return replace(state, columns={**state.columns, column: replace(current, alerts=alerts)})
+    return replace(state, columns={**state.columns, column: current._replace(alerts=alerts)})
 
 
 def with_completed_run(

@@ -259,8 +259,9 @@ def test_setters_refuse_bad_values() -> None:
         s.set_source_up("m", "yes")  # type: ignore[arg-type]
     with pytest.raises(MetricsInputError, match="database up must be True or False"):
         s.set_database_up(None)  # type: ignore[arg-type]
-    with pytest.raises(MetricsInputError, match="read_seconds must be a non-negative number"):
-        s.rebuild([monitor_spec("m")], read_seconds=-1)
+    for seconds in (-1, float("nan"), True):
+        with pytest.raises(MetricsInputError, match="read_seconds must be a finite number >= 0"):
+            s.rebuild([monitor_spec("m")], read_seconds=seconds)
 
 
 def test_null_levels_may_be_partly_unknown() -> None:
@@ -275,3 +276,26 @@ def test_null_levels_may_be_partly_unknown() -> None:
     assert value(parsed, "driftmon_column_psi_null_quantile_nats", **COL) == 0.02
     assert value(parsed, "driftmon_column_psi_p_value", **COL) == 0.5
     assert not series(parsed, "driftmon_column_psi_null_expected_nats")
+
+
+def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_input() -> None:
+    s = snapshot()
+    newer, older = column_values("m", "x", T0 + 2 * HOUR, seed=0.5), column_values("m", "x", T0 + HOUR)
+    running = RunValues("m", T0 + 5 * HOUR, T0 + 6 * HOUR, "running")
+    s.rebuild([monitor_spec("m")], results=[newer, older], runs=[run_values("m", T0), running])
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_column_psi_nats", **COL) == newer.statistics["psi"]
+    assert (
+        value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m")
+        == (T0 + HOUR).timestamp()
+    )
+    before = s.exposition()
+    bad: list[dict[str, Any]] = [
+        {"results": [newer, "x"]},
+        {"runs": [run_values("m", T0, "exploded")]},
+        {"alerts": [AlertValue("m", "x", "psi", 5)]},
+    ]
+    for inputs in bad:
+        with pytest.raises(MetricsInputError):
+            s.rebuild([monitor_spec("m")], **inputs)
+        assert s.exposition() == before
