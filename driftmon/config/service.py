@@ -53,12 +53,14 @@ class ServerSettings(BaseModel):
     port: int = Field(DEFAULT_PORT, ge=1, le=65535)
     api_token: SecretStr | None = Field(None, description="bearer token for the API; use ${ENV_VAR}")
     metrics_auth: bool = Field(False, description="require the token on /metrics too")
+    health_auth: bool = Field(False, description="require the token on /healthz and /readyz too")
     public_url: str | None = Field(None, description="base URL used in links sent by notifiers")
 
     @model_validator(mode="after")
     def _token_for_metrics(self) -> ServerSettings:
-        if self.metrics_auth and self.api_token is None:
-            raise ValueError("metrics_auth needs api_token (e.g. api_token: ${DRIFTMON_API_TOKEN})")
+        for flag in ("metrics_auth", "health_auth"):
+            if getattr(self, flag) and self.api_token is None:
+                raise ValueError(f"{flag} needs api_token (e.g. api_token: ${{DRIFTMON_API_TOKEN}})")
         return self
 
 
@@ -94,6 +96,11 @@ class NotifierSettings(BaseModel):
     format: Literal["json", "slack"] = "json"
     timeout: PositiveDuration = timedelta(seconds=10)
     retries: int = Field(3, ge=0, le=20)
+    dead_letter: str = Field(
+        "driftmon-dead-letters.jsonl",
+        min_length=1,
+        description="JSON-lines file of undelivered notifications",
+    )
 
 
 class Config(BaseModel):

@@ -107,7 +107,7 @@ def monitor(
         "window": {"size": "1h"},
         "columns": ["x", {"name": "c", "kind": "categorical"}],
         "min_samples": 100,
-        "alerts": {"js_divergence": {"warning": 0.02, "critical": 0.2, "for_windows": 1}},
+        "alerts": {"js_divergence": {"warning": 0.02, "critical": 0.05, "for_windows": 1}},
     }
     data.update(settings)
     return data

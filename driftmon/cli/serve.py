@@ -1,0 +1,25 @@
+"""`driftmon serve`: the long-running service (scheduler, /metrics, health probes, JSON API)."""
+
+from __future__ import annotations
+
+from driftmon.cli.app import main
+from driftmon.cli.common import config_files_option, database_url_option
+
+__all__ = ["serve"]
+
+
+@main.command("serve")
+@config_files_option
+@database_url_option
+def serve(config_files: tuple[str, ...], database_url: str | None) -> None:
+    """Run every enabled monitor on its schedule and serve /metrics, /healthz, /readyz and the API.
+
+    At start-up the metrics are loaded from the store and each monitor catches up on the windows
+    it missed (at most scheduler.max_backfill_windows). SIGTERM or Ctrl-C stops cleanly: no new
+    runs, runs in flight finish within scheduler.shutdown_grace, exit status 0. SIGHUP reloads
+    the config files (an invalid config is refused and the running one stays). A SQLite store is
+    created or migrated as needed; PostgreSQL needs `driftmon db upgrade` first.
+    """
+    from driftmon.service import serve as run_service
+
+    raise SystemExit(run_service(config_files, database_url=database_url))

@@ -1,0 +1,47 @@
+"""/metrics (the snapshot's exposition, never computed per scrape), /healthz and /readyz."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import JSONResponse
+
+from driftmon.http.auth import context, require_token_for_health, require_token_for_metrics
+from driftmon.metrics import CONTENT_TYPE
+
+__all__ = ["router"]
+
+router = APIRouter()
+
+
+@router.get(
+    "/metrics",
+    dependencies=[Depends(require_token_for_metrics)],
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE.split(";")[0]: {}}, "description": "Prometheus text format"}},
+    tags=["metrics"],
+)
+async def metrics(request: Request) -> Response:
+    """Return every metric in the Prometheus text format (docs/metrics.md lists them)."""
+    return Response(context(request).snapshot.exposition(), media_type=CONTENT_TYPE)
+
+
+@router.get("/healthz", dependencies=[Depends(require_token_for_health)], tags=["health"])
+async def healthz() -> dict[str, str]:
+    """Answer while the process is alive (liveness)."""
+    return {"status": "ok"}
+
+
+@router.get(
+    "/readyz",
+    dependencies=[Depends(require_token_for_health)],
+    tags=["health"],
+    responses={503: {"description": "not ready; `checks` says why"}},
+)
+def readyz(request: Request) -> JSONResponse:
+    """Answer 200 when the database is reachable and at the schema head and the scheduler runs, else 503."""
+    readiness = context(request).readiness()
+    status = "ready" if readiness.ready else "not ready"
+    body: dict[str, Any] = {"status": status, "checks": dict(readiness.checks)}
+    return JSONResponse(body, status_code=200 if readiness.ready else 503)

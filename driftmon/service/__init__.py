@@ -1,0 +1,33 @@
+"""driftmon.service: the composition root of `driftmon serve`.
+
+`Service(config_files)` wires configuration, store, metrics snapshot, notifiers, HTTP server
+and scheduler (`start`, `reload`, `stop`); `serve(config_files)` runs it until a signal.
+"""
+
+from __future__ import annotations
+
+from driftmon.service.logs import JsonFormatter, TextFormatter, configure_logging
+from driftmon.service.notifications import Notifications, build_notifier
+from driftmon.service.rebuild import rebuild_snapshot
+from driftmon.service.report import Reporter, outcome_values, result_path, source_reachable
+from driftmon.service.service import SchedulerTrigger, Service
+from driftmon.service.signals import serve
+from driftmon.service.store import StoreHandle, open_store
+
+__all__ = [
+    "JsonFormatter",
+    "Notifications",
+    "Reporter",
+    "SchedulerTrigger",
+    "Service",
+    "StoreHandle",
+    "TextFormatter",
+    "build_notifier",
+    "configure_logging",
+    "open_store",
+    "outcome_values",
+    "rebuild_snapshot",
+    "result_path",
+    "serve",
+    "source_reachable",
+]

@@ -1,0 +1,191 @@
+"""Service: the composition root of `driftmon serve`.
+
+Start-up, in order: configuration -> logging -> store (reachable, schema at head) -> metrics
+snapshot rebuilt from the store -> notifiers -> HTTP server (so /metrics answers during the
+catch-up) -> scheduler, whose first tick per monitor backfills the windows missed meanwhile.
+Stop, in order: the scheduler takes no new runs and lets those in flight finish within the
+grace period (HTTP still serves, /readyz says not ready), notifications left are delivered or
+dead-lettered, then the HTTP server and the store close. A reload (SIGHUP) re-reads the config
+files and applies them without losing the snapshot's values or the runs in flight.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from driftmon.config import Config, load_config
+from driftmon.errors import ConfigError, WindowError
+from driftmon.http import ApiContext, HttpServer, Readiness, TriggerRejectedError, create_app
+from driftmon.jobs import RunOutcome
+from driftmon.metrics import MetricsSnapshot, monitor_specs
+from driftmon.scheduler import (
+    Clock,
+    MonitorBusyError,
+    MonitorScheduler,
+    SchedulerStoppedError,
+    WindowNotReadyError,
+    utc_now,
+)
+from driftmon.service.logs import configure_logging
+from driftmon.service.notifications import Notifications, build_notifier
+from driftmon.service.rebuild import rebuild_snapshot
+from driftmon.service.report import Reporter
+from driftmon.service.store import StoreHandle, open_store
+
+__all__ = ["DATABASE_CHECK_EVERY", "SchedulerTrigger", "Service"]
+
+log = logging.getLogger(__name__)
+
+DATABASE_CHECK_EVERY = timedelta(seconds=15)
+_RETENTION_EVERY = timedelta(hours=6)
+
+
+class RunsNow(Protocol):
+    def run_now(self, name: str, window_end: datetime | None = None) -> RunOutcome: ...
+
+
+class SchedulerTrigger:
+    """The HTTP API's run trigger: the scheduler's run_now, its refusals as HTTP statuses."""
+
+    def __init__(self, scheduler: RunsNow) -> None:
+        self.scheduler = scheduler
+
+    def __call__(self, monitor: str, window_end: datetime | None) -> RunOutcome:
+        """Run the window now; UnknownMonitorError propagates (404), other refusals become 409/422/503."""
+        try:
+            return self.scheduler.run_now(monitor, window_end)
+        except MonitorBusyError as exc:
+            raise TriggerRejectedError(409, str(exc)) from None
+        except (WindowNotReadyError, WindowError) as exc:
+            raise TriggerRejectedError(422, str(exc)) from None
+        except SchedulerStoppedError as exc:
+            raise TriggerRejectedError(503, str(exc)) from None
+
+
+class Service:
+    """driftmon serve: scheduler, metrics, notifiers and HTTP over one store."""
+
+    def __init__(
+        self, config_files: Sequence[str], *, database_url: str | None = None, clock: Clock = utc_now
+    ) -> None:
+        self.config_files = tuple(config_files)
+        self.database_url = database_url
+        self.clock = clock
+        self.config: Config | None = None
+        self.snapshot = MetricsSnapshot()
+        self.store: StoreHandle | None = None
+        self.scheduler: MonitorScheduler | None = None
+        self.http: HttpServer | None = None
+        self.notifications: Notifications | None = None
+
+    @property
+    def url(self) -> str | None:
+        """The HTTP server's base URL once started."""
+        return self.http.url if self.http is not None else None
+
+    def start(self) -> None:
+        """Bring the service up, or raise ConfigError, StoreError, ConnectionError or ListenError."""
+        config = self.config = load_config(self.config_files)
+        configure_logging(config.logging)
+        enabled = [m for m in config.monitors if m.enabled]
+        log.info("driftmon starting: %d monitors enabled (%d configured)", len(enabled), len(config.monitors))
+        store = self.store = open_store(config, self.database_url)
+        log.info("store %s at schema %s", store.url, store.head)
+        seconds = rebuild_snapshot(self.snapshot, config, store.sessions, now=self.clock())
+        log.info("metrics snapshot loaded from the store in %.3fs", seconds)
+        self.snapshot.set_database_up(True)
+        self.notifications = Notifications([build_notifier(n, config.server) for n in config.notifiers])
+        scheduler = self.scheduler = MonitorScheduler(
+            config.monitors,
+            sessions=store.sessions,
+            settings=config.scheduler,
+            listener=Reporter(self.snapshot, self.notifications),
+            clock=self.clock,
+        )
+        scheduler.add_periodic("database-check", lambda: store.refresh(self.snapshot), DATABASE_CHECK_EVERY)
+        days = config.database.retention_days
+        if days is not None:
+            scheduler.add_periodic("retention", lambda: store.prune(days, self.clock), _RETENTION_EVERY)
+        app = create_app(
+            ApiContext(
+                config=self._current_config,
+                sessions=store.sessions,
+                snapshot=self.snapshot,
+                readiness=self.readiness,
+                trigger=SchedulerTrigger(scheduler),
+                next_ticks=scheduler.next_ticks,
+            )
+        )
+        server = config.server
+        self.http = HttpServer(app, server.host, server.port, access_log=config.logging.level == "DEBUG")
+        self.http.start()
+        scheduler.start()
+
+    def readiness(self) -> Readiness:
+        """Check the database (reachable, schema at head) and the scheduler."""
+        store, scheduler = self.store, self.scheduler
+        checks = {
+            "database": store.refresh(self.snapshot) if store is not None else "not open",
+            "scheduler": "ok"
+            if scheduler is not None and scheduler.running
+            else ("stopping" if scheduler is not None and scheduler.worker.stopping else "not running"),
+        }
+        return Readiness(checks)
+
+    def reload(self) -> bool:
+        """Re-read the config files and apply them; keep running as before if they are invalid."""
+        old = self._current_config()
+        try:
+            new = load_config(self.config_files)
+        except ConfigError as exc:
+            log.error("reload refused, the running configuration stays in force: %s", exc)
+            return False
+        if new.database.description != old.database.description:
+            log.error("reload refused: the database changed to %s; restart", new.database.description)
+            return False
+        if (new.server.host, new.server.port) != (old.server.host, old.server.port):
+            log.warning("reload: the server keeps listening on %s until a restart", self.url)
+        if new.scheduler != old.scheduler:
+            log.warning("reload: scheduler settings change at the next restart")
+        configure_logging(new.logging)
+        self.snapshot.configure(monitor_specs(new, now=self.clock()))
+        if self.notifications is not None and (new.notifiers != old.notifiers or new.server != old.server):
+            self.notifications.replace([build_notifier(n, new.server) for n in new.notifiers])
+        self.config = new.model_copy(update={"scheduler": old.scheduler})
+        assert self.scheduler is not None
+        added, changed, removed = self.scheduler.configure(new.monitors)
+        log.info(
+            "configuration reloaded: monitors added %s, changed %s, removed %s",
+            added or "none",
+            changed or "none",
+            removed or "none",
+        )
+        return True
+
+    def stop(self, grace: float | None = None) -> list[str]:
+        """Stop as described above; return the runs cut off by the grace period (normally none)."""
+        if grace is not None:
+            seconds = grace
+        else:
+            seconds = self.config.scheduler.shutdown_grace.total_seconds() if self.config is not None else 0.0
+        deadline = time.monotonic() + seconds
+        cut: list[str] = []
+        if self.scheduler is not None:
+            cut = self.scheduler.stop(seconds)
+        if self.notifications is not None:
+            self.notifications.close(max(0.0, deadline - time.monotonic()))
+        if self.http is not None:
+            self.http.stop()
+        if self.store is not None:
+            self.store.dispose()
+        log.info("driftmon stopped%s", f"; cut off: {', '.join(cut)}" if cut else "")
+        return cut
+
+    def _current_config(self) -> Config:
+        if self.config is None:
+            raise RuntimeError("the service is not started")
+        return self.config
