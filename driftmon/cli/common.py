@@ -6,13 +6,14 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
-import sqlalchemy as sa
-from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.config import Config, MonitorConfig
+if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
+    from sqlalchemy.orm import Session, sessionmaker
+
+    from driftmon.config import Config, MonitorConfig
 
 __all__ = [
     "config_files_option",
@@ -116,6 +117,8 @@ def open_store(database_url: str | None, config: Config | None = None) -> Iterat
     A SQLite store is created or migrated on the spot (it is driftmon's own embedded file); a
     PostgreSQL store must already be at head: `driftmon db upgrade` migrates it, deliberately.
     """
+    import sqlalchemy as sa
+
     from driftmon.store import (
         StoreError,
         current_revision,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import click
 
@@ -19,13 +20,16 @@ from driftmon.cli.common import (
     parse_time,
     verbose_option,
 )
-from driftmon.config import MonitorConfig, format_duration
-from driftmon.windows import Window
+
+if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
+    from driftmon.config import MonitorConfig
+    from driftmon.windows import Window
 
 __all__ = ["backfill", "run"]
 
 
 def _window(monitor: MonitorConfig, window_end: str | None, now: datetime) -> Window:
+    from driftmon.config import format_duration
     from driftmon.windows import is_complete, latest_complete_window, window_ending_at
 
     if window_end is None:
