@@ -111,7 +111,7 @@ def _assert_nothing_written(sessions: sessionmaker[Session]) -> None:
 @pytest.mark.parametrize(
     ("counts", "message"),
     [
-        ([1, 2, 3], r"counts have shape \(3,\) but the numeric bin spec has 4 bins"),
+        ([1, 2, 3], "but the numeric bin spec has 4 bins"),
         ([1, -2, 3, 4], "non-negative; bin 1 has -2"),
         ([1.5, 2, 3, 4], "whole numbers"),
         ([0, 0, 0, 0], "all zero"),
