@@ -40,6 +40,7 @@ from driftmon.store.queries import (
     get_run,
     last_window_end,
     latest_results,
+    latest_runs,
     run_history,
     stored_windows,
 )
@@ -123,6 +124,7 @@ __all__ = [
     "head_revision",
     "last_window_end",
     "latest_results",
+    "latest_runs",
     "list_baselines",
     "list_monitors",
     "load_alert_states",

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from driftmon.core import bin_spec_from_dict
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
@@ -22,6 +22,7 @@ __all__ = [
     "get_run",
     "last_window_end",
     "latest_results",
+    "latest_runs",
     "run_history",
     "stored_windows",
 ]
@@ -151,6 +152,25 @@ def run_history(
         query = query.where(Run.window_end <= check_aware(before, "before"))
     rows = session.execute(query.order_by(Run.window_end.desc(), Run.window_start.desc()).limit(limit))
     return [run_record(row, monitor) for row in rows.scalars()]
+
+
+def latest_runs(
+    session: Session, monitors: Collection[str] | None = None, *, statuses: Collection[str] | None = None
+) -> dict[str, RunRecord]:
+    """Return each monitor's run with the latest window (only runs in `statuses`, when given).
+
+    One index probe per monitor (e.g. the last succeeded run of 1,000 monitors for the
+    metrics snapshot), not a scan of the run history.
+    """
+    inner = aliased(Run)
+    newest = sa.select(inner.id).where(inner.monitor_id == Monitor.id)
+    if statuses is not None:
+        newest = newest.where(inner.status.in_(sorted(set(statuses))))
+    newest_id = newest.order_by(inner.window_end.desc(), inner.window_start.desc()).limit(1).scalar_subquery()
+    query = sa.select(Run, Monitor.name).select_from(Monitor).join(Run, Run.id == newest_id)
+    if monitors is not None:
+        query = query.where(Monitor.name.in_(sorted(set(monitors))))
+    return {name: run_record(run, name) for run, name in session.execute(query)}
 
 
 def last_window_end(

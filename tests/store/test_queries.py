@@ -21,6 +21,7 @@ from driftmon.store import (
     get_run,
     last_window_end,
     latest_results,
+    latest_runs,
     list_monitors,
     run_history,
     stored_windows,
@@ -93,6 +94,9 @@ def test_run_history_and_windows(sessions: sessionmaker[Session], rng: np.random
         assert last_window_end(s, "m") == T0 + 5 * HOUR
         assert last_window_end(s, "m", statuses=["succeeded"]) == T0 + 4 * HOUR
         assert last_window_end(s, "nobody") is None
+        assert {m: r.window_start for m, r in latest_runs(s).items()} == {"m": T0 + 4 * HOUR}
+        assert latest_runs(s, statuses=["succeeded"])["m"].window_start == T0 + 3 * HOUR
+        assert latest_runs(s, monitors=["nobody"]) == {}
         windows = stored_windows(s, "m", T0 + HOUR, T0 + 5 * HOUR)
         assert windows == {
             (T0 + HOUR, T0 + 2 * HOUR): "succeeded",
