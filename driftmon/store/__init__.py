@@ -3,7 +3,7 @@
 Repository functions take a Session and flush but never commit: the caller owns the
 transaction (`with sessions() as s, s.begin(): ...`), so one run is written all at once or
 not at all. Timestamps are timezone-aware UTC on every backend; naive ones are refused.
-Records returned are plain frozen dataclasses, never live ORM objects.
+Records returned are frozen dataclasses or named tuples, never live ORM objects.
 """
 
 from __future__ import annotations
