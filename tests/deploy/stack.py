@@ -1,0 +1,267 @@
+"""A real on-call loop here: driftmon serving the demo, Prometheus, Alertmanager, a webhook receiver.
+
+Everything listens on 127.0.0.1 on free ports, keeps its state in a temporary directory and
+is stopped by `Stack.stop()`. Prometheus scrapes every second and evaluates the shipped demo
+rules every second; Alertmanager uses the shipped config with its receivers pointed at a
+local HTTP receiver and its group waits shortened.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import yaml
+
+from tests.deploy.conftest import DEPLOY, REPO
+
+T = TypeVar("T")
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 0.5) -> T:
+    """Poll `check` until it returns something other than None, or fail after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        try:
+            result = check()
+        except (httpx.HTTPError, OSError) as exc:
+            last, result = exc, None
+        if result is not None:
+            return result
+        time.sleep(interval)
+    raise TimeoutError(f"{what}: not within {timeout:.0f}s" + (f" (last error: {last})" if last else ""))
+
+
+@dataclass
+class Receiver:
+    """A local webhook receiver: records every JSON body POSTed to it, by path."""
+
+    port: int = field(default_factory=free_port)
+    posts: list[tuple[str, Any]] = field(default_factory=list)
+
+    def start(self) -> None:
+        """Serve on 127.0.0.1 in a background thread."""
+        posts, lock = self.posts, threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with lock:
+                    posts.append((self.path, json.loads(body)))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # the test reports what it received
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and close the socket (nothing to do if it never started)."""
+        if not hasattr(self, "_server"):
+            return
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=10)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@dataclass
+class Stack:
+    """The processes of the loop, their ports and logs."""
+
+    root: Path
+    driftmon_port: int = field(default_factory=free_port)
+    prometheus_port: int = field(default_factory=free_port)
+    alertmanager_port: int = field(default_factory=free_port)
+    receiver: Receiver = field(default_factory=Receiver)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    started_at: float = 0.0
+
+    @property
+    def prometheus(self) -> str:
+        return f"http://127.0.0.1:{self.prometheus_port}"
+
+    @property
+    def driftmon(self) -> str:
+        return f"http://127.0.0.1:{self.driftmon_port}"
+
+    def _spawn(self, name: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        log = (self.root / f"{name}.log").open("wb")
+        self.processes[name] = subprocess.Popen(
+            args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+        log.close()
+
+    def log(self, name: str) -> str:
+        """Return the tail of a process's output, for failure messages."""
+        text = (self.root / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+        return text[-4000:]
+
+    def _alertmanager_config(self) -> Path:
+        config = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8"))
+        config["route"].update(group_wait="1s", group_interval="1s")
+        config["templates"] = [str(DEPLOY / "alertmanager" / "templates" / "*.tmpl")]
+        slack_url = self.root / "slack-webhook-url"
+        slack_url.write_text(self.receiver.url("/slack"), encoding="utf-8")
+        for receiver in config["receivers"]:
+            for webhook in receiver.get("webhook_configs", []):
+                webhook["url"] = self.receiver.url("/webhook")
+            for slack in receiver.get("slack_configs", []):
+                slack["api_url_file"] = str(slack_url)
+        path = self.root / "alertmanager.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    def _prometheus_config(self) -> Path:
+        config = {
+            "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+            "rule_files": [str(DEPLOY / "prometheus" / "demo.rules.yml")],
+            "alerting": {
+                "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{self.alertmanager_port}"]}]}]
+            },
+            "scrape_configs": [
+                {"job_name": "driftmon", "static_configs": [{"targets": [f"127.0.0.1:{self.driftmon_port}"]}]}
+            ],
+        }
+        path = self.root / "prometheus.yml"
+        path.write_text(yaml.safe_dump(config), encoding="utf-8")
+        return path
+
+    def start(self, prometheus: str, alertmanager: str) -> None:
+        """Start the receiver, Alertmanager, Prometheus and then driftmon; wait until each answers."""
+        self.receiver.start()
+        self._spawn(
+            "alertmanager",
+            [
+                alertmanager,
+                f"--config.file={self._alertmanager_config()}",
+                f"--storage.path={self.root / 'alertmanager-data'}",
+                f"--web.listen-address=127.0.0.1:{self.alertmanager_port}",
+                "--cluster.listen-address=",
+            ],
+            cwd=self.root,
+        )
+        self._spawn(
+            "prometheus",
+            [
+                prometheus,
+                f"--config.file={self._prometheus_config()}",
+                f"--storage.tsdb.path={self.root / 'prometheus-data'}",
+                f"--web.listen-address=127.0.0.1:{self.prometheus_port}",
+            ],
+            cwd=self.root,
+        )
+        for name, url in (
+            ("alertmanager", f"http://127.0.0.1:{self.alertmanager_port}/-/ready"),
+            ("prometheus", f"{self.prometheus}/-/ready"),
+        ):
+            self._ready(name, url)
+        self._start_driftmon()
+
+    def _start_driftmon(self) -> None:
+        demo = self.root / "demo"
+        env = {**os.environ, "DRIFTMON_DEMO_DIR": str(demo)}
+        env.pop("DRIFTMON_DATABASE_URL", None)
+        subprocess.run(
+            [sys.executable, "-m", "driftmon", "demo", "--dir", str(demo)],
+            cwd=self.root,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=120,
+        )
+        overrides = self.root / "driftmon.yaml"
+        overrides.write_text(
+            yaml.safe_dump({"server": {"host": "127.0.0.1", "port": self.driftmon_port}}), encoding="utf-8"
+        )
+        self.started_at = time.time()
+        self._spawn(
+            "driftmon",
+            [
+                sys.executable,
+                "-m",
+                "driftmon",
+                "serve",
+                "-c",
+                str(REPO / "config" / "demo.yaml"),
+                "-c",
+                str(overrides),
+            ],
+            cwd=self.root,
+            env=env,
+        )
+        self._ready("driftmon", f"{self.driftmon}/readyz")
+
+    def _ready(self, name: str, url: str) -> None:
+        def answered() -> bool | None:
+            process = self.processes[name]
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log(name)}")
+            return True if httpx.get(url, timeout=2).status_code == 200 else None
+
+        try:
+            wait_for(f"{name} ready at {url}", answered, timeout=60)
+        except TimeoutError as exc:
+            raise TimeoutError(f"{exc}\n{self.log(name)}") from None
+
+    def stop(self) -> None:
+        """Stop every process (SIGTERM, then SIGKILL after 20 s) and the receiver."""
+        for process in reversed(list(self.processes.values())):
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for process in self.processes.values():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+        self.receiver.stop()
+
+    def query(self, expr: str, start: float | None = None, step: str = "2s") -> list[dict[str, Any]]:
+        """Run a range query from `start` (default: driftmon's start) to now; return its series."""
+        now = time.time()
+        params: dict[str, str | float] = {
+            "query": expr,
+            "start": start or self.started_at,
+            "end": now,
+            "step": step,
+        }
+        response = httpx.get(f"{self.prometheus}/api/v1/query_range", params=params, timeout=30)
+        body = response.json()
+        if body.get("status") != "success":
+            raise AssertionError(f"Prometheus refused {expr!r}: {body.get('error')}")
+        result: list[dict[str, Any]] = body["data"]["result"]
+        return result
+
+    def label_values(self, label: str, match: str) -> list[str]:
+        """Return a label's values over the series `match` selects (Grafana's label_values())."""
+        params = {"match[]": match, "start": self.started_at, "end": time.time()}
+        response = httpx.get(f"{self.prometheus}/api/v1/label/{label}/values", params=params, timeout=30)
+        values: list[str] = response.json()["data"]
+        return values
