@@ -1,8 +1,9 @@
 """Alembic environment for driftmon.
 
 The database comes from, in order: a connection handed over by driftmon (`driftmon db upgrade`
-and the store's Python API), `alembic -x database_url=...`, `sqlalchemy.url` in the Alembic
-config, then driftmon's own resolution (DRIFTMON_DATABASE_URL, else ./driftmon.sqlite).
+and the store's Python API), `alembic -x database_url=...`, DRIFTMON_DATABASE_URL, the
+database.url of `alembic -x config=driftmon.yaml` (or `sqlalchemy.url` in the Alembic config),
+then ./driftmon.sqlite: driftmon's own resolve_database_url().
 `render_as_batch` lets Alembic alter SQLite tables by copying them.
 """
 
@@ -25,8 +26,13 @@ _OPTIONS = {"target_metadata": target_metadata, "render_as_batch": True, "compar
 
 
 def _database_url() -> str:
-    explicit = context.get_x_argument(as_dictionary=True).get("database_url")
-    return resolve_database_url(explicit, configured=config.get_main_option("sqlalchemy.url"))
+    arguments = context.get_x_argument(as_dictionary=True)
+    configured = config.get_main_option("sqlalchemy.url")
+    if "config" in arguments:  # alembic -x config=driftmon.yaml: the config's database.url
+        from driftmon.config import load_config
+
+        configured = load_config(arguments["config"]).database.url.get_secret_value()
+    return resolve_database_url(arguments.get("database_url"), configured=configured)
 
 
 def _run(connection: sa.Connection) -> None:

@@ -1,4 +1,4 @@
-"""Initial schema: monitors, baselines, runs, column results, latest-result pointers, alert events.
+"""Initial schema: monitors, baselines, runs, column results, latest results, alert events.
 
 Revision ID: 0001
 Revises:
