@@ -109,11 +109,11 @@ def child_parquet(path: str, mode: str) -> dict[str, Any]:
     if mode == "imports":
         import pandas  # noqa: F401
 
-        return {"seconds": 0.0, "rows": 0, "rss_mb": peak_rss_mb()}
+        return {"seconds": 0.0, "cpu": 0.0, "rows": 0, "rss_mb": peak_rss_mb()}
     first = next(pq.ParquetFile(path).iter_batches(batch_size=100_000))
     specs = specs_for(pa.Table.from_batches([first]))
     window = Window(START, START + SPAN)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), os.times()
     if mode == "stream":
         with FileSource(FileSourceConfig(path=path), "ts") as source:
             counted = source.count(specs, window)
@@ -126,7 +126,9 @@ def child_parquet(path: str, mode: str) -> dict[str, Any]:
         rows = len(frame)
         counts = {k: count_values(spec, frame[k], k).counts.tolist() for k, spec in specs.items()}
     seconds = time.perf_counter() - started
-    return {"seconds": seconds, "rows": rows, "rss_mb": peak_rss_mb(), "counts": counts}
+    end = os.times()
+    cpu_seconds = end.user - cpu.user + end.system - cpu.system
+    return {"seconds": seconds, "cpu": cpu_seconds, "rows": rows, "rss_mb": peak_rss_mb(), "counts": counts}
 
 
 def run_child(*args: str) -> dict[str, Any]:
@@ -164,7 +166,7 @@ def bench_parquet(rows: int, workdir: Path) -> None:
         rate = values / result["seconds"]
         print(
             f"    {name:<24} {result['seconds']:6.2f} s  {rate / 1e6:6.1f}M values/s  "
-            f"peak RSS {result['rss_mb']:7,.0f} MB"
+            f"peak RSS {result['rss_mb']:7,.0f} MB  (CPU {result['cpu']:.1f} s)"
         )
     print(
         f"    streamed vs pandas: {pandas['seconds'] / stream['seconds']:.2f}x the speed, "
@@ -342,7 +344,11 @@ def main() -> None:
     if args.child_parquet:
         print(json.dumps(child_parquet(*args.child_parquet)))
         return
-    print(f"{args.rows:,} rows x ({N_NUMERIC} numeric + {N_CATEGORICAL} categorical) columns, one window")
+    load = os.getloadavg()[0]
+    print(
+        f"{args.rows:,} rows x ({N_NUMERIC} numeric + {N_CATEGORICAL} categorical) columns, one window; "
+        f"{os.cpu_count()} CPUs, load average {load:.1f} at the start"
+    )
     if not args.skip_parquet:
         with tempfile.TemporaryDirectory(prefix="driftmon-bench-") as workdir:
             bench_parquet(args.rows, Path(workdir))
