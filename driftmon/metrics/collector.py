@@ -15,7 +15,7 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.registry import Collector
 
 from driftmon.metrics.names import FAMILIES
-from driftmon.metrics.samples import Sample, monitor_samples, process_samples
+from driftmon.metrics.samples import Batch, monitor_samples, process_samples
 from driftmon.metrics.snapshot import MetricsSnapshot
 
 __all__ = ["SnapshotCollector"]
@@ -40,9 +40,11 @@ class SnapshotCollector(Collector):
         process, monitors = self.snapshot.view()
         families = _families()
 
-        def add(samples: Iterator[Sample]) -> None:
-            for index, name, labels, value in samples:
-                families[index].add_sample(name, labels.as_dict(), value)
+        def add(batches: Iterator[Batch]) -> None:
+            for index, name, labels, values in batches:
+                family = families[index]
+                for lbl, value in zip(labels, values, strict=True):
+                    family.add_sample(name, lbl.as_dict(), value)
 
         add(process_samples(process))
         for state in monitors:

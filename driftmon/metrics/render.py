@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from driftmon.metrics.names import FAMILIES
-from driftmon.metrics.samples import Sample
+from driftmon.metrics.samples import Batch
 from driftmon.metrics.text import go_float
 
 __all__ = ["CONTENT_TYPE", "HEADERS", "Fragments", "join_exposition", "render_fragments"]
@@ -31,13 +31,17 @@ HEADERS = tuple(_header(f.name, f.kind, f.help) for f in FAMILIES)
 _EMPTY: Fragments = (b"",) * len(FAMILIES)
 
 
-def render_fragments(samples: Iterable[Sample]) -> Fragments:
-    """Render one owner's samples into its per-family fragments."""
+def render_fragments(batches: Iterable[Batch]) -> Fragments:
+    """Render one owner's sample batches into its per-family fragments."""
     parts: list[list[str]] = [[] for _ in FAMILIES]
-    for index, name, labels, value in samples:
-        # repr() already is Go's text for finite values under a million (most of them).
-        text = repr(value) if -1e6 < value < 1e6 else go_float(value)
-        parts[index].append(f"{name}{labels.text} {text}\n")
+    for index, name, labels, values in batches:
+        if values:
+            # repr() already is Go's text for finite values under a million (most of them).
+            lines = [
+                f"{name}{lbl.text} {repr(v) if -1e6 < v < 1e6 else go_float(v)}\n"
+                for lbl, v in zip(labels, values, strict=True)
+            ]
+            parts[index].append("".join(lines))
     if not any(parts):
         return _EMPTY
     return tuple("".join(lines).encode() if lines else b"" for lines in parts)

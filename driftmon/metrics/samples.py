@@ -1,21 +1,23 @@
 """The one place that decides which samples a state exports; text and Collector paths both use it.
 
-A sample is (family index in FAMILIES, sample name, labels, value). Missing values (no
-result yet, insufficient data, a failed column, a setting not reported) produce no sample.
+Samples come in batches of one family and sample name: (family index in FAMILIES, sample name,
+labels, values), in exposition order, so the text path formats a batch in one comprehension.
+Missing values (no result yet, insufficient data, a failed column, a setting not reported)
+produce no sample.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from driftmon.core import STATISTICS
 from driftmon.metrics.names import FAMILIES, STATISTIC_METRICS, THRESHOLD_SEVERITIES
 from driftmon.metrics.state import ColumnState, MonitorState, ProcessState
 from driftmon.metrics.text import NO_LABELS, LabelSet
 
-__all__ = ["Sample", "column_samples", "monitor_samples", "process_samples"]
+__all__ = ["Batch", "column_samples", "monitor_samples", "process_samples"]
 
-Sample = tuple[int, str, LabelSet, float]
+Batch = tuple[int, str, Sequence[LabelSet], Sequence[float]]
 
 _INDEX = {f.name: i for i, f in enumerate(FAMILIES)}
 
@@ -42,73 +44,87 @@ _N_LIVE = _i("driftmon_column_live_values")
 _N_REF = _i("driftmon_column_reference_values")
 _ALERT = _i("driftmon_column_alert_state")
 _THRESHOLD = _i("driftmon_column_alert_threshold")
-# Per statistic: (index, name) of value, null expected, null quantile, p-value.
+# Per statistic: (index, name) of the value, then of null expected, null quantile and p-value.
 _STAT = {
-    stat: tuple((_i(name), name) for name in (m.value, m.null_expected, m.null_quantile, m.p_value))
+    stat: ((_i(m.value), m.value), tuple((_i(n), n) for n in (m.null_expected, m.null_quantile, m.p_value)))
     for stat, m in STATISTIC_METRICS.items()
 }
 _DURATION_NAME = FAMILIES[_DURATION].name
 
 
-def process_samples(state: ProcessState) -> Iterator[Sample]:
+def _name(index: int) -> str:
+    return FAMILIES[index].name
+
+
+def process_samples(state: ProcessState) -> Iterator[Batch]:
     """Yield the process-wide samples: build info, database reachability, snapshot load time."""
-    yield _BUILD, FAMILIES[_BUILD].name, state.labels, 1.0
+    yield _BUILD, _name(_BUILD), (state.labels,), (1.0,)
     if state.database_up is not None:
-        yield _DB_UP, FAMILIES[_DB_UP].name, NO_LABELS, 1.0 if state.database_up else 0.0
+        yield _DB_UP, _name(_DB_UP), (NO_LABELS,), (1.0 if state.database_up else 0.0,)
     if state.load_seconds is not None:
-        yield _LOAD, FAMILIES[_LOAD].name, NO_LABELS, state.load_seconds
+        yield _LOAD, _name(_LOAD), (NO_LABELS,), (state.load_seconds,)
 
 
-def monitor_samples(state: MonitorState) -> Iterator[Sample]:
+def monitor_samples(state: MonitorState) -> Iterator[Batch]:
     """Yield every sample of one monitor, its columns included."""
-    labels = state.labels
+    labels = (state.labels,)
     if state.spec.interval_seconds is not None:
-        yield _INTERVAL, FAMILIES[_INTERVAL].name, labels, state.spec.interval_seconds
-    for status, count in state.runs.items():
-        yield _RUNS, FAMILIES[_RUNS].name, state.run_labels[status], float(count)
-    for bucket, count in zip(state.bucket_labels, state.buckets, strict=True):
-        yield _DURATION, f"{_DURATION_NAME}_bucket", bucket, float(count)
-    yield _DURATION, f"{_DURATION_NAME}_count", labels, float(state.buckets[-1])
-    yield _DURATION, f"{_DURATION_NAME}_sum", labels, state.duration_sum
-    yield _ROWS, FAMILIES[_ROWS].name, labels, float(state.rows_read)
-    if state.last_success is not None:
-        yield _SUCCESS, FAMILIES[_SUCCESS].name, labels, state.last_success
-    if state.last_window_end is not None:
-        yield _WINDOW_END, FAMILIES[_WINDOW_END].name, labels, state.last_window_end
-    if state.windows_behind is not None:
-        yield _BEHIND, FAMILIES[_BEHIND].name, labels, float(state.windows_behind)
-    if state.source_up is not None:
-        yield _SOURCE_UP, FAMILIES[_SOURCE_UP].name, labels, 1.0 if state.source_up else 0.0
-    for column in state.columns.values():
-        yield from column_samples(column)
+        yield _INTERVAL, _name(_INTERVAL), labels, (state.spec.interval_seconds,)
+    runs = [(state.run_labels[status], float(count)) for status, count in state.runs.items()]
+    yield _RUNS, _name(_RUNS), [r[0] for r in runs], [r[1] for r in runs]
+    yield _DURATION, f"{_DURATION_NAME}_bucket", state.bucket_labels, [float(n) for n in state.buckets]
+    yield _DURATION, f"{_DURATION_NAME}_count", labels, (float(state.buckets[-1]),)
+    yield _DURATION, f"{_DURATION_NAME}_sum", labels, (state.duration_sum,)
+    yield _ROWS, _name(_ROWS), labels, (float(state.rows_read),)
+    optional = (
+        (_SUCCESS, state.last_success),
+        (_WINDOW_END, state.last_window_end),
+        (_BEHIND, state.windows_behind),
+        (_SOURCE_UP, state.source_up),
+    )
+    for index, number in optional:
+        if number is not None:
+            yield index, _name(index), labels, (float(number),)
+    yield from column_samples(tuple(state.columns.values()))
 
 
-def column_samples(column: ColumnState) -> Iterator[Sample]:
-    """Yield one column's samples: its latest result, alert states and thresholds."""
-    labels, latest = column.labels, column.latest
-    if latest is not None:
-        yield _STATUS, FAMILIES[_STATUS].name, labels.extend(("status",), (latest.status,)), 1.0
-        if latest.baseline_version is not None:
-            version = labels.extend(("version",), (str(latest.baseline_version),))
-            yield _BASELINE, FAMILIES[_BASELINE].name, version, 1.0
-        yield _COL_END, FAMILIES[_COL_END].name, labels, latest.window_end
-        if latest.n_live is not None:
-            yield _N_LIVE, FAMILIES[_N_LIVE].name, labels, float(latest.n_live)
-        if latest.n_reference is not None:
-            yield _N_REF, FAMILIES[_N_REF].name, labels, float(latest.n_reference)
-        for stat in STATISTICS:
-            (value_i, value_name), *null_families = _STAT[stat]
-            value = latest.statistics.get(stat)
-            if value is not None:
-                yield value_i, value_name, labels, value
-            null = latest.null.get(stat)
-            if null is not None:
-                for (i, name), part in zip(null_families, null, strict=True):
-                    if part is not None:
-                        yield i, name, labels, part
-    for stat in column.spec.thresholds:
-        yield _ALERT, FAMILIES[_ALERT].name, column.alert_labels[stat], float(column.alerts.get(stat, 0))
-    for stat, thresholds in column.spec.thresholds.items():
-        for severity, level in zip(THRESHOLD_SEVERITIES, thresholds, strict=True):
-            if level is not None:
-                yield _THRESHOLD, FAMILIES[_THRESHOLD].name, column.threshold_labels[severity, stat], level
+def _present(index: int, pairs: list[tuple[LabelSet, float | None]]) -> Batch:
+    kept = [(labels, value) for labels, value in pairs if value is not None]
+    return index, _name(index), [k[0] for k in kept], [k[1] for k in kept]
+
+
+def column_samples(columns: Sequence[ColumnState]) -> Iterator[Batch]:
+    """Yield the samples of a monitor's columns: latest results, alert states and thresholds."""
+    results = [(c.labels, c.latest) for c in columns if c.latest is not None]
+    ones = [1.0] * len(results)
+    yield _STATUS, _name(_STATUS), [lbl.extend(("status",), (r.status,)) for lbl, r in results], ones
+    yield _present(
+        _BASELINE,
+        [
+            (lbl.extend(("version",), (str(r.baseline_version),)), 1.0)
+            for lbl, r in results
+            if r.baseline_version is not None
+        ],
+    )
+    yield _COL_END, _name(_COL_END), [lbl for lbl, _ in results], [r.window_end for _, r in results]
+    yield _present(_N_LIVE, [(lbl, None if r.n_live is None else float(r.n_live)) for lbl, r in results])
+    yield _present(
+        _N_REF, [(lbl, None if r.n_reference is None else float(r.n_reference)) for lbl, r in results]
+    )
+    for stat in STATISTICS:
+        (value_index, _), null_families = _STAT[stat]
+        yield _present(value_index, [(lbl, r.statistics.get(stat)) for lbl, r in results])
+        nulls = [(lbl, r.null[stat]) for lbl, r in results if stat in r.null]
+        for part, (index, _) in enumerate(null_families):
+            yield _present(index, [(lbl, null[part]) for lbl, null in nulls])
+    alerts = [(c.alert_labels[s], float(c.alerts.get(s, 0))) for c in columns for s in c.spec.thresholds]
+    yield _ALERT, _name(_ALERT), [a[0] for a in alerts], [a[1] for a in alerts]
+    yield _present(
+        _THRESHOLD,
+        [
+            (c.threshold_labels[severity, stat], level)
+            for c in columns
+            for stat, thresholds in c.spec.thresholds.items()
+            for severity, level in zip(THRESHOLD_SEVERITIES, thresholds, strict=True)
+        ],
+    )

@@ -42,7 +42,7 @@ class ColumnSpec:
         check_name(self.name, "column name", f"monitor {monitor!r}")
         if self.role not in ROLES:
             raise MetricsInputError(f"{where}: role must be one of {', '.join(ROLES)}, got {self.role!r}")
-        if not isinstance(self.thresholds, Mapping):
+        if type(self.thresholds) is not dict and not isinstance(self.thresholds, Mapping):
             raise MetricsInputError(f"{where}: thresholds must be a mapping of statistic to Thresholds")
         checked: dict[str, Thresholds] = {}
         for stat in STATISTICS:  # statistic order, so the exposition does not follow dict order
@@ -58,6 +58,14 @@ class ColumnSpec:
 
 
 def _thresholds(value: object, where: str) -> Thresholds:
+    if (
+        type(value) is Thresholds
+        and value != (None, None)
+        and all(
+            level is None or (type(level) is float and math.isfinite(level) and level >= 0) for level in value
+        )
+    ):
+        return value  # the common case, already in canonical form
     if not isinstance(value, tuple) or len(value) != 2:
         raise MetricsInputError(f"{where}: thresholds must be Thresholds(warning, critical), got {value!r}")
     warning, critical = (

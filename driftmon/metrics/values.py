@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import isfinite
 from typing import NamedTuple, Protocol
 
 from driftmon.core import STATISTICS, NullLevel
@@ -31,6 +32,7 @@ __all__ = [
 ]
 
 
+_KNOWN = frozenset(STATISTICS)
 _WHAT = {stat: f"statistic {stat}" for stat in STATISTICS}
 _NULL_WHAT = {
     (stat, part): f"null {part} of {stat}"
@@ -149,30 +151,36 @@ class ColumnValues:
         stats: dict[str, float] = {}
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         for key, mapping in (("statistics", self.statistics), ("null", self.null)):
-            if not isinstance(mapping, Mapping):
+            if type(mapping) is not dict and not isinstance(mapping, Mapping):
                 raise MetricsInputError(f"{where}: {key} must be a mapping by statistic name")
-            unknown = sorted(str(s) for s in mapping if s not in STATISTICS)
-            if unknown:
+            if mapping.keys() - _KNOWN:
+                unknown = sorted(str(s) for s in mapping if s not in STATISTICS)
                 raise MetricsInputError(
                     f"{where}: {key} has unknown statistic {unknown[0]!r}; "
                     f"expected one of {', '.join(STATISTICS)}"
                 )
+        # Start-up checks every stored result: plain finite floats take the short path.
+        stats_in, null_in = self.statistics, self.null
         for stat in STATISTICS:
-            value = finite_or_none(self.statistics.get(stat), _WHAT[stat], where)
+            value = stats_in.get(stat)
             if value is not None:
-                stats[stat] = value
-            level = self.null.get(stat)
+                if type(value) is not float:
+                    value = finite_or_none(value, _WHAT[stat], where)
+                if value is not None and isfinite(value):
+                    stats[stat] = value
+            level = null_in.get(stat)
             if level is None:
                 continue
-            if not isinstance(level, NullLevel):
+            if type(level) is not NullLevel and not isinstance(level, NullLevel):
                 raise MetricsInputError(f"{where}: null[{stat!r}] must be a core NullLevel, got {level!r}")
-            expected, quantile, p_value = (
-                finite_or_none(level.expected, _NULL_WHAT[stat, "expected"], where),
-                finite_or_none(level.quantile, _NULL_WHAT[stat, "quantile"], where),
-                finite_or_none(level.p_value, _NULL_WHAT[stat, "p_value"], where),
-            )
-            if expected is not None or quantile is not None or p_value is not None:
-                nulls[stat] = (expected, quantile, p_value)
+            parts: tuple[float | None, ...] = (level.expected, level.quantile, level.p_value)
+            if not all(type(p) is float and isfinite(p) for p in parts):
+                parts = tuple(
+                    finite_or_none(p, _NULL_WHAT[stat, name], where)
+                    for p, name in zip(parts, ("expected", "quantile", "p_value"), strict=True)
+                )
+            if parts != (None, None, None):
+                nulls[stat] = (parts[0], parts[1], parts[2])
         version = check_count(self.baseline_version, "baseline_version", where)
         return CheckedColumn(
             status=self.status,
