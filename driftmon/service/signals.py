@@ -25,6 +25,8 @@ __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
 
+_WAKE_EVERY = 0.25  # seconds between checks for signals
+
 
 def serve(config_files: Sequence[str], *, database_url: str | None = None) -> int:
     """Run `driftmon serve` in this (main) thread; return the exit status."""
@@ -52,7 +54,10 @@ def serve(config_files: Sequence[str], *, database_url: str | None = None) -> in
         service.stop(0)
         return 1
     while True:
-        wake.wait()
+        # Signals may land on any thread; the handlers run in this one when it next wakes up, and a
+        # wait without a timeout would not wake for a signal delivered elsewhere.
+        if not wake.wait(_WAKE_EVERY):
+            continue
         wake.clear()
         stops = [s for s in requested if s != signal.SIGHUP]
         if len(stops) < len(requested):
@@ -62,7 +67,21 @@ def serve(config_files: Sequence[str], *, database_url: str | None = None) -> in
         if stops:
             log.info("%s: stopping", signal.Signals(stops[0]).name)
             break
-    cut = service.stop()
+    stopped: list[list[str]] = []
+
+    def stop() -> None:
+        try:
+            stopped.append(service.stop())
+        except Exception:
+            log.exception("stopping failed")
+
+    stopper = threading.Thread(target=stop, name="driftmon-stop")
+    stopper.start()
+    while stopper.is_alive():
+        stopper.join(_WAKE_EVERY)  # stay responsive: a second signal exits at once
+    if not stopped:
+        return 1
+    cut = stopped[0]
     if cut:
         # Daemon threads are still inside those runs: leave without waiting for them.
         logging.shutdown()
