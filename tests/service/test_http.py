@@ -325,3 +325,14 @@ def test_openapi_describes_every_route(served: Served) -> None:
     assert "post" in spec["paths"]["/api/v1/monitors/{monitor}/runs"]
     assert "RunDetailOut" in spec["components"]["schemas"]
     assert served.client.get("/docs").status_code == 200
+
+
+def test_a_large_exposition_is_sent_whole(store: sessionmaker[Session], tmp_path: Path) -> None:
+    monitors = [file_monitor(f"m{i}", tmp_path / "live", tmp_path / "ref.parquet") for i in range(1000)]
+    cfg = config(*monitors)
+    with serve(store, cfg, Clock(T0)) as big:
+        body = big.snapshot.exposition()
+        assert len(body) > 1 << 20  # more than one slice
+        response = big.client.get("/metrics")
+    assert response.headers["content-length"] == str(len(body))
+    assert response.content == body
