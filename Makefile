@@ -14,11 +14,11 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-# Demo data with drift injected 12 hours ago, the last 24 hourly windows scored, the latest shown.
+# Demo data with drift injected 12 hours ago (written if missing or stale), then `driftmon serve`
+# on it: start-up replays the last 24 hourly windows; http://127.0.0.1:9650/metrics. Ctrl-C stops.
 demo: $(STAMP)
 	$(BIN)/driftmon demo
-	$(BIN)/driftmon backfill -c config/demo.yaml --last 24
-	$(BIN)/driftmon run -c config/demo.yaml --monitor checkout-fraud
+	$(BIN)/driftmon serve -c config/demo.yaml
 
 check: $(STAMP)
 	$(BIN)/ruff check driftmon tests migrations

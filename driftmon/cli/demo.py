@@ -43,5 +43,7 @@ def demo(directory: str, now: str | None, force: bool) -> None:
     if data.generated:
         env = "" if directory == "driftmon-demo" else f"DRIFTMON_DEMO_DIR={directory} "
         click.echo("next:")
+        click.echo(f"  {env}driftmon serve -c config/demo.yaml")
+        click.echo("or, without the server:")
         click.echo(f"  {env}driftmon backfill -c config/demo.yaml --last 24")
         click.echo(f"  {env}driftmon run -c config/demo.yaml --monitor checkout-fraud")

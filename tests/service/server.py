@@ -10,7 +10,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -32,9 +32,9 @@ class ServerProcess:
     """One `driftmon serve -c CONFIG` process, its stderr kept in a file of the working directory."""
 
     def __init__(
-        self, config: Path, workdir: Path, *, port: int, env: Mapping[str, str] | None = None
+        self, config: Path | Sequence[Path], workdir: Path, *, port: int, env: Mapping[str, str] | None = None
     ) -> None:
-        self.config = config
+        self.configs = [config] if isinstance(config, Path) else list(config)
         self.workdir = workdir
         self.url = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, **(env or {})}
@@ -48,7 +48,7 @@ class ServerProcess:
         self.log_path = self.workdir / f"serve-{self.starts}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "driftmon", "serve", "-c", str(self.config)],
+                [sys.executable, "-m", "driftmon", "serve", *(f"--config={c}" for c in self.configs)],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,
@@ -114,7 +114,7 @@ class ServerProcess:
 
 @contextmanager
 def serve_process(
-    config: Path, workdir: Path, *, port: int, env: Mapping[str, str] | None = None
+    config: Path | Sequence[Path], workdir: Path, *, port: int, env: Mapping[str, str] | None = None
 ) -> Iterator[ServerProcess]:
     server = ServerProcess(config, workdir, port=port, env=env)
     try:

@@ -227,10 +227,10 @@ def test_kill_9_and_restart_backfills_the_missed_windows_once_and_metrics_come_b
         try:
             runs = poll(caught_up, timeout=60, what="the missed windows and the one cut off to be done")
         except AssertionError as exc:
-            shown = [
+            listing = [
                 (r.window_start.time().isoformat(), r.status, r.attempts) for r in all_runs(store_of, "m")
             ]
-            raise AssertionError(f"{exc}: {shown}") from None
+            raise AssertionError(f"{exc}: {listing}") from None
         assert server.stop() == 0
     windows = [(r.window_start, r.window_end) for r in runs]
     assert len(windows) == len(set(windows))  # none twice
