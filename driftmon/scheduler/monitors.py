@@ -11,11 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.base import STATE_RUNNING
+from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings
@@ -80,7 +81,7 @@ class MonitorScheduler:
         aps = self._aps
         if aps is not None and aps.running:
             for name in removed:
-                for job in (_monitor_job(name), _refit_job(name)):
+                for job in (_monitor_job(name), _refit_job(name), f"catch-up:{name}"):
                     if aps.get_job(job) is not None:
                         aps.remove_job(job)
             for monitor in self.worker.monitors:
@@ -131,21 +132,20 @@ class MonitorScheduler:
             return
         aps.resume()
         for monitor in self.worker.monitors:
-            job = aps.get_job(_monitor_job(monitor.name))
-            if job is not None:
-                job.modify(next_run_time=utc_now())
+            self._catch_up(aps, monitor.name)
 
     def next_ticks(self) -> dict[str, datetime | None]:
         """Return each monitor's next tick (None when paused or not started)."""
         aps = self._aps
+        ticking = aps is not None and aps.state == STATE_RUNNING
         out: dict[str, datetime | None] = {}
         for monitor in self.worker.monitors:
-            job = aps.get_job(_monitor_job(monitor.name)) if aps is not None and aps.running else None
+            job = aps.get_job(_monitor_job(monitor.name)) if ticking and aps is not None else None
             out[monitor.name] = getattr(job, "next_run_time", None)
         return out
 
     def jobs(self) -> dict[str, datetime | None]:
-        """Return every scheduled job's id (monitor:NAME, refit:NAME, periodic:ID) and next run time."""
+        """Return each job's id and next run: monitor:NAME, refit:NAME, periodic:ID, catch-up:NAME (once)."""
         aps = self._aps
         if aps is None or not aps.running:
             return {}
@@ -175,9 +175,23 @@ class MonitorScheduler:
         """Run one window of monitor `name` at once (see MonitorWorker.run_now)."""
         return self.worker.run_now(name, window_end)
 
+    def _catch_up(self, aps: BackgroundScheduler, name: str) -> None:
+        # A one-off tick of its own: moving the regular job's next run to now would shift an
+        # interval trigger's whole schedule off its alignment with the window ends.
+        aps.add_job(
+            self.worker.tick,
+            DateTrigger(utc_now(), timezone=UTC),
+            args=[name],
+            id=f"catch-up:{name}",
+            name=f"monitor {name} catch-up",
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+
     def _schedule(self, aps: BackgroundScheduler, monitor: MonitorConfig, *, immediately: bool) -> None:
         interval = tick_interval(monitor, utc_now())
-        options: dict[str, Any] = {"next_run_time": utc_now()} if immediately else {}
+        if immediately:
+            self._catch_up(aps, monitor.name)
         aps.add_job(
             self.worker.tick,
             monitor_trigger(monitor),
@@ -186,7 +200,6 @@ class MonitorScheduler:
             name=f"monitor {monitor.name}",
             misfire_grace_time=misfire_grace_seconds(interval),
             replace_existing=True,
-            **options,
         )
         every = monitor.reference.refit_interval
         if every is not None:

@@ -1,0 +1,91 @@
+"""MonitorScheduler on real APScheduler timers: start-up catch-up, jobs, reconfiguration, pause, stop."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.config import MonitorConfig
+from driftmon.jobs import RunOutcome
+from driftmon.scheduler import MonitorScheduler
+from driftmon.store import run_history
+
+from .helpers import HOUR, config, file_monitor, poll, write_parquet
+
+
+class Ticks:
+    """Counts each monitor's ticks (every tick reports how far the monitor is behind)."""
+
+    def __init__(self) -> None:
+        self.ticks: Counter[str] = Counter()
+
+    def run_finished(self, monitor: MonitorConfig, outcome: RunOutcome) -> None:
+        pass
+
+    def windows_behind(self, monitor: MonitorConfig, count: int) -> None:
+        self.ticks[monitor.name] += 1
+
+
+def succeeded(sessions: sessionmaker[Session], name: str) -> int:
+    with sessions() as session:
+        return sum(r.status == "succeeded" for r in run_history(session, name, limit=100))
+
+
+def test_the_scheduler_catches_up_at_start_and_follows_its_configuration(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    now = datetime.now(UTC)
+    hour = datetime(now.year, now.month, now.day, now.hour, tzinfo=UTC)
+    ref = write_parquet(tmp_path / "ref.parquet", hour - 48 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", hour - 10 * HOUR, 12, seed=8)
+    a = file_monitor("a", tmp_path / "live", ref)
+    b = file_monitor("b", tmp_path / "live", ref)
+    b["reference"] = {"previous": "6h", "refit_every": "1h"}
+    c = file_monitor("c", tmp_path / "live", ref)
+    cfg = config(a, b, c, scheduler={"max_backfill_windows": 2, "max_workers": 2})
+    first, second, third = cfg.monitors
+    listener = Ticks()
+    scheduler = MonitorScheduler([first, second], sessions=store, settings=cfg.scheduler, listener=listener)
+    calls: list[int] = []
+
+    def periodic() -> None:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("a periodic job that fails once keeps its schedule")
+
+    scheduler.add_periodic("check", periodic, timedelta(seconds=1))
+    scheduler.start()
+    try:
+        assert scheduler.running
+        poll(
+            lambda: succeeded(store, "a") == 2 and succeeded(store, "b") == 2, timeout=60, what="the catch-up"
+        )
+        jobs = scheduler.jobs()
+        assert set(jobs) == {"monitor:a", "monitor:b", "refit:b", "periodic:check"}
+        next_tick = jobs["monitor:a"]
+        assert next_tick is not None
+        assert next_tick > now
+        assert next_tick.minute == 0  # hourly windows: the next tick is the next hour
+        poll(lambda: len(calls) >= 2, timeout=30, what="the periodic job to run twice")
+
+        assert scheduler.configure([first, third]) == (["c"], [], ["b"])
+        poll(lambda: succeeded(store, "c") == 2, timeout=60, what="the added monitor to catch up at once")
+        assert set(scheduler.jobs()) == {"monitor:a", "monitor:c", "periodic:check"}
+
+        scheduler.pause()
+        assert all(tick is None for tick in scheduler.next_ticks().values())
+        ticks = dict(listener.ticks)
+        scheduler.resume()  # every monitor ticks at once, catching up what the pause missed
+        poll(
+            lambda: all(listener.ticks[m] > ticks[m] for m in ("a", "c")),
+            timeout=30,
+            what="a tick of each monitor after resuming",
+        )
+    finally:
+        assert scheduler.stop(5.0) == []
+    assert not scheduler.running
+    assert scheduler.jobs() == {}
+    assert succeeded(store, "a") == 2  # each window once
