@@ -10,7 +10,10 @@ import itertools
 import json
 import os
 import signal
+import socket
 import sqlite3
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -400,3 +403,30 @@ def test_sighup_reloads_the_configuration_without_losing_state(
         assert server.get("/readyz").status_code == 200
         assert [m["name"] for m in server.get("/api/v1/monitors").json()] == ["a", "b"]
         assert server.stop() == 0
+
+
+@pytest.mark.postgres
+def test_serve_refuses_to_start_with_a_clear_reason(tmp_path: Path, postgres_url: str) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", datetime(2026, 1, 1, tzinfo=UTC), 1)
+    monitors = [file_monitor("m", tmp_path / "live", ref)]
+
+    def serve(data: dict[str, Any], env: dict[str, str] = ENV) -> tuple[int, str]:
+        path = write_config(tmp_path / "driftmon.yaml", data)
+        command = [sys.executable, "-m", "driftmon", "serve", "-c", str(path)]
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+        return done.returncode, done.stderr
+
+    # A PostgreSQL store is never migrated as a side effect of a start.
+    code, err = serve(base(tmp_path, free_port(), monitors), {**ENV, "DRIFTMON_DATABASE_URL": postgres_url})
+    assert code == 1
+    assert "driftmon db upgrade" in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, err = serve(base(tmp_path, port, monitors))
+    assert code == 1
+    assert f"cannot listen on 127.0.0.1:{port}: Address already in use" in err
+    code, err = serve({**base(tmp_path, free_port(), monitors), "sheduler": {}})
+    assert code == 1
+    assert "unknown key 'sheduler'" in err
