@@ -12,7 +12,10 @@ from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.store import make_engine, session_factory, upgrade
 
 POSTGRES_ENV = "DRIFTMON_TEST_POSTGRES_URL"
 POSTGRES_EXAMPLE = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -65,6 +68,21 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
 def sqlite_url(tmp_path: os.PathLike[str]) -> str:
     """Return the URL of a fresh SQLite file database."""
     return f"sqlite:///{os.fspath(tmp_path)}/driftmon.sqlite"
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """Yield an engine on a fresh store migrated to head (SQLite, then PostgreSQL)."""
+    engine = make_engine(database_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    """Return a session factory on the fresh, migrated store."""
+    return session_factory(engine)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,11 +11,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config, MonitorConfig
-from driftmon.store import make_engine, session_factory, upgrade
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -75,20 +72,6 @@ def monitor(
     }
     data.update(settings)
     return Config.model_validate({"monitors": [data]}).monitors[0]
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """Yield an engine on a fresh store migrated to head (SQLite, then PostgreSQL)."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 @pytest.fixture

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
-from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
@@ -17,28 +15,11 @@ from driftmon.store import (
     claim_run,
     column_result,
     finish_run,
-    make_engine,
-    session_factory,
-    upgrade,
 )
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 STALE = timedelta(minutes=30)
-
-
-@pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    """Yield an engine on a fresh database migrated to head (SQLite, then PostgreSQL)."""
-    engine = make_engine(database_url)
-    upgrade(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def sessions(engine: Engine) -> sessionmaker[Session]:
-    return session_factory(engine)
 
 
 @pytest.fixture
