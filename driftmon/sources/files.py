@@ -18,12 +18,10 @@ import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.csv as pcsv
-import pyarrow.dataset as ds
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
@@ -40,6 +38,9 @@ from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, Ref
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
 from driftmon.sources.sampling import RowSampler
 from driftmon.windows import Span
+
+if TYPE_CHECKING:
+    import pyarrow.dataset as ds
 
 __all__ = ["FileSource"]
 
@@ -90,6 +91,11 @@ class FileSource:
         self._paths()
 
     def _format(self, kinds: Mapping[str, ColumnKind | None]) -> ds.FileFormat:
+        # pyarrow.dataset (and the pandas it loads) is imported at the first read: half a second
+        # that `driftmon serve` would otherwise spend before it answers its first request.
+        import pyarrow.csv as pcsv
+        import pyarrow.dataset as ds
+
         if self.config.file_format == "parquet":
             # Categorical text is counted on dictionary indices (see arrow_counts), not strings.
             categorical = [name for name, kind in kinds.items() if kind == "categorical"]
@@ -105,6 +111,8 @@ class FileSource:
         return ds.CsvFileFormat(convert_options=convert)
 
     def _dataset(self, kinds: Mapping[str, ColumnKind | None]) -> ds.Dataset:
+        import pyarrow.dataset as ds
+
         paths = self._paths()
         fmt = self._format(kinds)
         try:
@@ -129,6 +137,8 @@ class FileSource:
             )
         if span is None:
             return None
+        import pyarrow.dataset as ds
+
         field = ds.field(self.timestamp_column)
         if pa.types.is_date(ts_type):
             field = field.cast(pa.timestamp("us"))
@@ -250,6 +260,8 @@ def _row_groups(fragment: ds.Fragment, expr: ds.Expression | None) -> list[ds.Fr
     Scanned one after the other, only one decoded row group is in memory at a time, instead
     of several decoded in parallel; other formats are scanned whole.
     """
+    import pyarrow.dataset as ds
+
     if not isinstance(fragment, ds.ParquetFileFragment):
         return [fragment]
     return list(fragment.split_by_row_group(expr) if expr is not None else fragment.split_by_row_group())
@@ -271,6 +283,8 @@ def _core_reason(exc: NonNumericValueError) -> str:
 
 def _culprit(files: list[str], fmt: ds.FileFormat) -> str | None:
     """Return the first file that cannot be opened on its own."""
+    import pyarrow.dataset as ds
+
     for file in files if len(files) > 1 else []:
         try:
             ds.dataset(file, format=fmt)
