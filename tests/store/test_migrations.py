@@ -32,6 +32,7 @@ TABLES = {
     "runs",
     "column_results",
     "latest_results",
+    "latest_packs",
     "alert_events",
     "alert_states",
 }
