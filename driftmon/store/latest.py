@@ -197,6 +197,17 @@ class LatestResults(Sequence[ResultSummary]):
         values = self._numbers[:, _NUMBER_FIELDS.index(name)]
         return [None if v == _NULL_INT else v for v in values.tolist()]
 
+    def window_ends(self) -> list[datetime]:
+        """Return each series' window end (aware UTC; one object per distinct moment)."""
+        moments: dict[int, datetime] = {}
+        out = []
+        for micros in self._numbers[:, 3].tolist():
+            moment = moments.get(micros)
+            if moment is None:
+                moment = moments[micros] = _moment(micros)
+            out.append(moment)
+        return out
+
     def window_end_seconds(self) -> FloatArray:
         """Return each series' window end in Unix seconds."""
         return self._numbers[:, 3] / 1e6
@@ -207,9 +218,16 @@ class LatestResults(Sequence[ResultSummary]):
             raise KeyError(f"unknown score {name!r}; known: {', '.join(SCORE_FIELDS)}")
         return self._scores[:, _SCORE_INDEX[name]]
 
+    def score_matrix(self, names: Sequence[str]) -> FloatArray:
+        """Return (series, score) values of these SCORE_FIELDS names, NaN where NULL."""
+        unknown = [name for name in names if name not in _SCORE_INDEX]
+        if unknown:
+            raise KeyError(f"unknown score {unknown[0]!r}; known: {', '.join(SCORE_FIELDS)}")
+        return self._scores[:, [_SCORE_INDEX[name] for name in names]]
+
     def statistic_matrix(self) -> FloatArray:
         """Return (series, statistic) values in core.STATISTICS order, NaN where NULL."""
-        return self._scores[:, [_SCORE_INDEX[s] for s in STATISTICS]]
+        return self.score_matrix(STATISTICS)
 
     # -- Sequence[ResultSummary] -----------------------------------------------------------
 

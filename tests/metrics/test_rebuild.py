@@ -27,7 +27,9 @@ from driftmon.metrics import (
     RunValues,
     Thresholds,
 )
+from driftmon.service.rebuild import column_values
 from driftmon.store import (
+    DONE_STATUSES,
     BaselineRecord,
     add_baseline,
     claim_run,
@@ -36,6 +38,7 @@ from driftmon.store import (
     failed_column_result,
     finish_run,
     latest_results,
+    latest_runs,
     make_engine,
     record_alert_event,
     run_history,
@@ -153,12 +156,20 @@ class Recorder:
         self.live.apply_run(RunValues(monitor, start, end, "failed", end + HOUR), duration_seconds=30.0)
 
 
-def rebuilt(sessions: sessionmaker[Session], specs: list[MonitorSpec]) -> MetricsSnapshot:
-    """Load a snapshot the way the service does at start-up."""
+def rebuilt(
+    sessions: sessionmaker[Session], specs: list[MonitorSpec], path: str = "columns"
+) -> MetricsSnapshot:
+    """Load a snapshot the way the service does at start-up ("columns": its column-wise read of
+    the latest results and each monitor's last completed run), or from every record and the
+    recent run history ("records")."""
     snapshot = MetricsSnapshot()
     with sessions() as s:
-        results = [ColumnValues.from_result(r) for r in latest_results(s)]
-        runs = [RunValues.from_run(r) for spec in specs for r in run_history(s, spec.name, limit=10)]
+        if path == "columns":
+            results = column_values(latest_results(s))
+            runs = [RunValues.from_run(r) for r in latest_runs(s, statuses=DONE_STATUSES).values()]
+        else:
+            results = [ColumnValues.from_result(r) for r in latest_results(s)]
+            runs = [RunValues.from_run(r) for spec in specs for r in run_history(s, spec.name, limit=10)]
         alerts = [AlertValue.from_event(e) for e in current_alert_states(s)]
     snapshot.rebuild(specs, results=results, runs=runs, alerts=alerts, read_seconds=0.25)
     return snapshot
@@ -168,7 +179,10 @@ def comparable(parsed: Parsed) -> Parsed:
     return without(parsed, PROCESS_LIFETIME)
 
 
-def test_rebuild_from_the_store_equals_the_runs_applied_live(sessions: sessionmaker[Session]) -> None:
+@pytest.mark.parametrize("path", ["columns", "records"])
+def test_rebuild_from_the_store_equals_the_runs_applied_live(
+    sessions: sessionmaker[Session], path: str
+) -> None:
     rec = Recorder(sessions)
     odd = ODD_NAMES[0]
     for monitor, column, role in (("a", "x", "feature"), ("a", odd, "prediction"), ("b", "z", "feature")):
@@ -188,7 +202,7 @@ def test_rebuild_from_the_store_equals_the_runs_applied_live(sessions: sessionma
     rec.window("legacy", T0, {"old": 0.3}, "succeeded")
 
     live = parse(rec.live.exposition())
-    snapshot = rebuilt(sessions, SPECS)
+    snapshot = rebuilt(sessions, SPECS, path)
     restarted = parse(snapshot.exposition())
     assert comparable(restarted) == comparable(live)
     assert not any(("monitor", "legacy") in labels for _, labels in restarted)

@@ -221,3 +221,26 @@ def test_concurrent_writers_of_one_monitor_both_land_in_its_pack(
             assert packed.columns == ("x", "y")
     finally:
         engine.dispose()
+
+
+def test_score_matrix_takes_any_scores_in_the_order_asked(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
+    store_window(sessions, [store_baseline(sessions, reference_values(rng))], T0, rng.normal(1, 1, 500))
+    with sessions() as s:
+        latest = latest_results(s)
+    names = ["psi_p_value", "p_value", "hellinger_null_expected"]
+    assert latest.score_matrix(names).tolist() == [[getattr(latest[0], name) for name in names]]
+    with pytest.raises(KeyError, match="unknown score 'psi_pvalue'"):
+        latest.score_matrix(["psi", "psi_pvalue"])
+
+
+def test_window_ends_are_exact_to_the_microsecond(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
+    start = T0 + timedelta(microseconds=123_457)
+    store_window(sessions, [store_baseline(sessions, reference_values(rng))], start, rng.normal(0, 1, 300))
+    with sessions() as s:
+        latest = latest_results(s)
+    assert latest.window_ends() == [start + HOUR]
+    assert latest[0].window_start == start
