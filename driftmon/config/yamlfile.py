@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
-from sqlalchemy.engine import make_url
+from yaml.resolver import Resolver
 
 from driftmon.errors import ConfigFileError, ConfigProblem, ConfigSyntaxError
 
@@ -27,7 +27,7 @@ _CONTAINER_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.o
 Key = str | int
 
 
-@dataclass
+@dataclass(slots=True)
 class Node:
     """A YAML value with where it was written. Mappings hold dict[str, Node], lists list[Node]."""
 
@@ -35,14 +35,19 @@ class Node:
     file: str
     line: int
     from_env: bool = False
+    # The plain value of a mapping or list, when it was built along with the node.
+    built: dict[str, Any] | list[Any] | None = field(default=None, repr=False, compare=False)
 
     def plain(self) -> Any:
         """Return the value as plain Python (dicts, lists, scalars)."""
-        if isinstance(self.value, dict):
-            return {k: v.plain() for k, v in self.value.items()}
-        if isinstance(self.value, list):
-            return [v.plain() for v in self.value]
-        return self.value
+        if self.built is not None:
+            return self.built
+        value = self.value
+        if isinstance(value, dict):
+            return {k: v.plain() if isinstance(v.value, dict | list) else v.value for k, v in value.items()}
+        if isinstance(value, list):
+            return [v.plain() if isinstance(v.value, dict | list) else v.value for v in value]
+        return value
 
     def find(self, path: tuple[Key, ...]) -> tuple[Node, int]:
         """Return the deepest node along `path` and how many path elements were matched."""
@@ -113,10 +118,58 @@ def _is_database_url(path: tuple[Key, ...]) -> bool:
     return path == ("database", "url") or (len(path) >= 2 and path[-2:] == ("source", "url"))
 
 
+_STR_TAG = "tag:yaml.org,2002:str"
+# Keys whose tags make `flatten_mapping` change a mapping: `<<` merges and the `=` value key.
+_FLATTEN_TAGS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
+# Text under these keys is checked or rewritten even without a `${...}` reference in it.
+_CHECKED_KEYS = {"path", "url", "api_token"}
+
+
+class _ResolveOnce(Resolver):
+    """Resolve the implicit tag of each distinct plain scalar once per file.
+
+    The composer asks for the tag of every scalar; a large config repeats the same keys and
+    values thousands of times, and each answer takes a few regular expressions. The answer
+    depends on the text alone while no path resolvers are registered (PyYAML registers none for
+    its safe loaders), and a text is resolved exactly as PyYAML would the first time it is seen.
+    """
+
+    _tags: dict[str, str]
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not yaml.ScalarNode or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        try:
+            return self._tags[value]
+        except KeyError:
+            tag = self._tags[value] = super().resolve(kind, value, implicit)  # type: ignore[no-untyped-call]
+            return tag
+
+
+class _PureLoader(_ResolveOnce, yaml.SafeLoader):
+    """PyYAML's pure-Python safe loader."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._tags = {}
+
+
 if TYPE_CHECKING:
-    _Loader = yaml.SafeLoader | yaml.CSafeLoader
-# Without libyaml, PyYAML has no CSafeLoader at all.
-_LOADER: type[_Loader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    _Loader = _PureLoader | yaml.CSafeLoader
+
+_LOADER: type[_Loader] = _PureLoader
+if getattr(yaml, "__with_libyaml__", False):  # without libyaml, PyYAML has no CSafeLoader at all
+
+    class _CLoader(_ResolveOnce, yaml.CSafeLoader):
+        """The safe loader on libyaml's parser and composer (much faster); nodes keep their lines."""
+
+        def __init__(self, stream: str) -> None:
+            super().__init__(stream)
+            self._tags = {}
+
+    _LOADER = _CLoader
 
 
 class _Reader:
@@ -131,54 +184,82 @@ class _Reader:
 
     def walk(self, loader: _Loader, node: yaml.Node, path: tuple[Key, ...]) -> Node:
         line = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _CONTAINER_TAGS:
+        if isinstance(node, yaml.ScalarNode):
+            # A text scalar is its own value: skip the constructor's dispatch for the commonest case.
+            value = node.value if node.tag == _STR_TAG else loader.construct_object(node, deep=True)
+            if isinstance(value, str) and ("$" in value or (path and path[-1] in _CHECKED_KEYS)):
+                value, from_env = self.scalar(value, line, path)
+                return Node(value, self.file, line, from_env)
+            return Node(value, self.file, line)
+        if node.tag not in _CONTAINER_TAGS:
             raise ConfigSyntaxError(
                 self.file, line, f"{format_path(path) or 'top level'}: unsupported tag {node.tag}"
             )
         if isinstance(node, yaml.MappingNode):
-            loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-            out: dict[str, Node] = {}
-            first_line: dict[str, int] = {}
-            for key_node, value_node in node.value:
+            return self.mapping(loader, node, path)
+        items = [self.walk(loader, v, (*path, i)) for i, v in enumerate(node.value)]
+        return Node(items, self.file, line, built=[n.value if n.built is None else n.built for n in items])
+
+    def mapping(self, loader: _Loader, node: yaml.MappingNode, path: tuple[Key, ...]) -> Node:
+        for key_node, _ in node.value:
+            if key_node.tag in _FLATTEN_TAGS:
+                loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
+                break
+        file = self.file
+        out: dict[str, Node] = {}
+        built: dict[str, Any] = {}  # the plain value, built along with the tree
+        key_lines: dict[str, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
+                key = key_node.value
+            else:
                 key = loader.construct_object(key_node, deep=True)
-                key_line = key_node.start_mark.line + 1
-                if not isinstance(key, str):
-                    self.problem(key_line, path, f"keys must be text, got {key!r}")
-                    continue
-                if key in out:
-                    raise ConfigSyntaxError(
-                        self.file,
-                        key_line,
-                        f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
-                        f"(lines {first_line[key]} and {key_line})",
-                    )
-                first_line[key] = key_line
-                out[key] = self.walk(loader, value_node, (*path, key))
-            return Node(out, self.file, line)
-        if isinstance(node, yaml.SequenceNode):
-            return Node([self.walk(loader, v, (*path, i)) for i, v in enumerate(node.value)], self.file, line)
-        value = loader.construct_object(node, deep=True)
-        from_env = False
-        if isinstance(value, str):
-            value, from_env = self.scalar(value, line, path)
-        return Node(value, self.file, line, from_env)
+            key_line = key_node.start_mark.line + 1
+            if not isinstance(key, str):
+                self.problem(key_line, path, f"keys must be text, got {key!r}")
+                continue
+            if key in out:
+                raise ConfigSyntaxError(
+                    file,
+                    key_line,
+                    f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
+                    f"(lines {key_lines[key]} and {key_line})",
+                )
+            key_lines[key] = key_line
+            # Most values are plain text needing nothing more (what walk() would do, without the call).
+            if (
+                value_node.tag == _STR_TAG
+                and isinstance(value_node, yaml.ScalarNode)
+                and key not in _CHECKED_KEYS
+                and "$" not in value_node.value
+            ):
+                out[key] = Node(value_node.value, file, value_node.start_mark.line + 1)
+                built[key] = value_node.value
+            else:
+                child = out[key] = self.walk(loader, value_node, (*path, key))
+                built[key] = child.value if child.built is None else child.built
+        return Node(out, file, node.start_mark.line + 1, built=built)
 
     def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> tuple[str, bool]:
-        value, used, unset, malformed = substitute(text, self.environ)
-        where = format_path(path)
-        if malformed:
-            self.problem(
-                line,
-                path,
-                f"malformed variable reference {malformed!r}; write ${{NAME}} or ${{NAME:-default}} "
-                "(and $${ for a literal ${)",
-            )
-        for name in unset:
-            self.result.unset.append((name, self.file, line, where))
-        for name in used:
-            secret = self.environ.get(name, "")
-            if len(secret) >= 4:
-                self.result.secrets.add(secret)
+        value = text
+        used: list[str] = []
+        if "$" in text:
+            value, used, unset, malformed = substitute(text, self.environ)
+            if malformed:
+                self.problem(
+                    line,
+                    path,
+                    f"malformed variable reference {malformed!r}; write ${{NAME}} or ${{NAME:-default}} "
+                    "(and $${ for a literal ${)",
+                )
+            if unset:
+                where = format_path(path)
+                for name in unset:
+                    self.result.unset.append((name, self.file, line, where))
+            for name in used:
+                secret = self.environ.get(name, "")
+                if len(secret) >= 4:
+                    self.result.secrets.add(secret)
         if _is_source_path(path) and value and not used and not os.path.isabs(value):
             value = str(self.base / value)
         if _is_database_url(path) and not used and _has_password(value):
@@ -196,6 +277,8 @@ class _Reader:
 
 
 def _has_password(url: str) -> bool:
+    from sqlalchemy.engine import make_url  # imported when a URL is read: sqlalchemy is slow to import
+
     try:
         return make_url(url).password is not None
     except Exception:
@@ -214,7 +297,6 @@ def read_config_file(path: str | os.PathLike[str], environ: Mapping[str, str]) -
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigFileError(file, str(exc)) from None
     reader = _Reader(file, environ)
-    # libyaml's parser, when PyYAML has it, reads a large config ten times faster; nodes keep their lines.
     loader = _LOADER(text)
     try:
         root = loader.get_single_node()
