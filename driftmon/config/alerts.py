@@ -23,6 +23,8 @@ __all__ = [
 Statistic = Literal["kl_live_ref", "kl_ref_live", "js_divergence", "js_distance", "psi", "hellinger"]
 assert set(get_args(Statistic)) == set(STATISTICS), "config.alerts.Statistic must list core.STATISTICS"
 
+_STATISTICS: tuple[Statistic, ...] = get_args(Statistic)
+
 DEFAULT_FOR_WINDOWS = 1
 # An alert needs the statistic's no-drift p-value below this level as well as the threshold.
 DEFAULT_SIGNIFICANCE_LEVEL = 0.01
@@ -94,7 +96,7 @@ def effective_alert_rules(
     Raises ValueError when the merged thresholds are out of order.
     """
     out: dict[str, EffectiveAlertRule] = {}
-    for name in get_args(Statistic):
+    for name in _STATISTICS:
         base, over = monitor.get(name), column.get(name)
         if base is None and over is None:
             continue

@@ -80,13 +80,14 @@ class ColumnConfig(BaseModel):
     @model_validator(mode="after")
     def _bins_fit_kind(self) -> ColumnConfig:
         b = self.bins
-        numeric_keys = [k for k in ("method", "n_bins", "edges") if getattr(b, k) is not None]
-        if self.kind == "categorical" and numeric_keys:
-            raise ValueError(
-                f"categorical column {self.name!r} cannot take numeric bin settings "
-                f"({', '.join(numeric_keys)}); use top_k"
-            )
-        if self.kind == "numeric" and b.top_k is not None:
+        if self.kind == "categorical":
+            numeric_keys = [k for k in ("method", "n_bins", "edges") if getattr(b, k) is not None]
+            if numeric_keys:
+                raise ValueError(
+                    f"categorical column {self.name!r} cannot take numeric bin settings "
+                    f"({', '.join(numeric_keys)}); use top_k"
+                )
+        elif self.kind == "numeric" and b.top_k is not None:
             raise ValueError(f"numeric column {self.name!r} cannot take 'top_k'; use n_bins, method or edges")
         return self
 

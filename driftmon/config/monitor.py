@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, get_args
@@ -178,7 +179,7 @@ class MonitorConfig(BaseModel):
     @model_validator(mode="after")
     def _consistent(self) -> MonitorConfig:
         names = [c.name for c in self.columns]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = sorted(n for n, count in Counter(names).items() if count > 1)
         if repeated:
             raise ValueError(f"columns listed twice: {', '.join(repr(n) for n in repeated)}")
         if self.timestamp_column in names:
@@ -193,7 +194,12 @@ class MonitorConfig(BaseModel):
         unknown = sorted(set(self.alerts) - set(self.statistics))
         if unknown:
             raise ValueError(f"alerts on statistics that are not computed: {', '.join(unknown)}")
+        inherited_checked = False  # every column without alerts of its own gets the same rules
         for i, column in enumerate(self.columns):
+            if not column.alerts:
+                if inherited_checked:
+                    continue
+                inherited_checked = True
             unknown = sorted(set(column.alerts) - set(self.statistics))
             if unknown:
                 raise ValueError(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections import Counter
 from datetime import timedelta
 from typing import Any, Literal
 
@@ -144,7 +145,7 @@ class Config(BaseModel):
             ("monitor", [m.name for m in self.monitors]),
             ("notifier", [n.name for n in self.notifiers]),
         ):
-            repeated = sorted({n for n in names if names.count(n) > 1})
+            repeated = sorted(n for n, count in Counter(names).items() if count > 1)
             if repeated:
                 raise ValueError(
                     f"{what} names must be unique; repeated: {', '.join(repr(n) for n in repeated)}"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, SecretStr
-from sqlalchemy.engine import URL, make_url
 
 from driftmon.errors import DurationError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 __all__ = [
     "MAX_NAME_LENGTH",
@@ -33,6 +35,7 @@ _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 _PART = re.compile(r"(\d+)\s*([wdhms])")
 _DURATION = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
 _MONITOR_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def parse_duration(value: object) -> timedelta:
@@ -123,9 +126,9 @@ def _column_name(value: str) -> str:
         raise ValueError("column name must not be empty")
     if len(value) > MAX_NAME_LENGTH:
         raise ValueError(f"column name is {len(value)} characters long; at most {MAX_NAME_LENGTH} allowed")
-    bad = next((c for c in value if ord(c) < 32 or ord(c) == 127), None)
+    bad = _CONTROL_CHARACTER.search(value)
     if bad is not None:
-        raise ValueError(f"column name {value!r} contains the control character {bad!r}")
+        raise ValueError(f"column name {value!r} contains the control character {bad.group()!r}")
     return value
 
 
@@ -137,6 +140,9 @@ ColumnName = Annotated[str, AfterValidator(_column_name)]
 
 def redact_url(url: str | URL) -> str:
     """Return `url` as text with its password (and password-like query values) hidden."""
+    # sqlalchemy is imported when a URL is first handled, not with the config (it is slow to import).
+    from sqlalchemy.engine import URL, make_url
+
     try:
         parsed = url if isinstance(url, URL) else make_url(url)
     except Exception:  # an unparseable URL may still hold a secret: show nothing of it
@@ -148,6 +154,8 @@ def redact_url(url: str | URL) -> str:
 
 
 def _database_url(value: SecretStr) -> SecretStr:
+    from sqlalchemy.engine import make_url
+
     text = value.get_secret_value()
     try:
         make_url(text)
