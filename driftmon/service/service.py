@@ -70,10 +70,18 @@ class Service:
     """driftmon serve: scheduler, metrics, notifiers and HTTP over one store."""
 
     def __init__(
-        self, config_files: Sequence[str], *, database_url: str | None = None, clock: Clock = utc_now
+        self,
+        config_files: Sequence[str],
+        *,
+        database_url: str | None = None,
+        clock: Clock = utc_now,
+        host: str | None = None,
+        port: int | None = None,
     ) -> None:
         self.config_files = tuple(config_files)
         self.database_url = database_url
+        # Command-line overrides of server.host and server.port, kept across reloads.
+        self.listen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
         self.clock = clock
         self.config: Config | None = None
         self.snapshot = MetricsSnapshot()
@@ -89,7 +97,7 @@ class Service:
 
     def start(self) -> None:
         """Bring the service up, or raise ConfigError, StoreError, ConnectionError or ListenError."""
-        config = self.config = load_config(self.config_files)
+        config = self.config = self._load()
         configure_logging(config.logging)
         enabled = [m for m in config.monitors if m.enabled]
         log.info("driftmon starting: %d monitors enabled (%d configured)", len(enabled), len(config.monitors))
@@ -140,7 +148,7 @@ class Service:
         """Re-read the config files and apply them; keep running as before if they are invalid."""
         old = self._current_config()
         try:
-            new = load_config(self.config_files)
+            new = self._load()
         except ConfigError as exc:
             log.error("reload refused, the running configuration stays in force: %s", exc)
             return False
@@ -184,6 +192,12 @@ class Service:
             self.store.dispose()
         log.info("driftmon stopped%s", f"; cut off: {', '.join(cut)}" if cut else "")
         return cut
+
+    def _load(self) -> Config:
+        config = load_config(self.config_files)
+        if not self.listen:
+            return config
+        return config.model_copy(update={"server": config.server.model_copy(update=self.listen)})
 
     def _current_config(self) -> Config:
         if self.config is None:

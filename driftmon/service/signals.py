@@ -28,9 +28,15 @@ log = logging.getLogger(__name__)
 _WAKE_EVERY = 0.25  # seconds between checks for signals
 
 
-def serve(config_files: Sequence[str], *, database_url: str | None = None) -> int:
+def serve(
+    config_files: Sequence[str],
+    *,
+    database_url: str | None = None,
+    host: str | None = None,
+    port: int | None = None,
+) -> int:
     """Run `driftmon serve` in this (main) thread; return the exit status."""
-    service = Service(config_files, database_url=database_url)
+    service = Service(config_files, database_url=database_url, host=host, port=port)
     wake = threading.Event()
     requested: list[int] = []
 

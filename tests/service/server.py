@@ -32,9 +32,16 @@ class ServerProcess:
     """One `driftmon serve -c CONFIG` process, its stderr kept in a file of the working directory."""
 
     def __init__(
-        self, config: Path | Sequence[Path], workdir: Path, *, port: int, env: Mapping[str, str] | None = None
+        self,
+        config: Path | Sequence[Path],
+        workdir: Path,
+        *,
+        port: int,
+        env: Mapping[str, str] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.configs = [config] if isinstance(config, Path) else list(config)
+        self.args = list(args)
         self.workdir = workdir
         self.url = f"http://127.0.0.1:{port}"
         self.env = {**os.environ, **(env or {})}
@@ -48,7 +55,14 @@ class ServerProcess:
         self.log_path = self.workdir / f"serve-{self.starts}.log"
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "driftmon", "serve", *(f"--config={c}" for c in self.configs)],
+                [
+                    sys.executable,
+                    "-m",
+                    "driftmon",
+                    "serve",
+                    *(f"--config={c}" for c in self.configs),
+                    *self.args,
+                ],
                 cwd=self.workdir,
                 env=self.env,
                 stdout=log,
@@ -114,9 +128,14 @@ class ServerProcess:
 
 @contextmanager
 def serve_process(
-    config: Path | Sequence[Path], workdir: Path, *, port: int, env: Mapping[str, str] | None = None
+    config: Path | Sequence[Path],
+    workdir: Path,
+    *,
+    port: int,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
 ) -> Iterator[ServerProcess]:
-    server = ServerProcess(config, workdir, port=port, env=env)
+    server = ServerProcess(config, workdir, port=port, env=env, args=args)
     try:
         yield server
     finally:

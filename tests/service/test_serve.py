@@ -405,6 +405,30 @@ def test_sighup_reloads_the_configuration_without_losing_state(
         assert server.stop() == 0
 
 
+def test_host_and_port_flags_override_the_config_and_survive_a_reload(tmp_path: Path) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", datetime(2026, 1, 1, tzinfo=UTC), 1)
+    monitors = [file_monitor("m", tmp_path / "live", ref)]
+    config = tmp_path / "driftmon.yaml"
+    with socket.socket() as taken:  # the config's port is in use: only the flag lets serve start
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        write_config(config, base(tmp_path, taken.getsockname()[1], monitors))
+        port = free_port()
+        args = ["--host", "127.0.0.1", "--port", str(port)]
+        with serve_process(config, tmp_path, port=port, env=ENV, args=args) as server:
+            server.start()
+            assert server.get("/readyz").status_code == 200
+            server.send(signal.SIGHUP)
+            poll(lambda: "configuration reloaded" in server.log(), timeout=30, what="the reload")
+            assert "keeps listening" not in server.log()
+            assert server.get("/healthz").status_code == 200
+            assert server.stop() == 0
+    command = [sys.executable, "-m", "driftmon", "serve", "-c", str(config), "--port", "0"]
+    done = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "Invalid value for '--port': 0 is not in the range 1<=x<=65535" in done.stderr
+
+
 @pytest.mark.postgres
 def test_serve_refuses_to_start_with_a_clear_reason(tmp_path: Path, postgres_url: str) -> None:
     ref = write_parquet(tmp_path / "ref.parquet", datetime(2026, 1, 1, tzinfo=UTC), 1)
