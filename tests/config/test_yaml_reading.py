@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import textwrap
+import weakref
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -417,3 +420,40 @@ def test_validation_problems_are_the_same_for_both_loaders_on_the_example(
     assert configs[0].config_hash() == configs[1].config_hash()
     with pytest.raises(ConfigValidationError):
         load_config(example, env | {"WAREHOUSE_URL": "not a url"})
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+@pytest.mark.usefixtures("collector_restored")
+def test_a_disposed_loader_is_freed_without_the_cyclic_collector(loader: Any) -> None:
+    gc.disable()
+    reader = loader("a: [1, b, {c: d}]\nb: 2\n")
+    assert reader.get_single_node() is not None
+    reader.dispose()
+    ref = weakref.ref(reader)
+    del reader
+    assert ref() is None
+
+
+@pytest.mark.parametrize("loader", LOADERS)
+def test_path_resolvers_are_still_honoured(loader: Any) -> None:
+    # Remembering tags per scalar text is only right without path resolvers; with one, PyYAML decides.
+    class WithPathResolver(loader):  # type: ignore[misc,valid-type]
+        pass
+
+    WithPathResolver.add_path_resolver("tag:yaml.org,2002:int", ["server", "port"], yaml.ScalarNode)
+    text = 'server: {port: "80", host: "80"}\nother: {port: "80"}\n'
+    for cls, port in ((loader, "80"), (WithPathResolver, 80)):
+        reader = cls(text)
+        try:
+            data = reader.get_single_data()
+        finally:
+            reader.dispose()
+        assert data == {"server": {"port": port, "host": "80"}, "other": {"port": "80"}}
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    enabled = gc.isenabled()
+    yield
+    if enabled:
+        gc.enable()
