@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import yaml
 
@@ -218,28 +218,19 @@ class _Reader:
         file = self.file
         out: dict[str, Node] = {}
         built: dict[str, Any] = {}  # the plain value, built along with the tree
-        key_lines: dict[str, int] = {}
         for key_node, value_node in node.value:
-            if key_node.tag == _STR_TAG and isinstance(key_node, yaml.ScalarNode):
+            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
                 key = key_node.value
             else:
-                key = loader.construct_object(key_node, deep=True)
-            key_line = key_node.start_mark.line + 1
-            if not isinstance(key, str):
-                self.problem(key_line, path, f"keys must be text, got {key!r}")
-                continue
+                key = self.key(loader, key_node, path)
+                if key is None:
+                    continue
             if key in out:
-                raise ConfigSyntaxError(
-                    file,
-                    key_line,
-                    f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
-                    f"(lines {key_lines[key]} and {key_line})",
-                )
-            key_lines[key] = key_line
+                self.repeated(loader, node, key_node, key, path)
             # Most values are plain text needing nothing more (what walk() would do, without the call).
             if (
                 value_node.tag == _STR_TAG
-                and isinstance(value_node, yaml.ScalarNode)
+                and type(value_node) is yaml.ScalarNode
                 and key not in _CHECKED_KEYS
                 and "$" not in value_node.value
             ):
@@ -249,6 +240,36 @@ class _Reader:
                 child = out[key] = self.walk(loader, value_node, (*path, key))
                 built[key] = child.value if child.built is None else child.built
         return Node(out, file, node.start_mark.line + 1, built=built)
+
+    def key(self, loader: _Loader, key_node: yaml.Node, path: tuple[Key, ...]) -> str | None:
+        """Construct a key that is not a plain text scalar; None (a problem noted) if it is not text."""
+        key = loader.construct_object(key_node, deep=True)
+        if isinstance(key, str):
+            return key
+        self.problem(key_node.start_mark.line + 1, path, f"keys must be text, got {key!r}")
+        return None
+
+    def repeated(
+        self, loader: _Loader, node: yaml.MappingNode, key_node: yaml.Node, key: str, path: tuple[Key, ...]
+    ) -> NoReturn:
+        """Refuse `key` written a second time in one mapping, naming the lines of both."""
+        first = next(
+            k.start_mark.line + 1
+            for k, _ in node.value
+            if (
+                k.value
+                if k.tag == _STR_TAG and type(k) is yaml.ScalarNode
+                else loader.construct_object(k, deep=True)
+            )
+            == key
+        )
+        line = key_node.start_mark.line + 1
+        raise ConfigSyntaxError(
+            self.file,
+            line,
+            f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
+            f"(lines {first} and {line})",
+        )
 
     def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> tuple[str, bool]:
         value = text
