@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import combinations
 from typing import NamedTuple, get_args
 
 from driftmon.config import ColumnRole
@@ -38,6 +39,13 @@ class ColumnSpec:
 
     def check(self, monitor: str) -> ColumnSpec:
         """Return a checked copy (thresholds as Thresholds of floats), or raise naming the bad entry."""
+        # Start-up checks every configured column: canonical specs (what monitor_spec builds)
+        # take the short path, anything else the validating one below.
+        name, role = self.name, self.role
+        if type(name) is str and name and type(role) is str and role in ROLES:
+            thresholds = _canonical_thresholds(self.thresholds)
+            if thresholds is not None:
+                return ColumnSpec(name, role, thresholds)
         where = f"monitor {monitor!r} column {self.name!r}"
         check_name(self.name, "column name", f"monitor {monitor!r}")
         if self.role not in ROLES:
@@ -55,6 +63,35 @@ class ColumnSpec:
                 f"expected one of {', '.join(STATISTICS)}"
             )
         return ColumnSpec(self.name, self.role, checked)
+
+
+# The key orders a canonical thresholds mapping can have: statistics in STATISTICS order.
+_ORDERED_KEYS = frozenset(keys for n in range(len(STATISTICS) + 1) for keys in combinations(STATISTICS, n))
+
+
+def _canonical_thresholds(thresholds: object) -> dict[str, Thresholds] | None:
+    """Return a copy of an already canonical thresholds dict, or None when it needs the full check."""
+    if type(thresholds) is not dict or tuple(thresholds) not in _ORDERED_KEYS:
+        return None
+    for value in thresholds.values():
+        if type(value) is not Thresholds:
+            return None
+        warning, critical = value
+        if warning is None:
+            if critical is None:
+                return None
+        elif type(warning) is not float or not 0.0 <= warning < math.inf:
+            return None
+        if critical is not None and (type(critical) is not float or not 0.0 <= critical < math.inf):
+            return None
+    return dict(thresholds)
+
+
+def _repeated(names: list[str]) -> list[str]:
+    """Return the names listed more than once, sorted (a set first: specs hold thousands of names)."""
+    if len(set(names)) == len(names):
+        return []
+    return sorted({n for n in names if names.count(n) > 1})
 
 
 def _thresholds(value: object, where: str) -> Thresholds:
@@ -105,8 +142,7 @@ class MonitorSpec:
             if not isinstance(column, ColumnSpec):
                 raise MetricsInputError(f"{where}: columns[{i}] must be a ColumnSpec, got {column!r}")
             columns.append(column.check(self.name))
-        names = [c.name for c in columns]
-        repeated = sorted({n for n in names if names.count(n) > 1})
+        repeated = _repeated([c.name for c in columns])
         if repeated:
             raise MetricsInputError(f"{where}: column {repeated[0]!r} is listed twice")
         return MonitorSpec(self.name, tuple(columns), interval)
@@ -119,8 +155,7 @@ def check_specs(monitors: Sequence[MonitorSpec]) -> tuple[MonitorSpec, ...]:
         if not isinstance(spec, MonitorSpec):
             raise MetricsInputError(f"monitors[{i}] must be a MonitorSpec, got {spec!r}")
         checked.append(spec.check())
-    names = [m.name for m in checked]
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = _repeated([m.name for m in checked])
     if repeated:
         raise MetricsInputError(f"monitor {repeated[0]!r} is listed twice")
     return tuple(checked)
