@@ -20,6 +20,7 @@ from dataclasses import replace
 from driftmon import __version__
 from driftmon.metrics.checks import check_count, check_name
 from driftmon.metrics.errors import MetricsInputError
+from driftmon.metrics.names import COMPLETED_STATUSES
 from driftmon.metrics.render import Fragments, join_exposition, render_fragments
 from driftmon.metrics.samples import monitor_samples, process_samples
 from driftmon.metrics.specs import MonitorSpec, check_specs
@@ -28,8 +29,10 @@ from driftmon.metrics.state import (
     ProcessState,
     configured,
     with_alert,
+    with_alerts,
     with_columns,
     with_completed_run,
+    with_completed_runs,
     with_counted_run,
 )
 from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
@@ -94,26 +97,34 @@ class MetricsSnapshot:
         specs = check_specs(monitors)
         with self._write, _collector_paused():
             states = {s.name: configured(s) for s in specs}
+            # Everything is checked first, then each monitor's state is updated once.
             by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
             for values in results:
                 checked = _column_values(values).checked()
                 by_monitor.setdefault(values.monitor, []).append((values.column, checked))
-            for name, checked_columns in by_monitor.items():
-                if name in states:
-                    states[name] = with_columns(states[name], checked_columns)
+            completed: dict[str, list[tuple[str, float, float | None]]] = {}
             for run in runs:
                 if not isinstance(run, RunValues):
                     raise MetricsInputError(f"runs must be RunValues, got {run!r}")
                 run.check(finished=False)
-                if run.monitor in states and run.status != "running":
-                    end, finished = run.window_end.timestamp(), _optional_time(run)
-                    states[run.monitor] = with_completed_run(states[run.monitor], run.status, end, finished)
+                if run.monitor in states and run.status in COMPLETED_STATUSES:
+                    completed.setdefault(run.monitor, []).append(
+                        (run.status, run.window_end.timestamp(), _optional_time(run))
+                    )
+            severities: dict[str, list[tuple[str, str, int]]] = {}
             for alert in alerts:
                 _alert_value(alert).check()
-                if alert.monitor in states:
-                    states[alert.monitor] = with_alert(
-                        states[alert.monitor], alert.column, alert.statistic, alert.severity
-                    )
+                severities.setdefault(alert.monitor, []).append(
+                    (alert.column, alert.statistic, alert.severity)
+                )
+            for name, state in states.items():
+                if name in by_monitor:
+                    state = with_columns(state, by_monitor[name])
+                if name in completed:
+                    state = with_completed_runs(state, completed[name])
+                if name in severities:
+                    state = with_alerts(state, severities[name])
+                states[name] = state
             self._swap_all(states)
             seconds = float(read_seconds) + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))

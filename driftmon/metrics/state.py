@@ -29,8 +29,10 @@ __all__ = [
     "ProcessState",
     "configured",
     "with_alert",
+    "with_alerts",
     "with_columns",
     "with_completed_run",
+    "with_completed_runs",
     "with_counted_run",
 ]
 
@@ -151,24 +153,41 @@ def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn
 
 def with_alert(state: MonitorState, column: str, statistic: str, severity: int) -> MonitorState:
     """Return the state with the statistic's alert severity, if it has thresholds in force."""
-    current = state.columns.get(column)
-    if current is None or statistic not in current.spec.thresholds:
-        return state
-    alerts = {**current.alerts, statistic: int(severity)}
-    return replace(state, columns={**state.columns, column: current._replace(alerts=alerts)})
+    return with_alerts(state, [(column, statistic, severity)])
+
+
+def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> MonitorState:
+    """Return the state with each (column, statistic, severity) in order, as with_alert() does."""
+    columns: dict[str, ColumnState] | None = None
+    for column, statistic, severity in alerts:
+        current = (columns or state.columns).get(column)
+        if current is None or statistic not in current.spec.thresholds:
+            continue
+        if columns is None:
+            columns = dict(state.columns)
+        columns[column] = current._replace(alerts={**current.alerts, statistic: int(severity)})
+    return state if columns is None else replace(state, columns=columns)
 
 
 def with_completed_run(
     state: MonitorState, status: str, window_end: float, finished_at: float | None
 ) -> MonitorState:
     """Return the state with a finished run's timestamps folded in (completed windows only)."""
-    if status not in COMPLETED_STATUSES:
-        return state
-    last_end = window_end if state.last_window_end is None else max(state.last_window_end, window_end)
-    last_success = state.last_success
-    if finished_at is not None:
-        last_success = finished_at if last_success is None else max(last_success, finished_at)
-    return replace(state, last_window_end=last_end, last_success=last_success)
+    return with_completed_runs(state, [(status, window_end, finished_at)])
+
+
+def with_completed_runs(state: MonitorState, runs: Iterable[tuple[str, float, float | None]]) -> MonitorState:
+    """Return the state with (status, window end, finished at) of finished runs folded in."""
+    last_end, last_success = state.last_window_end, state.last_success
+    changed = False
+    for status, window_end, finished_at in runs:
+        if status not in COMPLETED_STATUSES:
+            continue
+        changed = True
+        last_end = window_end if last_end is None else max(last_end, window_end)
+        if finished_at is not None:
+            last_success = finished_at if last_success is None else max(last_success, finished_at)
+    return replace(state, last_window_end=last_end, last_success=last_success) if changed else state
 
 
 def with_counted_run(

@@ -214,6 +214,8 @@ class RunValues:
 
     def check(self, *, finished: bool) -> None:
         """Raise naming the bad field; `finished` demands a final status and a finish time."""
+        if self._canonical(finished):
+            return  # start-up checks every stored run: the message is only built for a bad one
         where = self.where()
         check_name(self.monitor, "monitor", where)
         start = timestamp(self.window_start, "window_start", where)
@@ -230,6 +232,28 @@ class RunValues:
         elif finished:
             raise MetricsInputError(f"{where}: finished_at is required for a finished run")
         check_count(self.rows_read, "rows_read", where)
+
+    def _canonical(self, finished: bool) -> bool:
+        """Return True when check() has nothing to report, for plain values; False: look closer."""
+        monitor, start, end, done, rows = (
+            self.monitor,
+            self.window_start,
+            self.window_end,
+            self.finished_at,
+            self.rows_read,
+        )
+        return (
+            type(monitor) is str
+            and bool(monitor)
+            and type(start) is datetime
+            and type(end) is datetime
+            and start.utcoffset() is not None
+            and end.utcoffset() is not None
+            and end > start
+            and (self.status in RUN_STATUSES or (not finished and self.status == "running"))
+            and (not finished if done is None else type(done) is datetime and done.utcoffset() is not None)
+            and (rows is None or (type(rows) is int and rows >= 0))
+        )
 
 
 @dataclass(frozen=True)
@@ -261,6 +285,18 @@ class AlertValue:
 
     def check(self) -> None:
         """Raise naming the bad field."""
+        monitor, column, severity = self.monitor, self.column, self.severity
+        if (
+            type(monitor) is str
+            and monitor
+            and type(column) is str
+            and column
+            and self.statistic in STATISTICS
+            and type(severity) is not bool
+            and isinstance(severity, int)
+            and severity in (0, 1, 2)
+        ):
+            return  # plain values (start-up checks every stored alert state)
         where = f"monitor {self.monitor!r} column {self.column!r} statistic {self.statistic!r}"
         check_name(self.monitor, "monitor", where)
         check_name(self.column, "column", where)

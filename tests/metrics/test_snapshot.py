@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from enum import IntEnum
 from typing import Any
 
 import pytest
@@ -299,3 +300,47 @@ def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_inpu
         with pytest.raises(MetricsInputError):
             s.rebuild([monitor_spec("m")], **inputs)
         assert s.exposition() == before
+
+
+def test_rebuild_folds_every_run_and_alert_of_a_monitor_in_order() -> None:
+    spec = MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(0.1, 0.2)})])
+    early = RunValues("m", T0, T0 + HOUR, "succeeded", T0 + 5 * HOUR)
+    late = RunValues("m", T0 + HOUR, T0 + 2 * HOUR, "partial", T0 + 3 * HOUR)
+    failed = RunValues("m", T0 + 2 * HOUR, T0 + 3 * HOUR, "failed", T0 + 9 * HOUR)
+    running = RunValues("m", T0 + 3 * HOUR, T0 + 4 * HOUR, "running")
+    alerts = [
+        AlertValue("m", "x", "psi", 2),
+        AlertValue("m", "x", "psi", 1),
+        AlertValue("m", "x", "hellinger", 2),
+    ]
+    snapshot = MetricsSnapshot()
+    snapshot.rebuild([spec], runs=[late, failed, early, running], alerts=alerts)
+    parsed = parse(snapshot.exposition())
+    assert (
+        value(parsed, "driftmon_monitor_last_success_timestamp_seconds", monitor="m")
+        == (T0 + 5 * HOUR).timestamp()
+    )
+    assert (
+        value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m")
+        == (T0 + 2 * HOUR).timestamp()
+    )
+    assert (
+        value(parsed, "driftmon_column_alert_state", column="x", monitor="m", role="feature", statistic="psi")
+        == 1
+    )
+    assert not [key for key in parsed if ("statistic", "hellinger") in key[1]]
+
+
+def test_alert_severities_are_the_ints_0_1_2_or_an_int_enum_of_them() -> None:
+    class Severity(IntEnum):
+        OK = 0
+        CRITICAL = 2
+
+    AlertValue("m", "x", "psi", Severity.CRITICAL).check()
+    for severity in (True, 2.0, 3, -1, "2"):
+        with pytest.raises(MetricsInputError, match="severity must be 0 \\(ok\\), 1"):
+            AlertValue("m", "x", "psi", severity).check()  # type: ignore[arg-type]
+    with pytest.raises(MetricsInputError, match="column must be a non-empty string"):
+        AlertValue("m", "", "psi", 1).check()
+    with pytest.raises(MetricsInputError, match="unknown statistic"):
+        AlertValue("m", "x", ["psi"], 1).check()  # type: ignore[arg-type]
