@@ -10,10 +10,11 @@ same escaping, floatToGoString values); a test holds the two byte for byte equal
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import add
 
 from driftmon.metrics.names import FAMILIES
 from driftmon.metrics.samples import Batch
-from driftmon.metrics.text import go_float
+from driftmon.metrics.text import ExtendedLabels, value_texts
 
 __all__ = ["CONTENT_TYPE", "HEADERS", "Fragments", "join_exposition", "render_fragments"]
 
@@ -33,17 +34,19 @@ _EMPTY: Fragments = (b"",) * len(FAMILIES)
 
 def render_fragments(batches: Iterable[Batch]) -> Fragments:
     """Render one owner's sample batches into its per-family fragments."""
-    parts: list[list[str]] = [[] for _ in FAMILIES]
-    for index, name, labels, values in batches:
-        if values:
-            # repr() already is Go's text for finite values under a million (most of them).
-            lines = [
-                f"{name}{lbl.text} {repr(v) if -1e6 < v < 1e6 else go_float(v)}\n"
-                for lbl, v in zip(labels, values, strict=True)
-            ]
-            parts[index].append("".join(lines))
-    if not any(parts):
+    batches = [batch for batch in batches if batch[3]]
+    if not batches:
         return _EMPTY
+    parts: list[list[str]] = [[] for _ in FAMILIES]
+    known: object = None
+    heads: Sequence[str] = []
+    for (index, name, labels, _), values in zip(batches, value_texts([b[3] for b in batches]), strict=True):
+        if labels is not known:  # a monitor's columns share one label list across families
+            heads = labels.heads if isinstance(labels, ExtendedLabels) else [f"{lbl.text} " for lbl in labels]
+            known = labels
+        # One line per sample; the name goes in as the separator.
+        lines = f"\n{name}".join(map(add, heads, values))
+        parts[index].append(f"{name}{lines}\n")
     return tuple("".join(lines).encode() if lines else b"" for lines in parts)
 
 

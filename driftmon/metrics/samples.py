@@ -1,7 +1,9 @@
 """The one place that decides which samples a state exports; text and Collector paths both use it.
 
 Samples come in batches of one family and sample name: (family index in FAMILIES, sample name,
-labels, values), in exposition order, so the text path formats a batch in one comprehension.
+labels, values), each family's in exposition order, so the text path formats a batch at once.
+Labels that add to a column's own (status, version, statistic, severity) come as ExtendedLabels:
+their text, the sets themselves only when read.
 Missing values (no result yet, insufficient data, a failed column, a setting not reported)
 produce no sample.
 """
@@ -9,11 +11,14 @@ produce no sample.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from itertools import compress
+from typing import cast
 
 from driftmon.core import STATISTICS
-from driftmon.metrics.names import FAMILIES, STATISTIC_METRICS, THRESHOLD_SEVERITIES
+from driftmon.metrics.names import COLUMN_STATUSES, FAMILIES, STATISTIC_METRICS, THRESHOLD_SEVERITIES
 from driftmon.metrics.state import ColumnState, MonitorState, ProcessState
-from driftmon.metrics.text import NO_LABELS, LabelSet
+from driftmon.metrics.text import NO_LABELS, ExtendedLabels, LabelSet, label_set
+from driftmon.metrics.values import SCORE_PARTS, CheckedColumn
 
 __all__ = ["Batch", "column_samples", "monitor_samples", "process_samples"]
 
@@ -44,10 +49,21 @@ _N_LIVE = _i("driftmon_column_live_values")
 _N_REF = _i("driftmon_column_reference_values")
 _ALERT = _i("driftmon_column_alert_state")
 _THRESHOLD = _i("driftmon_column_alert_threshold")
-# Per statistic: (index, name) of the value, then of null expected, null quantile and p-value.
-_STAT = {
-    stat: ((_i(m.value), m.value), tuple((_i(n), n) for n in (m.null_expected, m.null_quantile, m.p_value)))
-    for stat, m in STATISTIC_METRICS.items()
+# The family and sample name of each place of CheckedColumn.scores.
+_PART_NAMES = {"expected": "null_expected", "quantile": "null_quantile", "p_value": "p_value"}
+_SCORE_NAMES = [
+    getattr(STATISTIC_METRICS[stat], "value" if part == "value" else _PART_NAMES[part])
+    for stat, part in SCORE_PARTS
+]
+_SCORE_FAMILIES = tuple((_i(name), name) for name in _SCORE_NAMES)
+# The labels status, alert states and thresholds add after a column's own: values, and text
+# (with the space that ends a sample line's labels; see ExtendedLabels).
+_STATUS_VALUES = {status: (status,) for status in COLUMN_STATUSES}
+_STATISTIC_VALUES = {stat: (stat,) for stat in STATISTICS}
+_ALERT_HEAD = {stat: "," + label_set(("statistic",), (stat,)).text[1:] + " " for stat in STATISTICS}
+_THRESHOLD_VALUES = {(sev, stat): (sev, stat) for stat in STATISTICS for sev in THRESHOLD_SEVERITIES}
+_THRESHOLD_HEAD = {
+    key: "," + label_set(("severity", "statistic"), key).text[1:] + " " for key in _THRESHOLD_VALUES
 }
 _DURATION_NAME = FAMILIES[_DURATION].name
 
@@ -88,43 +104,78 @@ def monitor_samples(state: MonitorState) -> Iterator[Batch]:
     yield from column_samples(tuple(state.columns.values()))
 
 
-def _present(index: int, pairs: list[tuple[LabelSet, float | None]]) -> Batch:
-    kept = [(labels, value) for labels, value in pairs if value is not None]
-    return index, _name(index), [k[0] for k in kept], [k[1] for k in kept]
+def _present(index: int, name: str, labels: Sequence[LabelSet], values: Sequence[float | None]) -> Batch:
+    """Return the batch of the values that are not None (all of them, as given, in the common case)."""
+    if None not in values:
+        return index, name, labels, cast(Sequence[float], values)
+    kept = [value is not None for value in values]
+    return index, name, list(compress(labels, kept)), [v for v in values if v is not None]
 
 
 def column_samples(columns: Sequence[ColumnState]) -> Iterator[Batch]:
     """Yield the samples of a monitor's columns: latest results, alert states and thresholds."""
-    results = [(c.labels, c.latest) for c in columns if c.latest is not None]
+    labels: list[LabelSet] = []
+    results: list[CheckedColumn] = []
+    for column in columns:
+        if column.latest is not None:
+            labels.append(column.labels)
+            results.append(column.latest)
+    opens = [lbl.text[:-1] for lbl in labels]  # each column's label text, open for more labels
+    statuses = [r.status for r in results]
+    heads = [f'{head},status="{status}"}} ' for head, status in zip(opens, statuses, strict=True)]
+    values = [_STATUS_VALUES[status] for status in statuses]
     ones = [1.0] * len(results)
-    yield _STATUS, _name(_STATUS), [lbl.extend(("status",), (r.status,)) for lbl, r in results], ones
-    yield _present(
-        _BASELINE,
-        [
-            (lbl.extend(("version",), (str(r.baseline_version),)), 1.0)
-            for lbl, r in results
-            if r.baseline_version is not None
-        ],
-    )
-    yield _COL_END, _name(_COL_END), [lbl for lbl, _ in results], [r.window_end for _, r in results]
-    yield _present(_N_LIVE, [(lbl, None if r.n_live is None else float(r.n_live)) for lbl, r in results])
-    yield _present(
-        _N_REF, [(lbl, None if r.n_reference is None else float(r.n_reference)) for lbl, r in results]
-    )
-    for stat in STATISTICS:
-        (value_index, _), null_families = _STAT[stat]
-        yield _present(value_index, [(lbl, r.statistics.get(stat)) for lbl, r in results])
-        nulls = [(lbl, r.null[stat]) for lbl, r in results if stat in r.null]
-        for part, (index, _) in enumerate(null_families):
-            yield _present(index, [(lbl, null[part]) for lbl, null in nulls])
-    alerts = [(c.alert_labels[s], float(c.alerts.get(s, 0))) for c in columns for s in c.spec.thresholds]
-    yield _ALERT, _name(_ALERT), [a[0] for a in alerts], [a[1] for a in alerts]
-    yield _present(
-        _THRESHOLD,
-        [
-            (c.threshold_labels[severity, stat], level)
-            for c in columns
-            for stat, thresholds in c.spec.thresholds.items()
-            for severity, level in zip(THRESHOLD_SEVERITIES, thresholds, strict=True)
-        ],
-    )
+    yield _STATUS, _name(_STATUS), ExtendedLabels(labels, ("status",), values, heads), ones
+    versions = [
+        (lbl, head, str(r.baseline_version))
+        for lbl, head, r in zip(labels, opens, results, strict=True)
+        if r.baseline_version is not None
+    ]
+    heads = [f'{head},version="{version}"}} ' for _, head, version in versions]
+    values = [(version,) for _, _, version in versions]
+    version_labels = ExtendedLabels([v[0] for v in versions], ("version",), values, heads)
+    yield _BASELINE, _name(_BASELINE), version_labels, ones[: len(versions)]
+    yield _COL_END, _name(_COL_END), labels, [r.window_end for r in results]
+    live = [None if r.n_live is None else float(r.n_live) for r in results]
+    yield _present(_N_LIVE, _name(_N_LIVE), labels, live)
+    reference = [None if r.n_reference is None else float(r.n_reference) for r in results]
+    yield _present(_N_REF, _name(_N_REF), labels, reference)
+    if results:
+        # One tuple of scores per column, turned into one tuple per family.
+        by_family = zip(*[r.scores for r in results], strict=True)
+        for (index, name), scores in zip(_SCORE_FAMILIES, by_family, strict=True):
+            yield _present(index, name, labels, scores)
+    yield from _alert_samples(columns)
+
+
+def _alert_samples(columns: Sequence[ColumnState]) -> Iterator[Batch]:
+    """Yield the alert states and thresholds of the statistics that have thresholds, per column."""
+    alert_bases: list[LabelSet] = []
+    alert_values: list[tuple[str, ...]] = []
+    alert_heads: list[str] = []
+    states: list[float] = []
+    bases: list[LabelSet] = []
+    values: list[tuple[str, ...]] = []
+    heads: list[str] = []
+    levels: list[float] = []
+    for column in columns:
+        thresholds = column.spec.thresholds
+        if not thresholds:
+            continue
+        lbl, alerts = column.labels, column.alerts
+        opened = lbl.text[:-1]
+        for stat, pair in thresholds.items():
+            alert_bases.append(lbl)
+            alert_values.append(_STATISTIC_VALUES[stat])
+            alert_heads.append(opened + _ALERT_HEAD[stat])
+            states.append(float(alerts.get(stat, 0)))
+            for severity, level in zip(THRESHOLD_SEVERITIES, pair, strict=True):
+                if level is not None:
+                    bases.append(lbl)
+                    values.append(_THRESHOLD_VALUES[severity, stat])
+                    heads.append(opened + _THRESHOLD_HEAD[severity, stat])
+                    levels.append(level)
+    labels = ExtendedLabels(alert_bases, ("statistic",), alert_values, alert_heads)
+    yield _ALERT, _name(_ALERT), labels, states
+    labels = ExtendedLabels(bases, ("severity", "statistic"), values, heads)
+    yield _THRESHOLD, _name(_THRESHOLD), labels, levels

@@ -11,16 +11,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
-from driftmon.core import STATISTICS
-from driftmon.metrics.names import (
-    COLUMN_LABELS,
-    COMPLETED_STATUSES,
-    DURATION_BUCKETS,
-    RUN_STATUSES,
-    THRESHOLD_SEVERITIES,
-)
+from driftmon.metrics.names import COLUMN_LABELS, COMPLETED_STATUSES, DURATION_BUCKETS, RUN_STATUSES
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec
-from driftmon.metrics.text import LabelSet, go_float, label_set
+from driftmon.metrics.text import LabelSet, escape, go_float, label_set
 from driftmon.metrics.values import CheckedColumn
 
 __all__ = [
@@ -38,12 +31,14 @@ __all__ = [
 
 
 class ColumnState(NamedTuple):
-    """A configured column, its latest result (None before the first) and its alert severities."""
+    """A configured column, its latest result (None before the first) and its alert severities.
+
+    `labels` are the column's own (column, monitor, role); the samples that add labels to them
+    (status, version, statistic, severity) build theirs when rendered.
+    """
 
     spec: ColumnSpec
     labels: LabelSet
-    alert_labels: Mapping[str, LabelSet]
-    threshold_labels: Mapping[tuple[str, str], LabelSet]
     latest: CheckedColumn | None
     alerts: Mapping[str, int]
 
@@ -78,64 +73,72 @@ class ProcessState:
         object.__setattr__(self, "labels", label_set(("version",), (self.version,)))
 
 
-# The labels alert states and thresholds add after a column's own, rendered once for all columns.
-_ALERT_NAMES = (*COLUMN_LABELS, "statistic")
-_THRESHOLD_NAMES = (*COLUMN_LABELS, "severity", "statistic")
-_ALERT_TEXT = {s: label_set(("statistic",), (s,)).text[1:] for s in STATISTICS}
-_THRESHOLD_TEXT = {
-    (sev, s): label_set(("severity", "statistic"), (sev, s)).text[1:]
-    for s in STATISTICS
-    for sev in THRESHOLD_SEVERITIES
-}
+_LES = tuple(go_float(b) for b in (*DURATION_BUCKETS, math.inf))
+_NO_RUNS = (0,) * len(_LES)
+_KEPT = (
+    "runs",
+    "buckets",
+    "duration_sum",
+    "rows_read",
+    "last_success",
+    "last_window_end",
+    "windows_behind",
+    "source_up",
+)
 
 
-def _column_state(monitor: str, spec: ColumnSpec, previous: ColumnState | None) -> ColumnState:
-    # Start-up builds one of these per configured column: the labels are assembled by hand.
-    base = (spec.name, monitor, spec.role)
-    labels = label_set(COLUMN_LABELS, base)
-    head = labels.text[:-1] + ","
-    alert_labels = {s: LabelSet(_ALERT_NAMES, (*base, s), head + _ALERT_TEXT[s]) for s in spec.thresholds}
-    threshold_labels = {
-        (sev, s): LabelSet(_THRESHOLD_NAMES, (*base, sev, s), head + _THRESHOLD_TEXT[sev, s])
-        for s in spec.thresholds
-        for sev in THRESHOLD_SEVERITIES
-    }
+def _column_state(
+    monitor: str, quoted: str, spec: ColumnSpec, previous: ColumnState | None, same_monitor: bool
+) -> ColumnState:
+    # Start-up builds one of these per configured column: the labels are assembled by hand
+    # (`quoted` is the monitor name escaped), or kept from `previous` when they are the same.
+    if previous is None:
+        return ColumnState(spec, _column_labels(monitor, quoted, spec), None, {})
     # Alert states only exist for statistics that have thresholds in force.
-    alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds} if previous else {}
-    latest = previous.latest if previous else None
-    return ColumnState(spec, labels, alert_labels, threshold_labels, latest, alerts)
+    alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds}
+    if same_monitor and previous.spec.name == spec.name and previous.spec.role == spec.role:
+        labels = previous.labels
+    else:
+        labels = _column_labels(monitor, quoted, spec)
+    return ColumnState(spec, labels, previous.latest, alerts)
+
+
+def _column_labels(monitor: str, quoted: str, spec: ColumnSpec) -> LabelSet:
+    text = f'{{column="{escape(spec.name)}",monitor="{quoted}",role="{escape(spec.role)}"}}'
+    return LabelSet(COLUMN_LABELS, (spec.name, monitor, spec.role), text)
 
 
 def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> MonitorState:
     """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns."""
+    name = spec.name
+    quoted = escape(name)
     old = previous.columns if previous else {}
-    columns = {c.name: _column_state(spec.name, c, old.get(c.name)) for c in spec.columns}
-    les = [go_float(b) for b in (*DURATION_BUCKETS, math.inf)]
+    same = previous is not None and previous.spec.name == name
+    columns = {c.name: _column_state(name, quoted, c, old.get(c.name), same) for c in spec.columns}
+    if previous is not None and same:
+        # The monitor's own labels depend on its name only.
+        labels, run_labels, bucket_labels = previous.labels, previous.run_labels, previous.bucket_labels
+    else:
+        labels = LabelSet(("monitor",), (name,), f'{{monitor="{quoted}"}}')
+        run_labels = {
+            s: LabelSet(("monitor", "status"), (name, s), f'{{monitor="{quoted}",status="{escape(s)}"}}')
+            for s in RUN_STATUSES
+        }
+        bucket_labels = tuple(
+            LabelSet(("le", "monitor"), (le, name), f'{{le="{le}",monitor="{quoted}"}}') for le in _LES
+        )
     state = MonitorState(
         spec=spec,
-        labels=label_set(("monitor",), (spec.name,)),
-        run_labels={s: label_set(("monitor", "status"), (spec.name, s)) for s in RUN_STATUSES},
-        bucket_labels=tuple(label_set(("le", "monitor"), (le, spec.name)) for le in les),
+        labels=labels,
+        run_labels=run_labels,
+        bucket_labels=bucket_labels,
         columns=columns,
         runs=dict.fromkeys(RUN_STATUSES, 0),
-        buckets=(0,) * len(les),
+        buckets=_NO_RUNS,
     )
     if previous is None:
         return state
-    kept = {
-        key: getattr(previous, key)
-        for key in (
-            "runs",
-            "buckets",
-            "duration_sum",
-            "rows_read",
-            "last_success",
-            "last_window_end",
-            "windows_behind",
-            "source_up",
-        )
-    }
-    return replace(state, **kept)
+    return replace(state, **{key: getattr(previous, key) for key in _KEPT})
 
 
 def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn]]) -> MonitorState:
@@ -147,7 +150,7 @@ def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn
             continue  # no longer configured: not exported
         if current.latest is not None and current.latest.window_end > values.window_end:
             continue  # a backfilled older window does not replace the newer result
-        columns[name] = current._replace(latest=values)
+        columns[name] = ColumnState(current.spec, current.labels, values, current.alerts)
     return replace(state, columns=columns)
 
 
@@ -165,7 +168,8 @@ def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> 
             continue
         if columns is None:
             columns = dict(state.columns)
-        columns[column] = current._replace(alerts={**current.alerts, statistic: int(severity)})
+        severities = {**current.alerts, statistic: int(severity)}
+        columns[column] = ColumnState(current.spec, current.labels, current.latest, severities)
     return state if columns is None else replace(state, columns=columns)
 
 

@@ -13,7 +13,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import chain
 from math import isfinite
+from operator import attrgetter
 from typing import NamedTuple, Protocol
 
 from driftmon.core import STATISTICS, NullLevel
@@ -22,6 +24,7 @@ from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COLUMN_STATUSES, RUN_STATUSES
 
 __all__ = [
+    "SCORE_PARTS",
     "AlertEventLike",
     "AlertValue",
     "CheckedColumn",
@@ -39,6 +42,27 @@ _NULL_WHAT = {
     for stat in STATISTICS
     for part in ("expected", "quantile", "p_value")
 }
+# The order of CheckedColumn.scores: (statistic, "value" or the null level's field).
+SCORE_PARTS: tuple[tuple[str, str], ...] = (
+    *((stat, "value") for stat in STATISTICS),
+    *((stat, part) for stat in STATISTICS for part in ("expected", "quantile", "p_value")),
+)
+_NO_NULL = (None, None, None)
+_NO_NULLS = (_NO_NULL,) * len(STATISTICS)
+
+
+class _NoLevel(NamedTuple):
+    """Stands for a missing null level where one is read field by field."""
+
+    expected: None = None
+    quantile: None = None
+    p_value: None = None
+
+
+_NO_LEVEL = _NoLevel()
+_NUMBER = frozenset({float, type(None)})
+_LEVEL = frozenset({NullLevel, _NoLevel})
+_NULL_PARTS = attrgetter("expected", "quantile", "p_value")
 
 
 class ResultLike(Protocol):
@@ -95,15 +119,30 @@ class AlertEventLike(Protocol):
 
 
 class CheckedColumn(NamedTuple):
-    """A column result as the snapshot keeps it: timestamps in Unix seconds, only finite numbers."""
+    """A column result as the snapshot keeps it: timestamps in Unix seconds, only finite numbers.
+
+    `scores` holds every statistic's value, then every statistic's null expected, null quantile
+    and p-value (SCORE_PARTS names each place), None where one is missing.
+    """
 
     status: str
     window_end: float
     baseline_version: int | None
     n_live: int | None
     n_reference: int | None
-    statistics: Mapping[str, float]
-    null: Mapping[str, tuple[float | None, float | None, float | None]]  # expected, quantile, p_value
+    scores: tuple[float | None, ...]
+
+    @property
+    def statistics(self) -> dict[str, float]:
+        """Return the statistics that have a value."""
+        return {s: v for s, v in zip(STATISTICS, self.scores, strict=False) if v is not None}
+
+    @property
+    def null(self) -> dict[str, tuple[float | None, float | None, float | None]]:
+        """Return (expected, quantile, p_value) of the statistics with any of them known."""
+        parts = self.scores[len(STATISTICS) :]
+        levels = zip(STATISTICS, zip(parts[0::3], parts[1::3], parts[2::3], strict=True), strict=True)
+        return {s: level for s, level in levels if level != _NO_NULL}
 
 
 @dataclass(frozen=True)
@@ -141,6 +180,9 @@ class ColumnValues:
 
     def checked(self) -> CheckedColumn:
         """Return the values checked and normalised, or raise naming the bad field."""
+        fast = self._canonical()
+        if fast is not None:
+            return fast
         where = f"monitor {self.monitor!r} column {self.column!r}"
         check_name(self.monitor, "monitor", where)
         check_name(self.column, "column", where)
@@ -182,15 +224,55 @@ class ColumnValues:
             if parts != (None, None, None):
                 nulls[stat] = (parts[0], parts[1], parts[2])
         version = check_count(self.baseline_version, "baseline_version", where)
+        scores = (*map(stats.get, STATISTICS), *chain.from_iterable(map(nulls.get, STATISTICS, _NO_NULLS)))
         return CheckedColumn(
             status=self.status,
             window_end=timestamp(self.window_end, "window_end", where),
             baseline_version=version,
             n_live=check_count(self.n_live, "n_live", where),
             n_reference=check_count(self.n_reference, "n_reference", where),
-            statistics=stats,
-            null=nulls,
+            scores=scores,
         )
+
+    def _canonical(self) -> CheckedColumn | None:
+        """Return what checked() returns when every field is already in canonical form, else None.
+
+        Start-up checks every stored result: names and status are plain strings, counts plain
+        ints, scores plain finite floats or None, null levels None or core NullLevels of them.
+        Anything else, NaN and infinities included, goes through checked()'s field-by-field path.
+        """
+        monitor, column, status = self.monitor, self.column, self.status
+        if not (
+            type(monitor) is str
+            and monitor
+            and type(column) is str
+            and column
+            and type(status) is str
+            and status in COLUMN_STATUSES
+        ):
+            return None
+        version, n_live, n_reference = self.baseline_version, self.n_live, self.n_reference
+        for count in (version, n_live, n_reference):
+            if count is not None and (type(count) is not int or count < 0):
+                return None
+        end = self.window_end
+        if type(end) is not datetime or end.utcoffset() is None:
+            return None
+        stats_in, null_in = self.statistics, self.null
+        if type(stats_in) is not dict or type(null_in) is not dict:
+            return None
+        if not (_KNOWN.issuperset(stats_in) and _KNOWN.issuperset(null_in)):
+            return None
+        values = tuple(map(stats_in.get, STATISTICS))
+        levels = [_NO_LEVEL if level is None else level for level in map(null_in.get, STATISTICS)]
+        if not _LEVEL.issuperset(map(type, levels)):
+            return None
+        scores = values + tuple(chain.from_iterable(map(_NULL_PARTS, levels)))
+        # Floats or None only, and a finite sum of the floats: each of them is finite (a sum too
+        # large for a float takes the slow path, which keeps those values).
+        if not (_NUMBER.issuperset(map(type, scores)) and isfinite(sum(filter(None, scores)))):
+            return None
+        return CheckedColumn(status, end.timestamp(), version, n_live, n_reference, scores)
 
 
 @dataclass(frozen=True)
