@@ -61,9 +61,12 @@ _SCORE_FAMILIES = tuple((_i(name), name) for name in _SCORE_NAMES)
 _STATUS_VALUES = {status: (status,) for status in COLUMN_STATUSES}
 _STATISTIC_VALUES = {stat: (stat,) for stat in STATISTICS}
 _ALERT_HEAD = {stat: "," + label_set(("statistic",), (stat,)).text[1:] + " " for stat in STATISTICS}
-_THRESHOLD_VALUES = {(sev, stat): (sev, stat) for stat in STATISTICS for sev in THRESHOLD_SEVERITIES}
+# A threshold's label values, the warning's and the critical's, by statistic (Thresholds' order).
+_THRESHOLD_KEYS = {stat: tuple((sev, stat) for sev in THRESHOLD_SEVERITIES) for stat in STATISTICS}
 _THRESHOLD_HEAD = {
-    key: "," + label_set(("severity", "statistic"), key).text[1:] + " " for key in _THRESHOLD_VALUES
+    key: "," + label_set(("severity", "statistic"), key).text[1:] + " "
+    for keys in _THRESHOLD_KEYS.values()
+    for key in keys
 }
 _DURATION_NAME = FAMILIES[_DURATION].name
 
@@ -142,40 +145,42 @@ def column_samples(columns: Sequence[ColumnState]) -> Iterator[Batch]:
     yield _present(_N_REF, _name(_N_REF), labels, reference)
     if results:
         # One tuple of scores per column, turned into one tuple per family.
-        by_family = zip(*[r.scores for r in results], strict=True)
-        for (index, name), scores in zip(_SCORE_FAMILIES, by_family, strict=True):
-            yield _present(index, name, labels, scores)
+        by_family = zip(_SCORE_FAMILIES, zip(*[r.scores for r in results], strict=True), strict=True)
+        if all(r.complete for r in results):
+            for (index, name), scores in by_family:
+                yield index, name, labels, cast(Sequence[float], scores)
+        else:
+            for (index, name), scores in by_family:
+                yield _present(index, name, labels, scores)
     yield from _alert_samples(columns)
 
 
 def _alert_samples(columns: Sequence[ColumnState]) -> Iterator[Batch]:
     """Yield the alert states and thresholds of the statistics that have thresholds, per column."""
-    alert_bases: list[LabelSet] = []
-    alert_values: list[tuple[str, ...]] = []
-    alert_heads: list[str] = []
-    states: list[float] = []
-    bases: list[LabelSet] = []
-    values: list[tuple[str, ...]] = []
-    heads: list[str] = []
-    levels: list[float] = []
-    for column in columns:
-        thresholds = column.spec.thresholds
-        if not thresholds:
-            continue
-        lbl, alerts = column.labels, column.alerts
-        opened = lbl.text[:-1]
-        for stat, pair in thresholds.items():
-            alert_bases.append(lbl)
-            alert_values.append(_STATISTIC_VALUES[stat])
-            alert_heads.append(opened + _ALERT_HEAD[stat])
-            states.append(float(alerts.get(stat, 0)))
-            for severity, level in zip(THRESHOLD_SEVERITIES, pair, strict=True):
-                if level is not None:
-                    bases.append(lbl)
-                    values.append(_THRESHOLD_VALUES[severity, stat])
-                    heads.append(opened + _THRESHOLD_HEAD[severity, stat])
-                    levels.append(level)
-    labels = ExtendedLabels(alert_bases, ("statistic",), alert_values, alert_heads)
-    yield _ALERT, _name(_ALERT), labels, states
-    labels = ExtendedLabels(bases, ("severity", "statistic"), values, heads)
-    yield _THRESHOLD, _name(_THRESHOLD), labels, levels
+    # (column labels, their text open for more, alert states, statistic, thresholds) per statistic
+    entries = [
+        (c.labels, c.labels.text[:-1], c.alerts, stat, pair)
+        for c in columns
+        if c.spec.thresholds
+        for stat, pair in c.spec.thresholds.items()
+    ]
+    labels = ExtendedLabels(
+        [e[0] for e in entries],
+        ("statistic",),
+        [_STATISTIC_VALUES[e[3]] for e in entries],
+        [opened + _ALERT_HEAD[stat] for _, opened, _, stat, _ in entries],
+    )
+    yield _ALERT, _name(_ALERT), labels, [float(alerts.get(stat, 0)) for _, _, alerts, stat, _ in entries]
+    levels = [
+        (lbl, opened, key, level)
+        for lbl, opened, _, stat, pair in entries
+        for key, level in zip(_THRESHOLD_KEYS[stat], pair, strict=True)
+        if level is not None
+    ]
+    labels = ExtendedLabels(
+        [t[0] for t in levels],
+        ("severity", "statistic"),
+        [t[2] for t in levels],
+        [opened + _THRESHOLD_HEAD[key] for _, opened, key, _ in levels],
+    )
+    yield _THRESHOLD, _name(_THRESHOLD), labels, [t[3] for t in levels]

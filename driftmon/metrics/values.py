@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timezone
 from itertools import chain
 from math import isfinite
 from operator import attrgetter
 from typing import NamedTuple, Protocol
+from zoneinfo import ZoneInfo
 
 from driftmon.core import STATISTICS, NullLevel
 from driftmon.metrics.checks import check_count, check_name, finite_or_none, timestamp
@@ -60,8 +61,13 @@ class _NoLevel(NamedTuple):
 
 
 _NO_LEVEL = _NoLevel()
-_NUMBER = frozenset({float, type(None)})
+_NO_LEVELS = (_NO_LEVEL,) * len(STATISTICS)
+_NONE = type(None)
+_NUMBER = frozenset({float, _NONE})
 _LEVEL = frozenset({NullLevel, _NoLevel})
+_LEVEL_OR_NONE = _LEVEL | {_NONE}
+# Time zones whose utcoffset() is never None.
+_FIXED_ZONES = frozenset({timezone, ZoneInfo})
 _NULL_PARTS = attrgetter("expected", "quantile", "p_value")
 
 
@@ -122,7 +128,8 @@ class CheckedColumn(NamedTuple):
     """A column result as the snapshot keeps it: timestamps in Unix seconds, only finite numbers.
 
     `scores` holds every statistic's value, then every statistic's null expected, null quantile
-    and p-value (SCORE_PARTS names each place), None where one is missing.
+    and p-value (SCORE_PARTS names each place), None where one is missing; `complete` tells
+    that none is.
     """
 
     status: str
@@ -131,6 +138,7 @@ class CheckedColumn(NamedTuple):
     n_live: int | None
     n_reference: int | None
     scores: tuple[float | None, ...]
+    complete: bool
 
     @property
     def statistics(self) -> dict[str, float]:
@@ -232,6 +240,7 @@ class ColumnValues:
             n_live=check_count(self.n_live, "n_live", where),
             n_reference=check_count(self.n_reference, "n_reference", where),
             scores=scores,
+            complete=None not in scores,
         )
 
     def _canonical(self) -> CheckedColumn | None:
@@ -256,23 +265,27 @@ class ColumnValues:
             if count is not None and (type(count) is not int or count < 0):
                 return None
         end = self.window_end
-        if type(end) is not datetime or end.utcoffset() is None:
+        if type(end) is not datetime or (type(end.tzinfo) not in _FIXED_ZONES and end.utcoffset() is None):
             return None
         stats_in, null_in = self.statistics, self.null
         if type(stats_in) is not dict or type(null_in) is not dict:
             return None
         if not (_KNOWN.issuperset(stats_in) and _KNOWN.issuperset(null_in)):
             return None
-        values = tuple(map(stats_in.get, STATISTICS))
-        levels = [_NO_LEVEL if level is None else level for level in map(null_in.get, STATISTICS)]
-        if not _LEVEL.issuperset(map(type, levels)):
-            return None
-        scores = values + tuple(chain.from_iterable(map(_NULL_PARTS, levels)))
+        levels = list(map(null_in.get, STATISTICS, _NO_LEVELS))
+        kinds = set(map(type, levels))
+        if not kinds <= _LEVEL:
+            if not kinds <= _LEVEL_OR_NONE:
+                return None
+            levels = [_NO_LEVEL if level is None else level for level in levels]
+        scores = (*map(stats_in.get, STATISTICS), *chain.from_iterable(map(_NULL_PARTS, levels)))
         # Floats or None only, and a finite sum of the floats: each of them is finite (a sum too
         # large for a float takes the slow path, which keeps those values).
-        if not (_NUMBER.issuperset(map(type, scores)) and isfinite(sum(filter(None, scores)))):
+        kinds = set(map(type, scores))
+        if not (kinds <= _NUMBER and isfinite(sum(filter(None, scores)))):
             return None
-        return CheckedColumn(status, end.timestamp(), version, n_live, n_reference, scores)
+        values = (status, end.timestamp(), version, n_live, n_reference, scores, _NONE not in kinds)
+        return tuple.__new__(CheckedColumn, values)
 
 
 @dataclass(frozen=True)
