@@ -34,7 +34,7 @@ from driftmon.metrics import text as text_module
 from driftmon.metrics.specs import check_specs
 from driftmon.metrics.text import ExtendedLabels, go_float, label_set, value_texts
 
-from .helpers import HOUR, ODD_NAMES, T0, parse, run_values, value
+from .helpers import HOUR, ODD_NAMES, T0, column_values, parse, run_values, value
 
 FLOATS = st.floats(allow_nan=True, allow_infinity=True, width=64)
 # Magnitudes around the edges where JSON and repr() part ways: 1e-4, 1e6, 1e16.
@@ -245,7 +245,12 @@ def test_partial_results_write_the_lines_an_independent_writer_does() -> None:
         MonitorSpec(
             name, [ColumnSpec(c, role, rules if i % 2 else {}) for i, c in enumerate(ODD_NAMES)], 60.0
         )
-        for name, role in (("m", "feature"), ('odd "monitor"', "prediction"), ("idle", "label"))
+        for name, role in (
+            ("m", "feature"),
+            ('odd "monitor"', "prediction"),
+            ("idle", "label"),
+            ("full", "feature"),
+        )
     ]
     end = T0 + HOUR
 
@@ -271,6 +276,8 @@ def test_partial_results_write_the_lines_an_independent_writer_does() -> None:
                     spec.name, column.name, status, end + i * HOUR, version, live, 5000, stats, nulls
                 )
             )
+    # Every score of every column known: the monitor's batches skip the None checks.
+    results += [column_values("full", c.name, end, seed=i / 7) for i, c in enumerate(specs[3].columns)]
     alerts = [AlertValue(s.name, c.name, "psi", 2) for s in specs for c in s.columns[1::4]]
     snapshot = MetricsSnapshot()
     snapshot.rebuild(specs, results=results, runs=[run_values("m", T0)], alerts=alerts)
