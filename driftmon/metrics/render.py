@@ -37,7 +37,7 @@ def render_fragments(batches: Iterable[Batch]) -> Fragments:
     batches = [batch for batch in batches if batch[3]]
     if not batches:
         return _EMPTY
-    parts: list[list[str]] = [[] for _ in FAMILIES]
+    parts: dict[int, list[str]] = {}
     known: object = None
     heads: Sequence[str] = []
     for (index, name, labels, _), values in zip(batches, value_texts([b[3] for b in batches]), strict=True):
@@ -46,8 +46,11 @@ def render_fragments(batches: Iterable[Batch]) -> Fragments:
             known = labels
         # One line per sample; the name goes in as the separator.
         lines = f"\n{name}".join(map(add, heads, values))
-        parts[index].append(f"{name}{lines}\n")
-    return tuple("".join(lines).encode() if lines else b"" for lines in parts)
+        parts.setdefault(index, []).append(f"{name}{lines}\n")
+    fragments = list(_EMPTY)
+    for index, texts in parts.items():
+        fragments[index] = "".join(texts).encode()
+    return tuple(fragments)
 
 
 def join_exposition(owners: Sequence[Fragments]) -> bytes:

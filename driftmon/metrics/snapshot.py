@@ -96,12 +96,12 @@ class MetricsSnapshot:
             raise MetricsInputError(f"read_seconds must be a finite number >= 0, got {read_seconds!r}")
         specs = check_specs(monitors)
         with self._write, _collector_paused():
-            states = {s.name: configured(s) for s in specs}
-            # Everything is checked first, then each monitor's state is updated once.
+            # Everything is checked first, then each monitor's state is built once.
             by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
             for values in results:
                 checked = _column_values(values).checked()
                 by_monitor.setdefault(values.monitor, []).append((values.column, checked))
+            states = {s.name: configured(s, results=by_monitor.get(s.name, ())) for s in specs}
             completed: dict[str, list[tuple[str, float, float | None]]] = {}
             for run in runs:
                 if not isinstance(run, RunValues):
@@ -118,8 +118,6 @@ class MetricsSnapshot:
                     (alert.column, alert.statistic, alert.severity)
                 )
             for name, state in states.items():
-                if name in by_monitor:
-                    state = with_columns(state, by_monitor[name])
                 if name in completed:
                     state = with_completed_runs(state, completed[name])
                 if name in severities:

@@ -88,19 +88,27 @@ _KEPT = (
 
 
 def _column_state(
-    monitor: str, quoted: str, spec: ColumnSpec, previous: ColumnState | None, same_monitor: bool
+    monitor: str,
+    quoted: str,
+    spec: ColumnSpec,
+    previous: ColumnState | None,
+    same_monitor: bool,
+    result: CheckedColumn | None,
 ) -> ColumnState:
     # Start-up builds one of these per configured column: the labels are assembled by hand
     # (`quoted` is the monitor name escaped), or kept from `previous` when they are the same.
     if previous is None:
-        return ColumnState(spec, _column_labels(monitor, quoted, spec), None, {})
+        return ColumnState(spec, _column_labels(monitor, quoted, spec), result, {})
     # Alert states only exist for statistics that have thresholds in force.
     alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds}
     if same_monitor and previous.spec.name == spec.name and previous.spec.role == spec.role:
         labels = previous.labels
     else:
         labels = _column_labels(monitor, quoted, spec)
-    return ColumnState(spec, labels, previous.latest, alerts)
+    latest = previous.latest
+    if result is not None and (latest is None or latest.window_end <= result.window_end):
+        latest = result
+    return ColumnState(spec, labels, latest, alerts)
 
 
 def _column_labels(monitor: str, quoted: str, spec: ColumnSpec) -> LabelSet:
@@ -108,13 +116,24 @@ def _column_labels(monitor: str, quoted: str, spec: ColumnSpec) -> LabelSet:
     return LabelSet(COLUMN_LABELS, (spec.name, monitor, spec.role), text)
 
 
-def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> MonitorState:
-    """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns."""
+def configured(
+    spec: MonitorSpec,
+    previous: MonitorState | None = None,
+    results: Iterable[tuple[str, CheckedColumn]] = (),
+) -> MonitorState:
+    """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns.
+
+    `results` then update the columns as with_columns() does (a rebuild's stored results).
+    """
     name = spec.name
     quoted = escape(name)
     old = previous.columns if previous else {}
     same = previous is not None and previous.spec.name == name
-    columns = {c.name: _column_state(name, quoted, c, old.get(c.name), same) for c in spec.columns}
+    newest = _newest(results)
+    columns = {
+        c.name: _column_state(name, quoted, c, old.get(c.name), same, newest.get(c.name))
+        for c in spec.columns
+    }
     if previous is not None and same:
         # The monitor's own labels depend on its name only.
         labels, run_labels, bucket_labels = previous.labels, previous.run_labels, previous.bucket_labels
@@ -139,6 +158,16 @@ def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> Monit
     if previous is None:
         return state
     return replace(state, **{key: getattr(previous, key) for key in _KEPT})
+
+
+def _newest(results: Iterable[tuple[str, CheckedColumn]]) -> dict[str, CheckedColumn]:
+    """Return the result each column keeps: the latest window, the last given among equals."""
+    newest: dict[str, CheckedColumn] = {}
+    for name, values in results:
+        held = newest.get(name)
+        if held is None or held.window_end <= values.window_end:
+            newest[name] = values
+    return newest
 
 
 def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn]]) -> MonitorState:

@@ -344,3 +344,18 @@ def test_alert_severities_are_the_ints_0_1_2_or_an_int_enum_of_them() -> None:
         AlertValue("m", "", "psi", 1).check()
     with pytest.raises(MetricsInputError, match="unknown statistic"):
         AlertValue("m", "x", ["psi"], 1).check()  # type: ignore[arg-type]
+
+
+def test_rebuild_keeps_the_last_given_of_results_for_the_same_window() -> None:
+    first, second = column_values("m", "x", T0 + HOUR, seed=0.1), column_values("m", "x", T0 + HOUR, seed=0.2)
+    s = snapshot()
+    s.rebuild([monitor_spec("m")], results=[first, second])
+    rebuilt = value(parse(s.exposition()), "driftmon_column_psi_nats", **COL)
+    live = snapshot()
+    live.apply_run(run_values("m", T0), duration_seconds=1, columns=[first])
+    live.apply_run(run_values("m", T0), duration_seconds=1, columns=[second])
+    assert (
+        rebuilt
+        == value(parse(live.exposition()), "driftmon_column_psi_nats", **COL)
+        == second.statistics["psi"]
+    )
