@@ -44,6 +44,8 @@ def render_fragments(batches: Iterable[Batch]) -> Fragments:
         if labels is not known:  # a monitor's columns share one label list across families
             heads = labels.heads if isinstance(labels, ExtendedLabels) else [f"{lbl.text} " for lbl in labels]
             known = labels
+        if len(heads) != len(values):
+            raise ValueError(f"{name}: {len(heads)} label sets for {len(values)} values")
         # One line per sample; the name goes in as the separator.
         lines = f"\n{name}".join(map(add, heads, values))
         parts.setdefault(index, []).append(f"{name}{lines}\n")

@@ -32,7 +32,7 @@ def go_float(value: float) -> str:
 
 # Values from a million up are written with an exponent (Go's formatting, not repr()'s); the
 # ones met in practice are timestamps, repeated across the columns and monitors of a window.
-_large = functools.lru_cache(maxsize=1024)(go_float)
+_large = functools.lru_cache(maxsize=1024, typed=True)(go_float)
 
 
 def _value_text(value: float) -> str:

@@ -67,6 +67,7 @@ def test_value_texts_over_many_magnitudes() -> None:
     groups += [[round(rng.random() * 10.0 ** rng.randint(-5, 7), rng.randint(0, 17)) for _ in range(40)]]
     groups += [[rng.randint(1, 2**40) / 2 ** rng.randint(0, 40) for _ in range(40)] for _ in range(200)]
     groups += [[0.5, math.nan, 2e6], [math.nan, 2e6, 0.5], [math.inf, 1.0], [1.0, -math.inf], [1e-7, 0.0]]
+    groups += [[3_000_000, 3e6], [3e6, 3_000_000]]  # equal, but an int is not written as a float
     assert [list(texts) for texts in value_texts(groups)] == plain_texts(groups)
 
 
