@@ -4,7 +4,8 @@ Writers (runs on worker threads, the scheduler, health checks) are serialised by
 lock; each builds the new immutable state of one monitor and renders its exposition lines
 before swapping them in under a short read lock. A scrape takes that read lock only to pick
 up references, so it never waits for a render and never computes anything but the join of
-already rendered lines, which is itself cached until the next change.
+already rendered lines, which is itself cached until the next change (and, with the background
+joiner started, done ahead of scrapes: see joining.py).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from dataclasses import replace
 from driftmon import __version__
 from driftmon.metrics.checks import check_count, check_name
 from driftmon.metrics.errors import MetricsInputError
+from driftmon.metrics.joining import JoinedBody
 from driftmon.metrics.names import COMPLETED_STATUSES
-from driftmon.metrics.render import Fragments, join_exposition, render_fragments
+from driftmon.metrics.render import Fragments, render_fragments
 from driftmon.metrics.samples import monitor_samples, process_samples
 from driftmon.metrics.specs import MonitorSpec, check_specs
 from driftmon.metrics.state import (
@@ -54,8 +56,8 @@ class MetricsSnapshot:
         self._process_fragments = render_fragments(process_samples(self._process))
         self._monitors: dict[str, MonitorState] = {}
         self._fragments: dict[str, Fragments] = {}
-        self._body: bytes | None = None
         self._generation = 0
+        self._joined = JoinedBody(self._owners, lambda: self._generation)
         if monitors:
             self.configure(monitors)
 
@@ -220,18 +222,25 @@ class MetricsSnapshot:
         with self._read:
             return self._process, tuple(self._monitors.values())
 
-    def exposition(self) -> bytes:
-        """Return the exposition body (Prometheus text format 0.0.4), joined once per change."""
+    def exposition(self, max_lag: float | None = None) -> bytes:
+        """Return the exposition body (Prometheus text format 0.0.4), joined once per change.
+
+        With `max_lag` (seconds) and the background joiner started (`start_joining`), a body
+        that misses at most the last `max_lag` seconds of changes may be returned at once.
+        """
+        return self._joined.get(max_lag)
+
+    def start_joining(self, settle: float = 0.1) -> None:
+        """Join the body in a background thread `settle` seconds after changes (see exposition)."""
+        self._joined.start(settle)
+
+    def stop_joining(self) -> None:
+        """Stop the background joiner."""
+        self._joined.stop()
+
+    def _owners(self) -> tuple[int, list[Fragments]]:
         with self._read:
-            if self._body is not None:
-                return self._body
-            generation = self._generation
-            owners = [self._process_fragments, *self._fragments.values()]
-        body = join_exposition(owners)
-        with self._read:
-            if self._generation == generation:
-                self._body = body
-        return body
+            return self._generation, [self._process_fragments, *self._fragments.values()]
 
     # -- internals (callers hold self._write) ----------------------------------------------
 
@@ -262,7 +271,7 @@ class MetricsSnapshot:
 
     def _changed(self) -> None:
         self._generation += 1
-        self._body = None
+        self._joined.changed()
 
 
 @contextmanager
