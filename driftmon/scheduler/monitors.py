@@ -159,6 +159,10 @@ class MonitorScheduler:
         """
         seconds = self.settings.shutdown_grace.total_seconds() if grace is None else grace
         if self._aps is not None and self._aps.running:
+            # Removing the jobs first waits for APScheduler to finish submitting due ones: its
+            # shutdown() marks the scheduler stopped before taking that lock, and a one-off
+            # catch-up job removed after the mark raises JobLookupError in APScheduler's thread.
+            self._aps.remove_all_jobs()
             self._aps.shutdown(wait=False)
         return self.worker.stop(seconds)
 

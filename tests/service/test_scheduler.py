@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig
@@ -89,3 +92,22 @@ def test_the_scheduler_catches_up_at_start_and_follows_its_configuration(
     assert not scheduler.running
     assert scheduler.jobs() == {}
     assert succeeded(store, "a") == 2  # each window once
+
+
+def test_stopping_during_the_start_up_catch_up_leaves_apscheduler_quiet(
+    store: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Stopped while APScheduler submits hundreds of one-off catch-up jobs: its own thread must
+    # not die with JobLookupError (it did when shutdown() raced the removal of a done one-off).
+    errors: list[BaseException | None] = []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    ref = write_parquet(tmp_path / "ref.parquet", datetime(2026, 1, 1, tzinfo=UTC), 1)
+    monitors = [file_monitor(f"m{i:03d}", tmp_path / "absent", ref) for i in range(300)]
+    cfg = config(*monitors, scheduler={"max_backfill_windows": 0, "max_workers": 1})
+    for attempt in range(3):
+        scheduler = MonitorScheduler(cfg.monitors, sessions=store, settings=cfg.scheduler, listener=Ticks())
+        scheduler.start()
+        time.sleep(0.05 * attempt)
+        scheduler.stop(0)
+    time.sleep(0.5)
+    assert errors == []
