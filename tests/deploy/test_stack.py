@@ -130,15 +130,21 @@ def test_every_dashboard_query_returns_data(
     stack: Stack, drift_alerts: list[dict[str, str]], statistic: str
 ) -> None:
     values = {"monitor": MONITOR, "column": "amount", "statistic": statistic}
-    # Let Prometheus hold a few scrapes after the replay, so rates span more than one sample.
+    # Rates and increases need two samples of a series in Prometheus: wait for enough scrapes
+    # after the replay (at least 5 s, as long as 60 s on a slow machine) before calling a query empty.
     time.sleep(max(0.0, stack.started_at + 5 - time.time()))
-    empty = []
-    for query in queries(load_dashboard()):
-        expr = substitute(query.expr, values)
-        series = stack.query(expr)
-        finite = [float(v) for s in series for _, v in s["values"] if math.isfinite(float(v))]
-        if not finite:
-            empty.append(f"{query.where}: {expr}")
+    deadline = time.monotonic() + 60
+    while True:
+        empty = []
+        for query in queries(load_dashboard()):
+            expr = substitute(query.expr, values)
+            series = stack.query(expr)
+            finite = [float(v) for s in series for _, v in s["values"] if math.isfinite(float(v))]
+            if not finite:
+                empty.append(f"{query.where}: {expr}")
+        if not empty or time.monotonic() > deadline:
+            break
+        time.sleep(1.0)
     assert not empty, "queries without data:\n" + "\n".join(empty)
 
 
