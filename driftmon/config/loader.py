@@ -16,12 +16,10 @@ monitor after merging (a monitor's own keys win, mappings merge recursively).
 from __future__ import annotations
 
 import difflib
-import gc
 import os
 import types
 import typing
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -36,6 +34,7 @@ from driftmon.errors import (
     DuplicateMonitorError,
     UnsetVariableError,
 )
+from driftmon.pauses import collector_paused
 
 __all__ = ["load_config", "merge_trees"]
 
@@ -225,30 +224,12 @@ def _problems(exc: ValidationError, tree: Node, secrets: set[str]) -> list[Confi
     return list(out.values())
 
 
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector (if it runs) while a config is read and validated.
-
-    Reading makes hundreds of thousands of small objects (YAML nodes, located nodes, models)
-    and hardly any reference cycles; the collector would walk the growing heap again and again,
-    which took more than half the time of loading a config of 1,000 monitors. Reference counting
-    still frees what is dropped; the collector resumes afterwards and finds any cycles then.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 def load_config(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Read, merge (later files win) and validate config files; raise ConfigError naming each problem."""
-    with _collector_paused():
+    with collector_paused():
         return _load(paths, environ)
 
 

@@ -10,12 +10,10 @@ joiner started, done ahead of scrapes: see joining.py).
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 import time
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
@@ -38,6 +36,7 @@ from driftmon.metrics.state import (
     with_counted_run,
 )
 from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
+from driftmon.pauses import collector_paused
 
 __all__ = ["MetricsSnapshot"]
 
@@ -97,7 +96,7 @@ class MetricsSnapshot:
         ):
             raise MetricsInputError(f"read_seconds must be a finite number >= 0, got {read_seconds!r}")
         specs = check_specs(monitors)
-        with self._write, _collector_paused():
+        with self._write, collector_paused():
             # Everything is checked first, then each monitor's state is built once.
             by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
             for values in results:
@@ -272,19 +271,6 @@ class MetricsSnapshot:
     def _changed(self) -> None:
         self._generation += 1
         self._joined.changed()
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    # A rebuild allocates about a million small objects next to a large live heap; the cyclic
-    # collector's full passes over that heap cost a quarter of the start-up time and free nothing.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _column_values(values: object) -> ColumnValues:

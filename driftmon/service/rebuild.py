@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import gc
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -13,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from driftmon.config import Config
 from driftmon.core import STATISTICS, NullLevel
 from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues, monitor_specs
+from driftmon.pauses import collector_paused
 from driftmon.store import DONE_STATUSES, LatestResults, current_alert_states, latest_results, latest_runs
 
 __all__ = ["column_values", "rebuild_snapshot"]
@@ -34,7 +32,7 @@ def rebuild_snapshot(
     insufficient data) sets the last-window-end and last-success timestamps.
     """
     started = time.perf_counter()
-    with _collector_paused():
+    with collector_paused():
         specs = monitor_specs(config, now=now)
         names = [s.name for s in specs]
         with sessions() as session:
@@ -45,19 +43,6 @@ def rebuild_snapshot(
         read = time.perf_counter() - started
         snapshot.rebuild(specs, results=results, runs=runs, alerts=alerts, read_seconds=read)
     return time.perf_counter() - started
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    # Start-up allocates a few million small objects that all stay alive: the cyclic garbage
-    # collector's passes over them find nothing to free and cost a third of the time.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def column_values(latest: LatestResults) -> list[ColumnValues]:

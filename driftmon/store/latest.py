@@ -100,13 +100,7 @@ _PACKED_COLUMNS = (
     "kind",
     "role",
     "error",
-    "result_id",
-    "run_id",
-    "window_start",
-    "window_end",
-    "baseline_version",
-    "n_reference",
-    "n_live",
+    *_NUMBER_FIELDS,
     *SCORE_FIELDS,
 )
 
