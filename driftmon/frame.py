@@ -16,6 +16,7 @@ import pandas as pd
 from driftmon.config import ColumnKind
 from driftmon.core import (
     DEFAULT_ALPHA,
+    DEFAULT_COVERAGE,
     DEFAULT_MIN_SAMPLES,
     DEFAULT_NUMERIC_BINS,
     DEFAULT_TOP_K,
@@ -102,6 +103,7 @@ def check(
     bins: BinsOption = DEFAULT_NUMERIC_BINS,
     method: Literal["quantile", "uniform"] = "quantile",
     top_k: int = DEFAULT_TOP_K,
+    coverage: float = DEFAULT_COVERAGE,
     alpha: float = DEFAULT_ALPHA,
     min_samples: int = DEFAULT_MIN_SAMPLES,
     top_bins: int = 5,
@@ -133,7 +135,13 @@ def check(
         try:
             options = _bin_options(name, bins)
             spec = fit_bins(
-                _column(reference, name), kind=kind, method=method, top_k=top_k, column=name, **options
+                _column(reference, name),
+                kind=kind,
+                method=method,
+                top_k=top_k,
+                coverage=coverage,
+                column=name,
+                **options,
             )
             result = compare(
                 count_values(spec, _column(reference, name), name),

@@ -126,7 +126,12 @@ def test_minimal_monitor_gets_the_shared_defaults(tmp_path: Path) -> None:
         DEFAULT_TOP_K,
         "quantile",
     )
-    assert settings.alerts == {}
+    # The default alert policy: js_divergence against the window's noise, with fixed floors.
+    assert set(settings.alerts) == {"js_divergence"}
+    policy = settings.alerts["js_divergence"]
+    assert (policy.warning, policy.critical, policy.resolve) == (0.001, 0.02, 0.0005)
+    assert (policy.warning_noise, policy.critical_noise, policy.resolve_noise) == (2.0, 4.0, 1.0)
+    assert (policy.for_windows, policy.critical_for_windows) == (2, 1)
     with pytest.raises(UnknownMonitorError, match=r"no monitor named 'nope'.*'orders'"):
         config.monitor("nope")
 
@@ -432,7 +437,9 @@ def test_column_alerts_override_monitor_defaults_key_by_key() -> None:
     assert a["js_divergence"].require_significance is True
     assert a["js_divergence"].significance_level == DEFAULT_SIGNIFICANCE_LEVEL
     assert a["psi"].resolve == 0.3
-    assert a["psi"].for_windows == 1
+    assert a["psi"].for_windows == 2  # the policy's persistence
+    assert a["psi"].critical_noise == 4.0  # and its noise multiple for the level that is set
+    assert a["psi"].warning_noise is None
     b = monitor.column_settings("b").alerts
     assert (b["js_divergence"].warning, b["js_divergence"].critical, b["js_divergence"].for_windows) == (
         0.1,

@@ -1,17 +1,23 @@
-"""The alert state machine: thresholds, a significance gate, consecutive windows and hysteresis.
+"""The alert state machine: levels set by effect size and noise, a significance gate, streaks, hysteresis.
 
 Pure: no I/O and no clock. Time enters only through the windows being evaluated.
 
-A window *breaches* level L when its statistic is at or above L's threshold and, if the rule
-requires significance, its no-drift p-value is below the significance level. An alert fires
-(or escalates) to the highest level breached by each of the last `for_windows` windows. It
-leaves a level only after `for_windows` consecutive windows below that level's exit: the
-`resolve` level for warning (and for clearing entirely), and for critical its threshold
-lowered by the same hysteresis band, `critical - (warning - resolve)`, but never below
-`warning`. Clearing needs the value only, not a p-value: a small statistic is evidence of
-recovery however small the window. A window with too little data (status insufficient_data,
-fewer than `min_samples` live values, or a NaN statistic) is no evidence either way: it
-changes no severity and no streak.
+Each level (warning, critical, resolve) of a window is the larger of a fixed threshold and a
+multiple of that window's no-drift noise level (the statistic's 99% no-drift quantile for the
+window's sample sizes), so a small window needs a larger effect than a large one, and a huge
+window never pages on trivia below the fixed floor. Either part may be left out.
+
+A window *breaches* level L when its statistic is at or above L and, if the rule requires
+significance, its no-drift p-value is below the significance level. An alert fires to warning
+after `for_windows` consecutive windows breaching warning, and to critical (directly, or
+escalating) after `critical_for_windows` consecutive windows breaching critical: a large effect
+may page on its first window while a small one needs persistence. A window is evidence of
+recovery when its statistic is below the resolve level or, with the significance gate on, it is
+no longer significant; `for_windows` consecutive such windows clear the alert. Critical drops to
+warning after `for_windows` windows below its exit: the critical level lowered by the hysteresis
+band `warning - resolve`, never below warning. A window with too little data (status
+insufficient_data, fewer than `min_samples` live values, or a NaN statistic) is no evidence
+either way: it changes no severity and no streak.
 """
 
 from __future__ import annotations
@@ -29,6 +35,7 @@ __all__ = [
     "DEFAULT_FOR_WINDOWS",
     "DEFAULT_SIGNIFICANCE_LEVEL",
     "AlertRule",
+    "Levels",
     "WindowScore",
     "evaluate",
 ]
@@ -39,8 +46,29 @@ ScoreStatus = Literal["ok", "insufficient_data"]
 
 
 @dataclass(frozen=True)
+class Levels:
+    """One window's effective levels for a rule: each fixed threshold or noise multiple, the larger."""
+
+    warning: float | None
+    critical: float | None
+    resolve: float
+    critical_exit: float | None
+
+    def threshold(self, severity: Severity) -> float | None:
+        if severity == Severity.CRITICAL:
+            return self.critical
+        return self.warning if severity == Severity.WARNING else None
+
+
+@dataclass(frozen=True)
 class AlertRule:
-    """Alert settings for one statistic of one column; `resolve` defaults to the lowest threshold."""
+    """Alert settings for one statistic of one column.
+
+    `warning`, `critical` and `resolve` are fixed levels in the statistic's unit; the `_noise`
+    keys are multiples of the window's no-drift noise level. A level is the larger of its two
+    parts; `resolve` (and `resolve_noise`) default to the lowest level set.
+    `critical_for_windows` defaults to `for_windows`.
+    """
 
     statistic: str
     warning: float | None = None
@@ -50,33 +78,46 @@ class AlertRule:
     require_significance: bool = True
     significance_level: float = DEFAULT_SIGNIFICANCE_LEVEL
     min_samples: int = DEFAULT_MIN_SAMPLES
+    warning_noise: float | None = None
+    critical_noise: float | None = None
+    resolve_noise: float | None = None
+    critical_for_windows: int | None = None
 
     def __post_init__(self) -> None:
         name = self.statistic
         if name not in STATISTICS:
             raise AlertRuleError(str(name), f"unknown statistic; expected one of {', '.join(STATISTICS)}")
-        for key in ("warning", "critical", "resolve"):
+        for key in ("warning", "critical", "resolve", "warning_noise", "critical_noise", "resolve_noise"):
             value = getattr(self, key)
             if value is not None:
                 object.__setattr__(self, key, _level(name, key, value))
-        if self.warning is None and self.critical is None:
+        if all(getattr(self, k) is None for k in ("warning", "critical", "warning_noise", "critical_noise")):
             raise AlertRuleError(name, "set a warning or a critical threshold (or both)")
-        if self.warning is not None and self.critical is not None and self.warning > self.critical:
-            raise AlertRuleError(
-                name, f"warning ({self.warning:g}) must not be above critical ({self.critical:g})"
-            )
-        lowest_key = "warning" if self.warning is not None else "critical"
-        lowest = self.warning if self.warning is not None else self.critical
-        assert lowest is not None
-        if self.resolve is None:
-            object.__setattr__(self, "resolve", lowest)
-        elif self.resolve > lowest:
-            raise AlertRuleError(
-                name,
-                f"resolve ({self.resolve:g}) must not be above {lowest_key} ({lowest:g}): "
-                "it is the level an alert must fall below to clear",
-            )
+        for suffix in ("", "_noise"):
+            low, high = getattr(self, "warning" + suffix), getattr(self, "critical" + suffix)
+            if low is not None and high is not None and low > high:
+                raise AlertRuleError(
+                    name, f"warning{suffix} ({low:g}) must not be above critical{suffix} ({high:g})"
+                )
+            lowest_key = "warning" + suffix if low is not None else "critical" + suffix
+            lowest = low if low is not None else high
+            resolve = getattr(self, "resolve" + suffix)
+            if resolve is None:
+                object.__setattr__(self, "resolve" + suffix, lowest)
+            elif lowest is None:
+                raise AlertRuleError(
+                    name, f"resolve{suffix} is set but neither warning{suffix} nor critical{suffix} is"
+                )
+            elif resolve > lowest:
+                raise AlertRuleError(
+                    name,
+                    f"resolve{suffix} ({resolve:g}) must not be above {lowest_key} ({lowest:g}): "
+                    "it is the level an alert must fall below to clear",
+                )
         _count(name, "for_windows", self.for_windows)
+        if self.critical_for_windows is None:
+            object.__setattr__(self, "critical_for_windows", self.for_windows)
+        _count(name, "critical_for_windows", self.critical_for_windows)
         _count(name, "min_samples", self.min_samples)
         if not isinstance(self.require_significance, bool):
             raise AlertRuleError(
@@ -88,32 +129,61 @@ class AlertRule:
         object.__setattr__(self, "significance_level", float(level))
 
     @property
+    def critical_windows(self) -> int:
+        """Return the consecutive critical windows that fire (or escalate to) critical."""
+        assert self.critical_for_windows is not None  # filled in by __post_init__
+        return self.critical_for_windows
+
+    def levels(self, noise: float = math.nan) -> Levels:
+        """Return the levels in force for a window whose no-drift noise level is `noise` (NaN: none)."""
+        scale = noise if math.isfinite(noise) and noise > 0 else 0.0
+
+        def level(fixed: float | None, multiple: float | None) -> float | None:
+            if fixed is None and multiple is None:
+                return None
+            return max(fixed or 0.0, (multiple or 0.0) * scale)
+
+        warning = level(self.warning, self.warning_noise)
+        critical = level(self.critical, self.critical_noise)
+        if warning is not None and critical is not None:
+            critical = max(critical, warning)  # a noise-scaled warning may pass a fixed critical
+        lowest = warning if warning is not None else critical
+        assert lowest is not None  # __post_init__ requires one of them
+        resolve = min(level(self.resolve, self.resolve_noise) or 0.0, lowest)
+        if critical is None:
+            critical_exit = None
+        elif warning is None:
+            critical_exit = resolve
+        else:
+            critical_exit = max(warning, critical - (warning - resolve))
+        return Levels(warning, critical, resolve, critical_exit)
+
+    @property
     def resolve_level(self) -> float:
-        """Return the level a warning (or any alert) must stay below to clear."""
-        assert self.resolve is not None  # filled in by __post_init__
-        return self.resolve
+        """Return the resolve level of a window without a known noise level (the fixed part)."""
+        return self.levels().resolve
 
     @property
     def critical_exit(self) -> float | None:
-        """Return the level a critical alert must stay below to drop to warning (None: no critical)."""
-        if self.critical is None:
-            return None
-        if self.warning is None:
-            return self.resolve_level
-        return max(self.warning, self.critical - (self.warning - self.resolve_level))
+        """Return the critical exit of a window without a known noise level (None: no critical)."""
+        return self.levels().critical_exit
 
     def threshold(self, severity: Severity) -> float | None:
-        """Return the threshold that fires `severity` (None for ok or a level this rule lacks)."""
+        """Return the fixed threshold that fires `severity` (None for ok or a level this rule lacks)."""
         if severity == Severity.CRITICAL:
             return self.critical
         return self.warning if severity == Severity.WARNING else None
 
-    def breaches(self, severity: Severity, score: WindowScore) -> bool:
-        """Return whether a window with enough data breaches `severity`'s threshold."""
-        threshold = self.threshold(severity)
+    def significant(self, score: WindowScore) -> bool:
+        """Return whether the window passes the significance gate (always, with the gate off)."""
+        return not self.require_significance or score.p_value < self.significance_level
+
+    def breaches(self, severity: Severity, score: WindowScore, levels: Levels | None = None) -> bool:
+        """Return whether a window with enough data breaches `severity`'s level."""
+        threshold = (levels or self.levels(score.noise)).threshold(severity)
         if threshold is None or not score.value >= threshold:  # NaN compares false: never a breach
             return False
-        return not self.require_significance or score.p_value < self.significance_level
+        return self.significant(score)
 
     def has_enough_data(self, score: WindowScore) -> bool:
         """Return whether the window counts as evidence at all."""
@@ -130,6 +200,8 @@ class WindowScore:
     status: ScoreStatus
     window_start: datetime
     window_end: datetime
+    noise: float = math.nan
+    """The statistic's no-drift noise level for this window (its 99% no-drift quantile); NaN: unknown."""
 
     def __post_init__(self) -> None:
         where = f"window [{self.window_start}, {self.window_end})"
@@ -145,7 +217,7 @@ class WindowScore:
             )
         if isinstance(self.n_live, bool) or not isinstance(self.n_live, int) or self.n_live < 0:
             raise WindowScoreError(f"{where}: n_live must be a non-negative integer, got {self.n_live!r}")
-        for key in ("value", "p_value"):
+        for key in ("value", "p_value", "noise"):
             number = getattr(self, key)
             if isinstance(number, bool) or not isinstance(number, int | float):
                 raise WindowScoreError(f"{where}: {key} must be a number (NaN allowed), got {number!r}")
@@ -168,6 +240,7 @@ class WindowScore:
             status=comparison.status,
             window_start=window_start,
             window_end=window_end,
+            noise=null.quantile if null is not None else math.nan,
         )
 
 
@@ -186,20 +259,24 @@ def evaluate(
         return replace(state, last_window_end=score.window_end), None
 
     value = score.value
-    critical_exit = rule.critical_exit
+    levels = rule.levels(score.noise)
+    recovered = value < levels.resolve or not rule.significant(score)
+    critical_exit = levels.critical_exit
     counted = replace(
         state,
-        above_warning=state.above_warning + 1 if rule.breaches(Severity.WARNING, score) else 0,
-        above_critical=state.above_critical + 1 if rule.breaches(Severity.CRITICAL, score) else 0,
+        above_warning=state.above_warning + 1 if rule.breaches(Severity.WARNING, score, levels) else 0,
+        above_critical=state.above_critical + 1 if rule.breaches(Severity.CRITICAL, score, levels) else 0,
         below_critical_exit=(
-            state.below_critical_exit + 1 if critical_exit is not None and value < critical_exit else 0
+            state.below_critical_exit + 1
+            if critical_exit is not None and (recovered or value < critical_exit)
+            else 0
         ),
-        below_resolve=state.below_resolve + 1 if value < rule.resolve_level else 0,
+        below_resolve=state.below_resolve + 1 if recovered else 0,
         last_value=value if math.isfinite(value) else None,
         last_p_value=score.p_value if math.isfinite(score.p_value) else None,
         last_window_end=score.window_end,
     )
-    target, threshold = _target(rule, counted)
+    target, threshold = _target(rule, levels, counted)
     if target == state.severity:
         return counted, None
     moved = replace(counted, severity=target, since=score.window_end)
@@ -217,19 +294,22 @@ def evaluate(
     return moved, transition
 
 
-def _target(rule: AlertRule, state: AlertState) -> tuple[Severity, float]:
+def _target(rule: AlertRule, levels: Levels, state: AlertState) -> tuple[Severity, float]:
     """Return the severity the streaks call for and the level crossed to get there."""
     n = rule.for_windows
     current = state.severity
-    if rule.critical is not None and state.above_critical >= n and current < Severity.CRITICAL:
-        return Severity.CRITICAL, rule.critical
-    if rule.warning is not None and state.above_warning >= n and current < Severity.WARNING:
-        return Severity.WARNING, rule.warning
+    if (
+        levels.critical is not None
+        and state.above_critical >= rule.critical_windows
+        and current < Severity.CRITICAL
+    ):
+        return Severity.CRITICAL, levels.critical
+    if levels.warning is not None and state.above_warning >= n and current < Severity.WARNING:
+        return Severity.WARNING, levels.warning
     if current > Severity.OK and state.below_resolve >= n:
-        return Severity.OK, rule.resolve_level
-    critical_exit = rule.critical_exit
-    if current == Severity.CRITICAL and critical_exit is not None and state.below_critical_exit >= n:
-        return Severity.WARNING, critical_exit
+        return Severity.OK, levels.resolve
+    if current == Severity.CRITICAL and levels.critical_exit is not None and state.below_critical_exit >= n:
+        return Severity.WARNING, levels.critical_exit
     return current, math.nan
 
 

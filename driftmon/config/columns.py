@@ -8,9 +8,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from driftmon.config.alerts import AlertRules, EffectiveAlertRule
+from driftmon.config.alerts import AlertSettings, EffectiveAlertRule
 from driftmon.config.types import ColumnName
-from driftmon.core import DEFAULT_NUMERIC_BINS, DEFAULT_TOP_K, NumericBins
+from driftmon.core import DEFAULT_COVERAGE, DEFAULT_NUMERIC_BINS, DEFAULT_TOP_K, NumericBins
 
 __all__ = [
     "BinDefaults",
@@ -33,7 +33,10 @@ class BinDefaults(BaseModel):
 
     method: NumericMethod = Field("quantile", description="numeric edges: reference quantiles or uniform")
     n_bins: int = Field(DEFAULT_NUMERIC_BINS, ge=1, le=1000, description="numeric value bins")
-    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=10_000, description="categorical: keep the K most frequent")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=10_000, description="categorical: keep at most K categories")
+    coverage: float = Field(
+        DEFAULT_COVERAGE, gt=0, le=1, description="categorical: keep the fewest covering this share"
+    )
 
 
 class BinSettings(BaseModel):
@@ -45,6 +48,7 @@ class BinSettings(BaseModel):
     n_bins: int | None = Field(None, ge=1, le=1000)
     edges: tuple[float, ...] | None = Field(None, min_length=1, description="explicit numeric edges")
     top_k: int | None = Field(None, ge=1, le=10_000)
+    coverage: float | None = Field(None, gt=0, le=1)
 
     @field_validator("edges")
     @classmethod
@@ -69,7 +73,7 @@ class ColumnConfig(BaseModel):
     kind: ColumnKind | None = Field(None, description="default: inferred from the reference's type")
     role: ColumnRole = "feature"
     bins: BinSettings = BinSettings()
-    alerts: AlertRules = Field(default_factory=dict)
+    alerts: AlertSettings = Field(default_factory=dict)
     min_samples: int | None = Field(None, ge=1)
 
     @model_validator(mode="before")
@@ -87,8 +91,9 @@ class ColumnConfig(BaseModel):
                     f"categorical column {self.name!r} cannot take numeric bin settings "
                     f"({', '.join(numeric_keys)}); use top_k"
                 )
-        elif self.kind == "numeric" and b.top_k is not None:
-            raise ValueError(f"numeric column {self.name!r} cannot take 'top_k'; use n_bins, method or edges")
+        elif self.kind == "numeric" and (b.top_k is not None or b.coverage is not None):
+            key = "top_k" if b.top_k is not None else "coverage"
+            raise ValueError(f"numeric column {self.name!r} cannot take {key!r}; use n_bins, method or edges")
         return self
 
 
@@ -103,6 +108,7 @@ class ColumnSettings:
     n_bins: int
     edges: tuple[float, ...] | None
     top_k: int
+    coverage: float
     alpha: float
     min_samples: int
     statistics: tuple[str, ...]
@@ -123,5 +129,6 @@ class ColumnSettings:
             "n_bins": self.n_bins,
             "edges": self.edges,
             "top_k": self.top_k,
+            "coverage": self.coverage,
             "column": self.name,
         }

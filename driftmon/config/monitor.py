@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from driftmon.config.alerts import AlertRules, Statistic, effective_alert_rules
+from driftmon.config.alerts import AlertSettings, Statistic, effective_alert_rules
 from driftmon.config.columns import BinDefaults, ColumnConfig, ColumnSettings
 from driftmon.config.cron import validate_cron
 from driftmon.config.sources import FileSourceConfig, ReferenceConfig, SourceConfig, SqlSourceConfig
@@ -147,6 +147,13 @@ def apply_defaults(defaults: Mapping[str, Any], monitor: Any) -> Any:
     return deep_merge(defaults, monitor)
 
 
+def _computed(where: str, alerts: AlertSettings, statistics: tuple[str, ...]) -> None:
+    if isinstance(alerts, Mapping):
+        unknown = sorted(name for name, rule in alerts.items() if name not in statistics and rule != "none")
+        if unknown:
+            raise ValueError(f"{where} on statistics that are not computed: {', '.join(unknown)}")
+
+
 class MonitorConfig(BaseModel):
     """One monitor, with the `defaults` section already applied."""
 
@@ -166,7 +173,9 @@ class MonitorConfig(BaseModel):
     min_samples: int = Field(DEFAULT_MIN_SAMPLES, ge=1)
     timeout: PositiveDuration = DEFAULT_TIMEOUT
     bins: BinDefaults = BinDefaults()
-    alerts: AlertRules = Field(default_factory=dict)
+    alerts: AlertSettings = Field(
+        default_factory=dict, description="rules over the default policy; `none` turns alerts off"
+    )
 
     @field_validator("statistics")
     @classmethod
@@ -191,23 +200,16 @@ class MonitorConfig(BaseModel):
             raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
         if isinstance(self.source, FileSourceConfig) and (ref.table or ref.query):
             raise ValueError("reference 'table'/'query' need a sql source; a file source takes 'path'")
-        unknown = sorted(set(self.alerts) - set(self.statistics))
-        if unknown:
-            raise ValueError(f"alerts on statistics that are not computed: {', '.join(unknown)}")
+        _computed("alerts", self.alerts, self.statistics)
         inherited_checked = False  # every column without alerts of its own gets the same rules
         for i, column in enumerate(self.columns):
             if not column.alerts:
                 if inherited_checked:
                     continue
                 inherited_checked = True
-            unknown = sorted(set(column.alerts) - set(self.statistics))
-            if unknown:
-                raise ValueError(
-                    f"columns[{i}] ({column.name!r}): alerts on statistics that are not computed: "
-                    f"{', '.join(unknown)}"
-                )
+            _computed(f"columns[{i}] ({column.name!r}): alerts", column.alerts, self.statistics)
             try:
-                effective_alert_rules(self.alerts, column.alerts)
+                effective_alert_rules(self.alerts, column.alerts, self.statistics)
             except ValueError as exc:
                 raise ValueError(f"columns[{i}] ({column.name!r}) alerts after merging: {exc}") from None
         return self
@@ -247,10 +249,11 @@ class MonitorConfig(BaseModel):
             n_bins=bins.n_bins or self.bins.n_bins,
             edges=bins.edges,
             top_k=bins.top_k or self.bins.top_k,
+            coverage=bins.coverage or self.bins.coverage,
             alpha=self.alpha,
             min_samples=column.min_samples or self.min_samples,
             statistics=tuple(self.statistics),
-            alerts=effective_alert_rules(self.alerts, column.alerts),
+            alerts=effective_alert_rules(self.alerts, column.alerts, self.statistics),
         )
 
     def all_column_settings(self) -> list[ColumnSettings]:

@@ -6,6 +6,7 @@ No I/O, no logging, no clock: everything here is a function of its arguments.
 from __future__ import annotations
 
 from driftmon.core.bins import (
+    DEFAULT_COVERAGE,
     DEFAULT_NUMERIC_BINS,
     DEFAULT_TOP_K,
     BinSpec,
@@ -47,6 +48,7 @@ from driftmon.core.smoothing import DEFAULT_ALPHA, smooth
 
 __all__ = [
     "DEFAULT_ALPHA",
+    "DEFAULT_COVERAGE",
     "DEFAULT_MIN_SAMPLES",
     "DEFAULT_NUMERIC_BINS",
     "DEFAULT_TOP_K",

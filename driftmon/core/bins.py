@@ -21,6 +21,7 @@ from driftmon.core.values import (
 )
 
 __all__ = [
+    "DEFAULT_COVERAGE",
     "DEFAULT_NUMERIC_BINS",
     "DEFAULT_TOP_K",
     "BinSpec",
@@ -34,7 +35,12 @@ __all__ = [
 ]
 
 DEFAULT_NUMERIC_BINS = 10
-DEFAULT_TOP_K = 20
+# Categorical bins keep the fewest most frequent reference categories that cover
+# DEFAULT_COVERAGE of its non-missing rows, and never more than DEFAULT_TOP_K: a fixed K of 20
+# put a third of a real 85-value reference into `other`, where its drift cannot be seen, while
+# a cap keeps a high-cardinality column (ids, free text) from making hundreds of bins.
+DEFAULT_TOP_K = 100
+DEFAULT_COVERAGE = 0.99
 MISSING_LABEL = "missing"
 OTHER_LABEL = "other"
 
@@ -244,14 +250,26 @@ def fit_numeric_bins(
 
 
 def fit_categorical_bins(
-    values: object, *, top_k: int = DEFAULT_TOP_K, column: str | None = None
+    values: object,
+    *,
+    top_k: int = DEFAULT_TOP_K,
+    coverage: float = DEFAULT_COVERAGE,
+    column: str | None = None,
 ) -> CategoricalBins:
-    """Keep the reference's `top_k` most frequent categories (ties broken by value text)."""
+    """Keep the fewest most frequent categories covering `coverage` of the reference, at most `top_k`.
+
+    Ties are broken by value text; `coverage=1` keeps every category up to `top_k`.
+    """
     if top_k < 1:
         raise BinSpecError(f"top_k must be at least 1, got {top_k}")
+    if not 0.0 < coverage <= 1.0:
+        raise BinSpecError(f"coverage must be within (0, 1], got {coverage!r}")
     counts = category_counts(values, column)
     ranked = sorted(counts.items(), key=lambda kv: (-kv[1], type(kv[0]).__name__, str(kv[0])))
-    return CategoricalBins(tuple(value for value, _ in ranked[:top_k]))
+    covered = np.cumsum([n for _, n in ranked], dtype=np.int64)
+    # The first k whose cumulative count reaches the share (all of them when none falls short).
+    needed = int(np.searchsorted(covered, coverage * covered[-1] * (1 - 1e-12))) + 1 if ranked else 0
+    return CategoricalBins(tuple(value for value, _ in ranked[: min(top_k, needed)]))
 
 
 def fit_bins(
@@ -262,6 +280,7 @@ def fit_bins(
     n_bins: int = DEFAULT_NUMERIC_BINS,
     edges: Sequence[float] | None = None,
     top_k: int = DEFAULT_TOP_K,
+    coverage: float = DEFAULT_COVERAGE,
     column: str | None = None,
 ) -> BinSpec:
     """Fit bins of the given kind, or of the kind inferred from the values' type."""
@@ -276,5 +295,5 @@ def fit_bins(
     if resolved == "numeric":
         return fit_numeric_bins(values, method=method, n_bins=n_bins, edges=edges, column=column)
     if resolved == "categorical":
-        return fit_categorical_bins(values, top_k=top_k, column=column)
+        return fit_categorical_bins(values, top_k=top_k, coverage=coverage, column=column)
     raise BinSpecError(f"column kind must be 'numeric' or 'categorical', got {resolved!r}")

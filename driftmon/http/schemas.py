@@ -123,10 +123,14 @@ class AlertEventOut(BaseModel):
 
 
 class ThresholdsOut(BaseModel):
-    warning: float | None
+    warning: float | None = Field(description="fixed warning level (a floor when warning_noise is set)")
     critical: float | None
-    resolve: float
-    for_windows: int
+    resolve: float | None = Field(description="fixed resolve level; null: the lowest fixed level")
+    warning_noise: float | None = Field(description="warning also needs this multiple of the window's noise")
+    critical_noise: float | None
+    resolve_noise: float | None
+    for_windows: int = Field(description="consecutive windows to fire warning and to clear")
+    critical_for_windows: int
     require_significance: bool
     significance_level: float
 
@@ -293,14 +297,7 @@ def monitor_out(
                 kind=settings.kind,
                 role=settings.role,
                 alerts={
-                    name: ThresholdsOut(
-                        warning=rule.warning,
-                        critical=rule.critical,
-                        resolve=rule.resolve,
-                        for_windows=rule.for_windows,
-                        require_significance=rule.require_significance,
-                        significance_level=rule.significance_level,
-                    )
+                    name: ThresholdsOut.model_validate(rule, from_attributes=True)
                     for name, rule in settings.alerts.items()
                 },
                 alert_states=firing.get(settings.name, {}),

@@ -22,7 +22,6 @@ from driftmon.jobs.outcome import (
     Skip,
 )
 from driftmon.jobs.run import STALE_AFTER_TIMEOUTS, run_window
-from driftmon.jobs.scoring import calibration_seed
 
 __all__ = [
     "STALE_AFTER_TIMEOUTS",
@@ -38,7 +37,6 @@ __all__ = [
     "active_baselines",
     "backfill",
     "backfill_windows",
-    "calibration_seed",
     "fit_baselines",
     "reference_span",
     "run_window",

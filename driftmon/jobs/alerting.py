@@ -40,6 +40,10 @@ def alert_rule(settings: ColumnSettings, rule: EffectiveAlertRule) -> AlertRule:
         require_significance=rule.require_significance,
         significance_level=rule.significance_level,
         min_samples=settings.min_samples,
+        warning_noise=rule.warning_noise,
+        critical_noise=rule.critical_noise,
+        resolve_noise=rule.resolve_noise,
+        critical_for_windows=rule.critical_for_windows,
     )
 
 

@@ -62,6 +62,7 @@ def _description(
             "n_bins": settings.n_bins,
             "edges": list(settings.edges) if settings.edges is not None else None,
             "top_k": settings.top_k,
+            "coverage": settings.coverage,
         },
     }
 

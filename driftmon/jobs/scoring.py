@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
@@ -13,7 +12,7 @@ from driftmon.sources import SourceCounts
 from driftmon.store import BaselineRecord, ColumnResultInput, column_result, failed_column_result
 from driftmon.windows import Window
 
-__all__ = ["Scored", "calibration_seed", "column_outcome", "run_error", "run_status", "score_columns"]
+__all__ = ["Scored", "column_outcome", "run_error", "run_status", "score_columns"]
 
 TOP_BINS = 5
 
@@ -24,12 +23,6 @@ class Scored:
 
     result: ColumnResultInput
     comparison: Comparison | None = None
-
-
-def calibration_seed(monitor: str, column: str, window: Window) -> int:
-    """Return the seed of a window's no-drift simulation: the same window always scores the same."""
-    key = f"{monitor}\0{column}\0{window.start.isoformat()}\0{window.end.isoformat()}"
-    return int.from_bytes(hashlib.sha256(key.encode()).digest()[:8], "big")
 
 
 def _configured(result: ColumnResultInput, statistics: Sequence[str]) -> ColumnResultInput:
@@ -63,7 +56,6 @@ def _score(
             live,
             alpha=settings.alpha,
             min_samples=settings.min_samples,
-            seed=calibration_seed(monitor.name, name, window),
             top_k=TOP_BINS,
         )
     except ValueError as exc:  # core refuses counts that do not fit the baseline's bins

@@ -11,6 +11,7 @@ from driftmon.alerts import (
     AlertState,
     Severity,
     WindowOrderError,
+    WindowScore,
     evaluate,
 )
 from tests.alerts.helpers import GAP, HOUR, INSIGNIFICANT, SIGNIFICANT, START, gap, levels, replay, window
@@ -157,10 +158,89 @@ def test_resolving_needs_no_significance_only_a_small_value() -> None:
     assert severities == levels("wwo")
 
 
-def test_a_large_but_insignificant_value_holds_a_firing_alert_and_breaks_the_resolve_streak() -> None:
+def test_an_insignificant_window_is_evidence_of_recovery_however_large_its_value() -> None:
+    # A small window's noise can keep its statistic above the resolve level for ever; once the
+    # drift is no longer significant the evidence has gone, and the alert clears.
     _, _, warning = replay(RULE, [0.12, 0.12, 0.12])
-    severities, _, _ = replay(RULE, [0.01, 0.01, (0.5, INSIGNIFICANT), 0.01, 0.01], state=warning, first=3)
+    severities, _, _ = replay(RULE, [0.01, 0.01, (0.5, INSIGNIFICANT)], state=warning, first=3)
+    assert severities == levels("wwo")
+
+
+def test_a_large_significant_value_breaks_the_resolve_streak() -> None:
+    _, _, warning = replay(RULE, [0.12, 0.12, 0.12])
+    severities, _, _ = replay(RULE, [0.01, 0.01, 0.07, 0.01, 0.01], state=warning, first=3)
     assert severities == levels("wwwww")
+
+
+def test_without_the_gate_an_insignificant_large_value_holds_the_alert() -> None:
+    rule = AlertRule("psi", warning=0.1, resolve=0.05, for_windows=2, require_significance=False)
+    severities, _, _ = replay(rule, [0.12, 0.12, (0.5, INSIGNIFICANT), (0.5, INSIGNIFICANT)])
+    assert severities == levels("owww")
+
+
+# --- levels relative to the window's noise ------------------------------------------------------
+
+NOISY = AlertRule(
+    "js_divergence",
+    warning=0.001,
+    critical=0.02,
+    warning_noise=2.0,
+    critical_noise=4.0,
+    resolve_noise=1.0,
+    for_windows=2,
+    critical_for_windows=1,
+)
+
+
+def noisy(i: int, value: float, noise: float, p_value: float = SIGNIFICANT) -> WindowScore:
+    return WindowScore(value, p_value, 1000, "ok", START + i * HOUR, START + (i + 1) * HOUR, noise)
+
+
+def run(rule: AlertRule, scores: list[WindowScore]) -> list[Severity]:
+    state: AlertState | None = None
+    out = []
+    for score in scores:
+        state, _ = evaluate(rule, state, score)
+        out.append(state.severity)
+    return out
+
+
+def test_each_level_is_the_larger_of_its_floor_and_its_noise_multiple() -> None:
+    quiet = NOISY.levels(0.0001)  # a huge window: the floors decide
+    assert (quiet.warning, quiet.critical, quiet.resolve) == (0.001, 0.02, pytest.approx(0.001))
+    loud = NOISY.levels(0.01)  # a small window: its noise decides
+    assert (loud.warning, loud.critical, loud.resolve) == (0.02, 0.04, 0.01)
+    assert loud.critical_exit == pytest.approx(0.04 - (0.02 - 0.01))
+    unknown = NOISY.levels(math.nan)
+    assert (unknown.warning, unknown.critical) == (0.001, 0.02)
+
+
+def test_a_value_above_the_floor_but_within_the_windows_noise_never_fires() -> None:
+    scores = [noisy(i, 0.015, noise=0.01) for i in range(10)]
+    assert run(NOISY, scores) == [Severity.OK] * 10
+
+
+def test_a_small_effect_needs_persistence_and_a_large_one_fires_at_once() -> None:
+    small = [noisy(0, 0.005, 0.001), noisy(1, 0.005, 0.001), noisy(2, 0.005, 0.001)]
+    assert run(NOISY, small) == levels("oww")
+    spike = [noisy(0, 0.07, 0.001), noisy(1, 0.0005, 0.001), noisy(2, 0.0005, 0.001)]
+    assert run(NOISY, spike) == levels("cco")
+
+
+def test_a_noise_scaled_warning_above_a_fixed_critical_lifts_critical_with_it() -> None:
+    rule = AlertRule("js_divergence", warning=0.001, critical=0.02, warning_noise=3.0)
+    levels_ = rule.levels(0.01)
+    assert levels_.warning == levels_.critical == pytest.approx(0.03)
+
+
+def test_noise_multiples_are_validated_like_thresholds() -> None:
+    with pytest.raises(ValueError, match=r"warning_noise \(5\) must not be above critical_noise \(2\)"):
+        AlertRule("psi", warning_noise=5, critical_noise=2)
+    with pytest.raises(ValueError, match=r"resolve_noise \(3\) must not be above warning_noise \(2\)"):
+        AlertRule("psi", warning_noise=2, resolve_noise=3)
+    with pytest.raises(ValueError, match=r"critical_for_windows must be a whole number >= 1, got 0"):
+        AlertRule("psi", warning=0.1, critical_for_windows=0)
+    assert AlertRule("psi", warning_noise=2).levels(0.5).warning == 1.0
 
 
 def test_without_a_band_resolve_defaults_to_the_lowest_threshold() -> None:

@@ -22,6 +22,7 @@ class Window:
     p_value: float
     n_live: int
     sufficient_status: bool
+    noise: float = math.nan
 
 
 @st.composite
@@ -33,6 +34,13 @@ def rules(draw: st.DrawFn, *, band: bool = True, gate: bool | None = None) -> Al
     warning = low if has_warning else None
     critical = (high if has_warning else low) if has_critical else None
     resolve = low * draw(st.floats(0.0, 1.0)) if band and draw(st.booleans()) else None
+    noise: dict[str, float | int] = {}
+    if draw(st.booleans()):  # levels that also scale with each window's noise
+        multiple = draw(st.floats(0.0, 5.0))
+        noise = {"warning_noise": multiple} if has_warning else {"critical_noise": multiple}
+        if has_warning and has_critical:
+            noise["critical_noise"] = multiple + draw(st.floats(0.0, 5.0))
+        noise["critical_for_windows"] = draw(st.integers(1, 4))
     return AlertRule(
         "js_divergence",
         warning=warning,
@@ -42,6 +50,7 @@ def rules(draw: st.DrawFn, *, band: bool = True, gate: bool | None = None) -> Al
         require_significance=draw(st.booleans()) if gate is None else gate,
         significance_level=draw(st.sampled_from([0.01, 0.05])),
         min_samples=100,
+        **noise,  # type: ignore[arg-type]
     )
 
 
@@ -51,13 +60,16 @@ def windows_for(rule: AlertRule) -> st.SearchStrategy[list[Window]]:
     near = [v + d for v in levels for d in (-1e-9, 0.0, 1e-9) if v + d >= 0]
     value = st.one_of(st.sampled_from(near), st.floats(0.0, 3.0), st.sampled_from([math.nan, math.inf]))
     p_value = st.sampled_from([1e-12, 0.001, 0.01, 0.0499, 0.05, 0.5, 1.0, math.nan])
-    window = st.builds(Window, value, p_value, st.sampled_from([0, 99, 100, 5000]), st.booleans())
+    noise = st.sampled_from([math.nan, 0.0, 0.001, 0.05, 0.3])
+    window = st.builds(Window, value, p_value, st.sampled_from([0, 99, 100, 5000]), st.booleans(), noise)
     return st.lists(window, max_size=40)
 
 
 def score(i: int, w: Window) -> WindowScore:
     status: ScoreStatus = "ok" if w.sufficient_status else "insufficient_data"
-    return WindowScore(w.value, w.p_value, w.n_live, status, START + i * HOUR, START + (i + 1) * HOUR)
+    return WindowScore(
+        w.value, w.p_value, w.n_live, status, START + i * HOUR, START + (i + 1) * HOUR, w.noise
+    )
 
 
 def is_evidence(rule: AlertRule, w: Window) -> bool:
@@ -65,10 +77,23 @@ def is_evidence(rule: AlertRule, w: Window) -> bool:
 
 
 def breaches(rule: AlertRule, level: Severity, w: Window) -> bool:
-    threshold = rule.warning if level == Severity.WARNING else rule.critical
+    levels = rule.levels(w.noise)
+    threshold = levels.warning if level == Severity.WARNING else levels.critical
     if threshold is None or not w.value >= threshold:
         return False
     return not rule.require_significance or w.p_value < rule.significance_level
+
+
+def recovered(rule: AlertRule, w: Window) -> bool:
+    """Return whether a window is evidence that the drift has gone: small, or no longer significant."""
+    resolve = rule.levels(w.noise).resolve
+    return w.value < resolve or (rule.require_significance and not w.p_value < rule.significance_level)
+
+
+def below_critical_exit(rule: AlertRule, w: Window) -> bool:
+    exit_level = rule.levels(w.noise).critical_exit
+    assert exit_level is not None
+    return recovered(rule, w) or w.value < exit_level
 
 
 @st.composite
@@ -86,6 +111,7 @@ def test_every_transition_is_backed_by_for_windows_consecutive_windows_of_eviden
 ) -> None:
     rule, windows = case
     n = rule.for_windows
+    streak = {Severity.WARNING: n, Severity.CRITICAL: rule.critical_windows}
     state = AlertState()
     evidence: list[Window] = []
     for i, w in enumerate(windows):
@@ -95,29 +121,36 @@ def test_every_transition_is_backed_by_for_windows_consecutive_windows_of_eviden
         else:
             assert transition is None
             assert new.severity == state.severity
-        last = evidence[-n:] if len(evidence) >= n else None
+
+        def last(k: int) -> list[Window] | None:
+            return evidence[-k:] if len(evidence) >= k else None
+
         if transition is not None:
-            assert last is not None, "a transition before for_windows windows of evidence"
-            assert last[-1] is w
+            assert evidence and evidence[-1] is w
             assert new.since == START + (i + 1) * HOUR
             if transition.severity > transition.previous:
-                assert all(breaches(rule, transition.severity, x) for x in last)
-            elif transition.severity == Severity.OK:
-                assert all(x.value < rule.resolve_level for x in last)
+                backing = last(streak[transition.severity])
+                assert backing is not None, "fired before its streak of evidence"
+                assert all(breaches(rule, transition.severity, x) for x in backing)
             else:
-                assert rule.critical_exit is not None
-                assert all(x.value < rule.critical_exit for x in last)
+                backing = last(n)
+                assert backing is not None, "cleared before for_windows windows of evidence"
+                check = recovered if transition.severity == Severity.OK else below_critical_exit
+                assert all(check(rule, x) for x in backing)
         else:
             assert new.severity == state.severity
         # Liveness: enough consecutive evidence always moves the alert.
-        if last is not None:
-            for level in (Severity.WARNING, Severity.CRITICAL):
-                if all(breaches(rule, level, x) for x in last):
-                    assert new.severity >= level
-            if all(x.value < rule.resolve_level for x in last):
+        for level in (Severity.WARNING, Severity.CRITICAL):
+            backing = last(streak[level])
+            if backing is not None and all(breaches(rule, level, x) for x in backing):
+                assert new.severity >= level
+        backing = last(n)
+        if backing is not None:
+            if all(recovered(rule, x) for x in backing):
                 assert new.severity == Severity.OK
-            if rule.critical_exit is not None and all(x.value < rule.critical_exit for x in last):
-                assert new.severity <= Severity.WARNING
+            if rule.critical is not None or rule.critical_noise is not None:
+                if all(below_critical_exit(rule, x) for x in backing):
+                    assert new.severity <= Severity.WARNING
         state = new
 
 

@@ -155,3 +155,55 @@ def test_chi_square_law_is_scipy_stats_chi2_to_the_bit(df: int) -> None:
     # The analytic path uses scipy.special directly (scipy.stats costs a second of import time).
     for q in (0.5, 0.9, 0.95, 0.99, 0.999):
         assert _chi2_ppf(q, df) == stats.chi2.ppf(q, df)
+
+
+# --- p-values beyond the simulation's resolution --------------------------------------------------
+
+TAIL_CASES = [(11, 5000, 30), (11, 300, 100), (30, 1000, 60), (3, 200, 40)]
+# js_divergence's tail is close to a scaled chi-square; KL and PSI have heavier ones.
+TAIL_FACTOR = {"js_divergence": 3.0, "js_distance": 3.0, "hellinger": 4.0, "kl_live_ref": 4.0}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("n_bins", "n_ref", "n_live"), TAIL_CASES)
+def test_tail_p_values_agree_with_a_200000_permutation_reference(
+    n_bins: int, n_ref: int, n_live: int
+) -> None:
+    rng = np.random.default_rng(n_bins * n_ref + n_live)
+    law = rng.dirichlet(np.full(n_bins, 2.0))
+    ref = rng.multinomial(n_ref, law)
+    pooled = ref + rng.multinomial(n_live, law)
+    draws = np.random.default_rng(1).multivariate_hypergeometric(
+        pooled, n_live, size=200_000, method="marginals"
+    )
+    reference = statistics_matrix(smooth(pooled - draws, 0.5), smooth(draws, 0.5))
+    for name, factor in TAIL_FACTOR.items():
+        order = np.argsort(reference[name])
+        for level in (1e-3, 1e-4):
+            i = int(order[int(len(order) * (1 - level))])
+            obs = reference[name][i]
+            # The true tail at this value: discrete windows tie, so it can differ from `level`.
+            true = float(np.mean(reference[name] >= obs * (1 - 1e-12)))
+            got = compare(pooled - draws[i], draws[i]).null[name].p_value
+            assert true / factor <= got <= true * factor, (name, level, true, got)
+
+
+def test_extreme_drift_gets_p_values_far_below_the_simulations_floor_and_in_order() -> None:
+    ref = np.array([40, 30, 20, 10, 5, 5, 10, 20, 30, 40])
+    p_values = [
+        compare(ref, np.array([4, 3, 2, 1, 0, 0, 1, 2, 3, 4]) + shift * np.eye(10, dtype=np.int64)[4]).p_value
+        for shift in (20, 30, 40)
+    ]
+    assert all(p < 1e-3 for p in p_values)  # 1,000 permutations alone stop near 1e-3
+    assert p_values[0] > p_values[1] > p_values[2]
+
+
+def test_the_same_counts_give_the_same_p_value_whatever_else_is_asked() -> None:
+    # Seeds come from the counts and alpha only: two monitors watching identical data agree.
+    ref = np.array([30, 20, 25, 10, 15, 4])
+    live = np.array([12, 30, 20, 18, 19, 1])
+    one = compare(ref, live, labels=tuple("abcdef"))
+    other = compare(ref.copy(), live.copy(), labels=tuple("uvwxyz"), top_k=2)
+    assert one.calibration_method == "simulation"
+    assert one.null == other.null
+    assert compare(ref, live, alpha=1.0).null != one.null
