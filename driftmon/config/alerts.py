@@ -40,7 +40,7 @@ _STATISTICS: tuple[Statistic, ...] = get_args(Statistic)
 # What a rule's unset keys are: the policy's persistence, noise multiples and significance gate.
 DEFAULT_FOR_WINDOWS = 2
 DEFAULT_CRITICAL_FOR_WINDOWS = 1
-DEFAULT_WARNING_NOISE = 2.0
+DEFAULT_WARNING_NOISE = 1.5
 DEFAULT_CRITICAL_NOISE = 4.0
 DEFAULT_RESOLVE_NOISE = 1.0
 # An alert needs the statistic's no-drift p-value below this level as well as the threshold.

@@ -33,7 +33,7 @@ __all__ = [
 
 # Below this many live (or reference) values a window is `insufficient_data`: with 10 bins the
 # no-drift KL bias alone is about (B - 1) / (2 n) = 0.045 nats, larger than most real shifts.
-DEFAULT_MIN_SAMPLES = 100
+DEFAULT_MIN_SAMPLES = 20
 PRIMARY_STATISTIC = "js_divergence"
 Status = Literal["ok", "insufficient_data"]
 IntArray = npt.NDArray[np.int64]
