@@ -129,8 +129,8 @@ def test_minimal_monitor_gets_the_shared_defaults(tmp_path: Path) -> None:
     # The default alert policy: js_divergence against the window's noise, with fixed floors.
     assert set(settings.alerts) == {"js_divergence"}
     policy = settings.alerts["js_divergence"]
-    assert (policy.warning, policy.critical, policy.resolve) == (0.001, 0.02, 0.0005)
-    assert (policy.warning_noise, policy.critical_noise, policy.resolve_noise) == (2.0, 4.0, 1.0)
+    assert (policy.warning, policy.critical, policy.resolve) == (0.001, 0.04, 0.0005)
+    assert (policy.warning_noise, policy.critical_noise, policy.resolve_noise) == (1.5, 4.0, 1.0)
     assert (policy.for_windows, policy.critical_for_windows) == (2, 1)
     with pytest.raises(UnknownMonitorError, match=r"no monitor named 'nope'.*'orders'"):
         config.monitor("nope")
@@ -688,7 +688,10 @@ def test_check_config_command(tmp_path: Path) -> None:
     runner = CliRunner()
     result = runner.invoke(main, ["check-config", "-c", str(good)])
     assert result.exit_code == 0, result.output
-    assert result.output == f"OK: {good}: 1 monitor(s): orders\n"
+    assert (
+        result.output
+        == f"OK: {good}: 1 monitor(s): orders\n  orders: alerts on js_divergence (the default policy)\n"
+    )
     bad = write(tmp_path, MONITOR.replace("1h", "1 hour"), "bad.yaml")
     result = runner.invoke(main, ["check-config", "-c", str(good), "-c", str(bad)])
     assert result.exit_code == 1
@@ -698,3 +701,64 @@ def test_check_config_command(tmp_path: Path) -> None:
     assert "environment variable DRIFTMON_API_TOKEN is not set" in result.stderr
     result = runner.invoke(main, ["check-config", "-c", str(EXAMPLE)], env=EXAMPLE_ENV)
     assert result.exit_code == 0, result.stderr
+
+
+# --- the default alert policy ---------------------------------------------------------------------
+
+
+def test_alerts_none_turns_every_alert_off_and_a_column_may_bring_its_own() -> None:
+    monitor = MonitorConfig.model_validate(
+        monitor_data(alerts="none", columns=["a", {"name": "b", "alerts": {"psi": {"warning": 0.1}}}])
+    )
+    assert monitor.column_settings("a").alerts == {}
+    assert set(monitor.column_settings("b").alerts) == {"psi"}
+
+
+def test_a_statistic_set_to_none_drops_only_that_rule() -> None:
+    monitor = MonitorConfig.model_validate(
+        monitor_data(alerts={"js_divergence": "none", "psi": {"critical": 0.25}})
+    )
+    assert set(monitor.column_settings("a").alerts) == {"psi"}
+    column_off = MonitorConfig.model_validate(monitor_data(columns=[{"name": "a", "alerts": "none"}, "b"]))
+    assert column_off.column_settings("a").alerts == {}
+    assert set(column_off.column_settings("b").alerts) == {"js_divergence"}
+
+
+def test_own_thresholds_replace_the_policys_levels_as_a_set_and_keep_its_other_keys() -> None:
+    monitor = MonitorConfig.model_validate(monitor_data(alerts={"js_divergence": {"warning": 0.0001}}))
+    rule = monitor.column_settings("a").alerts["js_divergence"]
+    # The policy's critical (0.04) and resolve (0.0005) are gone with its warning: no order error.
+    assert (rule.warning, rule.critical, rule.resolve) == (0.0001, None, 0.0001)
+    assert (rule.warning_noise, rule.critical_noise, rule.for_windows) == (1.5, None, 2)
+    tuned = MonitorConfig.model_validate(monitor_data(alerts={"js_divergence": {"for_windows": 3}}))
+    kept = tuned.column_settings("a").alerts["js_divergence"]
+    assert (kept.warning, kept.critical, kept.for_windows) == (0.001, 0.04, 3)
+
+
+def test_the_policy_applies_only_where_its_statistic_is_computed() -> None:
+    monitor = MonitorConfig.model_validate(monitor_data(statistics=["psi"]))
+    assert monitor.column_settings("a").alerts == {}
+
+
+def test_check_config_says_which_monitors_alert_and_which_never_can(tmp_path: Path) -> None:
+    import json
+
+    path = tmp_path / "c.yaml"
+    monitors = [
+        monitor_data(name="policy"),
+        monitor_data(name="off", alerts="none"),
+        monitor_data(name="psi-only", statistics=["psi"]),
+        monitor_data(
+            name="custom", alerts={"psi": {"warning": 0.1}}, columns=["a", {"name": "b", "alerts": "none"}]
+        ),
+    ]
+    path.write_text(json.dumps({"monitors": monitors}))
+    result = CliRunner().invoke(main, ["check-config", "-c", str(path)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()[1:]
+    assert lines == [
+        "  policy: alerts on js_divergence (the default policy)",
+        "  off: alerts off: no column has an alert rule (it never alerts)",
+        "  psi-only: alerts off: no column has an alert rule (it never alerts)",
+        "  custom: alerts on js_divergence, psi (custom rules); no alert rule for b",
+    ]

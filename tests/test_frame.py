@@ -88,7 +88,7 @@ def test_same_numbers_as_the_core_with_the_service_defaults() -> None:
 
 
 def test_options_bins_kinds_alpha_and_min_samples() -> None:
-    reference, live = frames(2, n_live=50)
+    reference, live = frames(2, n_live=15)
     result = check(
         reference,
         live,
@@ -101,8 +101,8 @@ def test_options_bins_kinds_alpha_and_min_samples() -> None:
     assert result.loc["same", "n_bins"] == 5
     assert result.loc["shifted", "n_bins"] == 5
     assert result.loc["country", "n_bins"] == 3
-    assert (result["status"] == "insufficient_data").all()  # 50 live rows < DEFAULT_MIN_SAMPLES
-    assert DEFAULT_MIN_SAMPLES > 50
+    assert (result["status"] == "insufficient_data").all()  # 15 live rows < DEFAULT_MIN_SAMPLES
+    assert DEFAULT_MIN_SAMPLES > 15
     assert check(reference, live, ["same"], min_samples=10)["status"].tolist() == ["ok"]
 
 

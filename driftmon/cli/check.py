@@ -6,6 +6,7 @@ import click
 
 from driftmon.cli.app import main
 from driftmon.cli.common import config_files_option, load
+from driftmon.config import MonitorConfig
 
 __all__ = ["check_config"]
 
@@ -17,3 +18,17 @@ def check_config(config_files: tuple[str, ...]) -> None:
     config = load(config_files)
     names = ", ".join(m.name for m in config.monitors) or "none"
     click.echo(f"OK: {' + '.join(config_files)}: {len(config.monitors)} monitor(s): {names}")
+    for monitor in config.monitors:
+        click.echo(f"  {monitor.name}: {alert_summary(monitor)}")
+
+
+def alert_summary(monitor: MonitorConfig) -> str:
+    """Say which alert rules a monitor's columns have, so a monitor that can never alert is plain."""
+    columns = monitor.all_column_settings()
+    ruled = sorted({name for c in columns for name in c.alerts})
+    if not ruled:
+        return "alerts off: no column has an alert rule (it never alerts)"
+    silent = [c.name for c in columns if not c.alerts]
+    custom = monitor.alerts != {} or any(c.alerts for c in monitor.columns)
+    text = f"alerts on {', '.join(ruled)}" + (" (custom rules)" if custom else " (the default policy)")
+    return text + (f"; no alert rule for {', '.join(silent)}" if silent else "")

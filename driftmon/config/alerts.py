@@ -3,8 +3,8 @@
 The default policy (docs/alerting.md gives its reasoning and the figures it was calibrated on):
 js_divergence alerts when a window is significant (p < 0.01) and its divergence is large against
 that window's no-drift noise level (the 99% no-drift quantile for its sample sizes): warning at
-twice the noise and at least 0.001 bits for two windows in a row, critical at four times the noise
-and at least 0.02 bits on the first such window. It clears after two windows back within the
+1.5 times the noise and at least 0.001 bits for two windows in a row, critical at four times the noise
+and at least 0.04 bits on the first such window. It clears after two windows back within the
 noise (or no longer significant). Every rule a config writes inherits the policy's keys it does
 not set, so a fixed `warning: 0.05` still needs an effect above the window's noise.
 """
@@ -108,7 +108,7 @@ def _check_order(
 
 
 DEFAULT_ALERT_POLICY: dict[str, AlertRule] = {
-    "js_divergence": AlertRule(warning=0.001, critical=0.02, resolve=0.0005),
+    "js_divergence": AlertRule(warning=0.001, critical=0.04, resolve=0.0005),
 }
 
 

@@ -108,11 +108,11 @@ class ColumnSettings:
     n_bins: int
     edges: tuple[float, ...] | None
     top_k: int
-    coverage: float
     alpha: float
     min_samples: int
     statistics: tuple[str, ...]
     alerts: Mapping[str, EffectiveAlertRule]
+    coverage: float = DEFAULT_COVERAGE
 
     @property
     def resolved_kind(self) -> ColumnKind | None:

@@ -126,7 +126,8 @@ def test_every_transition_is_backed_by_for_windows_consecutive_windows_of_eviden
             return evidence[-k:] if len(evidence) >= k else None
 
         if transition is not None:
-            assert evidence and evidence[-1] is w
+            assert evidence
+            assert evidence[-1] is w
             assert new.since == START + (i + 1) * HOUR
             if transition.severity > transition.previous:
                 backing = last(streak[transition.severity])
@@ -148,9 +149,9 @@ def test_every_transition_is_backed_by_for_windows_consecutive_windows_of_eviden
         if backing is not None:
             if all(recovered(rule, x) for x in backing):
                 assert new.severity == Severity.OK
-            if rule.critical is not None or rule.critical_noise is not None:
-                if all(below_critical_exit(rule, x) for x in backing):
-                    assert new.severity <= Severity.WARNING
+            has_critical = rule.critical is not None or rule.critical_noise is not None
+            if has_critical and all(below_critical_exit(rule, x) for x in backing):
+                assert new.severity <= Severity.WARNING
         state = new
 
 

@@ -319,7 +319,7 @@ def test_lines_and_paths_are_right_deep_in_a_large_file(
         "e.g. '30s', '10m', '1h', '7d' (parts may be combined: '1h30m')",
         f"{path}:{line_of(text, 'n_bin: 5')}: monitors[{n - 1}].columns[7].bins.n_bin "
         f"(monitor 'monitor_{n - 1:04d}', column 'feature_07'): unknown key 'n_bin'; did you mean 'n_bins'? "
-        "(expected one of: edges, method, n_bins, top_k)",
+        "(expected one of: coverage, edges, method, n_bins, top_k)",
     ]
 
 

@@ -72,7 +72,7 @@ def test_packs_follow_every_writer(sessions: sessionmaker[Session], rng: np.rand
     m = [store_baseline(sessions, ref, column=c) for c in ("b", "a", "c")]
     n = [store_baseline(sessions, ref, monitor="n", column="z")]
     store_window(sessions, m, T0, rng.normal(0, 1, 1000))
-    store_window(sessions, n, T0, rng.normal(2, 1, 30), monitor="n")  # insufficient data: NULL statistics
+    store_window(sessions, n, T0, rng.normal(2, 1, 10), monitor="n")  # insufficient data: NULL statistics
     store_window(sessions, m[:1], T0 + 2 * HOUR, rng.normal(0.5, 1, 1000))
     store_window(sessions, m, T0 + HOUR, rng.normal(0, 1, 1000))  # backfilled: only a and c move
     with sessions() as s:
@@ -114,7 +114,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
     ref = reference_values(rng)
     store_window(sessions, [store_baseline(sessions, ref, column="x")], T0, rng.normal(1, 1, 2000))
     n = store_baseline(sessions, ref, monitor="n")
-    store_window(sessions, [n], T0, rng.normal(0, 1, 20), monitor="n")
+    store_window(sessions, [n], T0, rng.normal(0, 1, 10), monitor="n")
     with sessions() as s, s.begin():
         claim = claim_run(s, "f", T0, T0 + HOUR, now=T0 + HOUR, stale_after=STALE)
         finish_run(
@@ -131,7 +131,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
     assert (latest.monitors, latest.columns) == (("m", "n", "f"), ("x", "x", "y"))
     assert latest.statuses == ("ok", "insufficient_data", "failed")
     assert latest.roles == ("feature",) * 3
-    assert latest.integers("n_live") == [2000, 20, None]
+    assert latest.integers("n_live") == [2000, 10, None]
     assert latest.integers("baseline_version") == [1, 1, None]
     assert latest.window_end_seconds().tolist() == [(T0 + HOUR).timestamp()] * 3
     for name in SCORE_FIELDS:

@@ -146,7 +146,7 @@ def test_latest_copies_equal_the_stored_results(
     # agree field for field with the result rows it copies.
     baselines = [store_baseline(sessions, reference_values(rng), column=c) for c in ("a", "b")]
     store_window(sessions, baselines, T0, rng.normal(0.4, 1, 800))
-    store_window(sessions, baselines[:1], T0 + HOUR, rng.normal(0, 1, 40))  # insufficient data
+    store_window(sessions, baselines[:1], T0 + HOUR, rng.normal(0, 1, 10))  # insufficient data
     with sessions() as s:
         latest = latest_results(s)
         assert [r.status for r in latest] == ["insufficient_data", "ok"]
