@@ -133,6 +133,12 @@ def _range(
 @click.option(
     "--last", type=click.IntRange(min=1), metavar="N", help="Instead: the N latest complete windows."
 )
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help="Print one JSON line per window and column of the range (stored ones too) instead of a summary.",
+)
 @database_url_option
 @verbose_option
 def backfill(
@@ -141,6 +147,7 @@ def backfill(
     start: str | None,
     end: str | None,
     last: int | None,
+    as_json: bool,
     database_url: str | None,
     verbose: bool,
 ) -> None:
@@ -148,8 +155,11 @@ def backfill(
 
     Windows that failed before are run again; windows not yet complete (still open, or within
     the monitor's delay for late data) are left for later. Exit status 1 if any run failed.
+    With --json, each window and column of the range is printed as `driftmon results` prints it:
+    values, p-values, noise levels, status and the alert state of that window.
     """
-    from driftmon.jobs import RunOutcome, backfill_windows
+    from driftmon.cli.results import result_records, write_records
+    from driftmon.jobs import RunOutcome, backfill_windows, stored_columns
     from driftmon.jobs import backfill as run_backfill
 
     config = load(config_files)
@@ -163,7 +173,20 @@ def backfill(
             lo, hi = _range(monitor, start, end, last, now)
             windows = backfill_windows(monitor, lo, hi, now=now)[0] if lo < hi else []
             if not windows:
-                click.echo(f"{monitor.name}: no complete window in [{lo.isoformat()}, {hi.isoformat()})")
+                if not as_json:
+                    click.echo(f"{monitor.name}: no complete window in [{lo.isoformat()}, {hi.isoformat()})")
+                continue
+            if as_json:
+                outcome = run_backfill(monitor, lo, hi, sessions=sessions, now=now)
+                with sessions() as session:
+                    records = result_records(monitor.name, stored_columns(session, monitor.name, lo, hi))
+                write_records(records, tuple(monitor.statistics), as_csv=False)
+                for failed in outcome.runs:
+                    if failed.status in ("failed", "partial"):
+                        click.echo(
+                            f"{monitor.name} {failed.window}: {failed.status}: {failed.error}", err=True
+                        )
+                failures += len(outcome.failed)
                 continue
             with click.progressbar(length=len(windows), label=monitor.name, show_pos=True) as bar:
 

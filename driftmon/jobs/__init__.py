@@ -22,6 +22,7 @@ from driftmon.jobs.outcome import (
     Skip,
 )
 from driftmon.jobs.run import STALE_AFTER_TIMEOUTS, run_window
+from driftmon.jobs.stored import stored_columns
 
 __all__ = [
     "STALE_AFTER_TIMEOUTS",
@@ -40,4 +41,5 @@ __all__ = [
     "fit_baselines",
     "reference_span",
     "run_window",
+    "stored_columns",
 ]

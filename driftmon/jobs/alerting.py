@@ -21,7 +21,12 @@ from driftmon.alerts import AlertRule, AlertState, AlertStateError, Severity, Wi
 from driftmon.config import ColumnSettings, EffectiveAlertRule, MonitorConfig
 from driftmon.core import Comparison
 from driftmon.jobs.outcome import AlertChange
-from driftmon.store import load_alert_states, record_alert_event, save_alert_states
+from driftmon.store import (
+    load_alert_states,
+    record_alert_event,
+    record_window_alert_states,
+    save_alert_states,
+)
 from driftmon.windows import Window
 
 __all__ = ["AlertEvaluation", "alert_rule", "evaluate_alerts"]
@@ -103,6 +108,7 @@ def evaluate_alerts(
     stored = {(r.column, r.statistic): r.state for r in load_alert_states(session, monitor.name, lock=True)}
     out = AlertEvaluation()
     updates: dict[tuple[str, str], dict[str, Any]] = {}
+    evaluated: dict[str, dict[str, str]] = {}
     for settings in monitor.all_column_settings():
         column = settings.name
         severities = out.severities.setdefault(column, {})
@@ -118,6 +124,7 @@ def evaluate_alerts(
             state, transition = evaluate(alert_rule(settings, effective), previous, score)
             updates[key] = state.to_dict()
             severities[statistic] = state.severity
+            evaluated.setdefault(column, {})[statistic] = state.severity.label
             if transition is None:
                 continue
             event = record_alert_event(
@@ -148,4 +155,5 @@ def evaluate_alerts(
                 )
             )
     save_alert_states(session, monitor.name, updates, now=now)
+    record_window_alert_states(session, run_id, evaluated)
     return out

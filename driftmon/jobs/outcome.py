@@ -81,6 +81,7 @@ class ColumnOutcome:
             **{name: _num(value) for name, value in self.statistics().items()},
             "p_value": _num(self.p_value),
             "noise": {name: _num(level.quantile) for name, level in self.null_levels.items()},
+            "p_values": {name: _num(level.p_value) for name, level in self.null_levels.items()},
             "status": self.status,
             "alerts": {name: severity.label for name, severity in self.severities.items()},
             "top_bins": [

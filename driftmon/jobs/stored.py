@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,10 +12,10 @@ from sqlalchemy.orm import Session
 from driftmon.alerts import AlertState, AlertStateError, Severity
 from driftmon.core import STATISTICS, BinContribution
 from driftmon.jobs.outcome import ColumnOutcome, RunOutcome, Skip
-from driftmon.store import ResultDetail, get_run, load_alert_states
+from driftmon.store import ResultDetail, get_run, load_alert_states, window_results
 from driftmon.windows import Window
 
-__all__ = ["stored_outcome"]
+__all__ = ["stored_columns", "stored_outcome"]
 
 
 def _float(value: object) -> float:
@@ -44,6 +45,17 @@ def _severities(session: Session, monitor: str, window: Window) -> dict[str, dic
             continue
         if state.last_window_end == window.end:
             out.setdefault(record.column, {})[record.statistic] = state.severity
+    return out
+
+
+def _window_severities(result: ResultDetail) -> dict[str, Severity]:
+    """Return the severities stored with the result of that window (empty if it was not evaluated)."""
+    out: dict[str, Severity] = {}
+    for statistic, label in (result.alert_states or {}).items():
+        try:
+            out[statistic] = Severity.parse(label)
+        except ValueError:
+            continue
     return out
 
 
@@ -95,7 +107,27 @@ def stored_outcome(
         attempt=run.attempts,
         finished_at=run.finished_at,
         rows_read=run.rows_read,
-        columns=tuple(_column(r, window, severities.get(r.column, {})) for r in results),
+        columns=tuple(
+            _column(r, window, _window_severities(r) or severities.get(r.column, {})) for r in results
+        ),
         skipped=skipped,
         error=run.error,
     )
+
+
+def stored_columns(
+    session: Session,
+    monitor: str,
+    start: datetime,
+    end: datetime,
+    columns: Collection[str] | None = None,
+) -> list[ColumnOutcome]:
+    """Return every stored column result of the monitor's windows inside [start, end), oldest first.
+
+    Each carries the alert severities of its own window (none for a window stored but never
+    evaluated, such as history backfilled behind the newest evaluated window).
+    """
+    return [
+        _column(r, Window(r.window_start, r.window_end), _window_severities(r))
+        for r in window_results(session, monitor, start, end, columns=columns)
+    ]

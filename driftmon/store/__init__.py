@@ -9,7 +9,12 @@ Records returned are frozen dataclasses or named tuples, never live ORM objects.
 from __future__ import annotations
 
 from driftmon.store.alert_events import alert_history, current_alert_states, record_alert_event
-from driftmon.store.alert_states import AlertStateRecord, load_alert_states, save_alert_states
+from driftmon.store.alert_states import (
+    AlertStateRecord,
+    load_alert_states,
+    record_window_alert_states,
+    save_alert_states,
+)
 from driftmon.store.baselines import (
     activate_baseline,
     active_baseline,
@@ -44,6 +49,7 @@ from driftmon.store.queries import (
     latest_runs,
     run_history,
     stored_windows,
+    window_results,
 )
 from driftmon.store.records import (
     DONE_STATUSES,
@@ -132,6 +138,7 @@ __all__ = [
     "load_alert_states",
     "make_engine",
     "record_alert_event",
+    "record_window_alert_states",
     "rescore",
     "resolve_database_url",
     "rollup",
@@ -141,4 +148,5 @@ __all__ = [
     "stored_windows",
     "upgrade",
     "upsert_monitor",
+    "window_results",
 ]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from driftmon.store.baselines import json_document
 from driftmon.store.errors import StoreInputError
-from driftmon.store.models import Monitor
+from driftmon.store.models import ColumnResult, Monitor
 from driftmon.store.monitors import ensure_monitor, upsert_insert
 from driftmon.store.types import (
     MAX_NAME_LENGTH,
@@ -101,3 +101,15 @@ def save_alert_states(
         set_={"state": stmt.excluded.state, "updated_at": stmt.excluded.updated_at},
     )
     session.execute(stmt, [{"monitor_id": mid, **row} for row in rows])
+
+
+def record_window_alert_states(
+    session: Session, run_id: int, states: Mapping[str, Mapping[str, str]]
+) -> None:
+    """Store, on each column result of run `run_id`, the severity its rules reached at that window."""
+    for column, severities in states.items():
+        session.execute(
+            sa.update(ColumnResult)
+            .where(ColumnResult.run_id == run_id, ColumnResult.column_name == column)
+            .values(alert_states=dict(severities))
+        )

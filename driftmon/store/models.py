@@ -169,6 +169,9 @@ class ColumnResult(_Scores, Base):
     calibration_method: Mapped[str | None] = mapped_column(sa.String(16))
     primary_statistic: Mapped[str | None] = mapped_column(sa.String(MAX_STATISTIC_LENGTH))
     top_bins: Mapped[list[dict[str, Any]] | None] = mapped_column(JSONDocument)
+    # The alert severity of each rule after this window was evaluated ({"js_divergence": "warning"});
+    # NULL for a window that was stored but not evaluated (older than the last evaluated one).
+    alert_states: Mapped[dict[str, str] | None] = mapped_column(JSONDocument)
 
     __table_args__ = (
         sa.UniqueConstraint("run_id", "column_name"),

@@ -64,6 +64,7 @@ def _detail_select() -> sa.Select[Any]:
             ColumnResult.alpha,
             ColumnResult.calibration_method,
             ColumnResult.primary_statistic,
+            ColumnResult.alert_states,
             Baseline.bin_spec,
             Baseline.reference_counts,
             ColumnResult.live_counts,
@@ -191,3 +192,20 @@ def stored_windows(
         .order_by(Run.window_start)
     )
     return {(s, e): status for s, e, status in rows}
+
+
+def window_results(
+    session: Session,
+    monitor: str,
+    start: datetime,
+    end: datetime,
+    *,
+    columns: Collection[str] | None = None,
+) -> list[ResultDetail]:
+    """Return the monitor's column results for windows inside [start, end), oldest window first."""
+    lo, hi = check_aware(start, "start"), check_aware(end, "end")
+    query = _detail_select().where(Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+    if columns is not None:
+        query = query.where(ColumnResult.column_name.in_(sorted(set(columns))))
+    rows = session.execute(query.order_by(Run.window_start, Run.window_end, ColumnResult.column_name))
+    return [_detail(row) for row in rows]

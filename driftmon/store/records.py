@@ -219,6 +219,8 @@ class ResultDetail(NamedTuple):
     alpha: float | None
     calibration_method: str | None
     primary_statistic: str | None
+    alert_states: dict[str, str] | None
+    """Each alert rule's severity after this window (None: the window was not evaluated)."""
     labels: tuple[str, ...] | None
     live_counts: tuple[int, ...] | None
     reference_counts: tuple[int, ...] | None
