@@ -19,17 +19,20 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
+# Plain ALTER TABLE on both backends (SQLite has had DROP COLUMN since 3.35): a batch copy would
+# drop and recreate column_results, and on SQLite dropping it cascades into latest_results.
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("column_results") as batch:
-        batch.add_column(
-            sa.Column(
-                "alert_states",
-                sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
-                nullable=True,
-            )
-        )
+    op.add_column(
+        "column_results",
+        sa.Column(
+            "alert_states",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("column_results") as batch:
-        batch.drop_column("alert_states")
+    op.drop_column("column_results", "alert_states")

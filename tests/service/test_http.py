@@ -218,7 +218,8 @@ def test_alert_history(served: Served) -> None:
     assert [(e["severity"], e["state"], e["window_start"][11:16]) for e in fired] == [
         ("critical", "firing", "04:00")  # the first drifted hour
     ]
-    assert fired[0]["value"] > fired[0]["threshold"] == 0.05
+    # The level crossed: the fixed 0.05, or more where the window's noise scales it up.
+    assert fired[0]["value"] >= fired[0]["threshold"] >= 0.05
     assert (
         served.client.get("/api/v1/monitors/m/alerts", params={"limit": 1}, headers=AUTH).json() == events[:1]
     )
