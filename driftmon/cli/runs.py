@@ -30,18 +30,18 @@ __all__ = ["backfill", "run"]
 
 def _window(monitor: MonitorConfig, window_end: str | None, now: datetime) -> Window:
     from driftmon.config import format_duration
-    from driftmon.windows import is_complete, latest_complete_window, window_ending_at
+    from driftmon.windows import is_complete, latest_complete_window, next_window_end, window_ending_at
 
     if window_end is None:
         return latest_complete_window(monitor, now)
     end = parse_time(window_end, "--window-end")
     window = window_ending_at(monitor, end)
     if window.end != end:
-        later = window_ending_at(monitor, window.end + monitor.window.size)
+        later = next_window_end(monitor, window.end)
         fail(
             f"--window-end {end.isoformat()} is not a window boundary of monitor {monitor.name!r} "
-            f"({format_duration(monitor.window.size)} windows); the nearest are "
-            f"{window.end.isoformat()} and {later.end.isoformat()}"
+            f"({monitor.window.label} windows); the nearest are "
+            f"{window.end.isoformat()} and {later.isoformat()}"
         )
     if not is_complete(monitor, window, now):
         ready = window.end + monitor.window.delay
@@ -102,14 +102,13 @@ def run(
 def _range(
     monitor: MonitorConfig, start: str | None, end: str | None, last: int | None, now: datetime
 ) -> tuple[datetime, datetime]:
-    from driftmon.windows import latest_complete_window, windows_between
+    from driftmon.windows import latest_complete_window, windows_ending_by
 
     if last is not None:
         if start is not None or end is not None:
             raise click.UsageError("give --last N, or --start and --end, not both")
         newest = latest_complete_window(monitor, now).end
-        earliest = newest - (last + 1) * monitor.window.size
-        windows = windows_between(monitor, earliest, newest)[-last:]
+        windows = windows_ending_by(monitor, newest, last)
         return (windows[0].start, newest) if windows else (newest, newest)
     if start is None or end is None:
         raise click.UsageError("give --start and --end (ISO 8601), or --last N")
