@@ -31,6 +31,8 @@ __all__ = [
     "iter_windows_between",
     "latest_complete_window",
     "next_window_end",
+    "overlap_warning",
+    "reference_overlap",
     "reference_range",
     "window_ending_at",
     "windows_between",
@@ -229,6 +231,33 @@ def iter_windows_between(monitor: MonitorConfig, start: datetime, end: datetime)
 def windows_between(monitor: MonitorConfig, start: datetime, end: datetime) -> list[Window]:
     """Return, oldest first, the windows that lie entirely inside [start, end)."""
     return list(iter_windows_between(monitor, start, end))
+
+
+def reference_overlap(monitor: MonitorConfig, window: Window) -> TimeRange | None:
+    """Return the reference period if `window` overlaps it, else None.
+
+    Only a fixed reference counts: a period of the monitor's own data. Rows inside both are
+    compared with themselves, which understates drift. A reference of other data (a table,
+    query or path) cannot overlap, and a rolling one moves ahead of the windows it scores.
+    """
+    ref = monitor.reference
+    if ref.mode != "fixed":
+        return None
+    span = TimeRange(ref.start, ref.end)
+    if (span.start is None or span.start < window.end) and (span.end is None or window.start < span.end):
+        return span
+    return None
+
+
+def overlap_warning(monitor: MonitorConfig, window: Window) -> str | None:
+    """Return the warning for a window that overlaps its monitor's reference period, or None."""
+    span = reference_overlap(monitor, window)
+    if span is None:
+        return None
+    return (
+        f"monitor {monitor.name!r}: window {window} overlaps its reference period {span}; "
+        "rows in both are compared with themselves, so drift is understated"
+    )
 
 
 def reference_range(monitor: MonitorConfig, now: datetime) -> TimeRange:

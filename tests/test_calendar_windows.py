@@ -18,6 +18,8 @@ from driftmon.windows import (
     is_complete,
     latest_complete_window,
     next_window_end,
+    overlap_warning,
+    reference_overlap,
     window_ending_at,
     windows_between,
     windows_ending_by,
@@ -184,6 +186,26 @@ def test_every_moment_lies_in_exactly_one_window(moment: datetime, zone: str, un
     assert grid.boundary(index) <= at < grid.boundary(index + 1)
     assert grid.index(grid.boundary(index)) == index
     assert grid.index(grid.boundary(index + 1)) == index + 1
+
+
+def test_a_window_overlapping_a_fixed_reference_is_named() -> None:
+    fixed = monitor("1mo", reference={"start": "2024-01-01", "end": "2024-02-15"})
+    inside = Window(utc(2024, 2, 1), utc(2024, 3, 1))
+    span = reference_overlap(fixed, inside)
+    assert span is not None
+    assert (span.start, span.end) == (utc(2024, 1, 1), utc(2024, 2, 15))
+    warning = overlap_warning(fixed, inside)
+    assert warning is not None
+    assert "monitor 'm'" in warning
+    assert "[2024-02-01T00:00:00+00:00, 2024-03-01T00:00:00+00:00)" in warning
+    assert "reference period [2024-01-01T00:00:00+00:00, 2024-02-15T00:00:00+00:00)" in warning
+    # Half-open: a window starting where the reference ends, or ending where it starts, is clear.
+    assert overlap_warning(fixed, Window(utc(2024, 2, 15), utc(2024, 3, 1))) is None
+    assert overlap_warning(fixed, Window(utc(2023, 12, 1), utc(2024, 1, 1))) is None
+    # Other data and rolling references never overlap the live windows.
+    assert overlap_warning(monitor("1mo"), inside) is None
+    rolling = monitor("1mo", reference={"previous": "30d"})
+    assert overlap_warning(rolling, inside) is None
 
 
 @pytest.mark.parametrize("size", ["1mo", "1q", "1y"])

@@ -109,3 +109,47 @@ def test_run_window_end_takes_a_month_boundary_only(setup: tuple[Path, Path]) ->
         f"--window-end {middle.isoformat()} is not a window boundary of monitor 'monthly' (1mo windows); "
         f"the nearest are {start.isoformat()} and {end.isoformat()}"
     ) in refused.output
+
+
+def test_windows_overlapping_the_reference_are_warned_about_and_recorded(setup: tuple[Path, Path]) -> None:
+    config, store = setup
+    months = last_months(3)
+    runner = CliRunner()
+    result = runner.invoke(main, ["backfill", "-c", str(config), "--monitor", "overlapping", "--last", "3"])
+    assert result.exit_code == 0, result.output
+    ref_start, ref_end = months[1][0], months[2][0] + DAY
+    period = f"[{ref_start.isoformat()}, {ref_end.isoformat()})"
+    overlapping = f"[{months[1][0].isoformat()}, {months[1][1].isoformat()})"
+    last = f"[{months[2][0].isoformat()}, {months[2][1].isoformat()})"
+    assert (
+        f"warning: monitor 'overlapping': 2 of 3 windows ({overlapping} to {last}) overlap its reference "
+        f"period {period}; rows in both are compared with themselves, so drift is understated"
+    ) in result.stderr
+    errors = [error for _, _, error in stored_windows(store, "overlapping")]
+    assert errors[0] is None
+    assert errors[1] is not None
+    assert errors[1].startswith(
+        f"warning: monitor 'overlapping': window {overlapping} overlaps its reference"
+    )
+    assert errors[2] is not None
+    assert last in errors[2]
+
+    one = runner.invoke(
+        main, ["run", "-c", str(config), "--monitor", "overlapping", "--window-end", months[2][1].isoformat()]
+    )
+    assert one.exit_code == 0, one.output
+    assert (
+        f"warning: monitor 'overlapping': window {last} overlaps its reference period {period}" in one.stderr
+    )
+
+    checked = runner.invoke(main, ["check-config", "-c", str(config)])
+    assert checked.exit_code == 0, checked.output
+    assert "warning" not in checked.output  # the overlapping monitor is disabled
+    config.write_text(config.read_text().replace("enabled: false", "enabled: true"))
+    checked = runner.invoke(main, ["check-config", "-c", str(config)])
+    assert checked.exit_code == 0, checked.output
+    assert (
+        f"warning: monitor 'overlapping': window {last} overlaps its reference period {period}"
+        in checked.stderr
+    )
+    assert "(the latest complete window)" in checked.stderr

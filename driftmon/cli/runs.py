@@ -81,11 +81,15 @@ def run(
     """
     from driftmon.cli.tables import run_report
     from driftmon.jobs import run_window
+    from driftmon.windows import overlap_warning
 
     config = load(config_files)
     monitor = monitor_named(config, monitor_name)
     now = datetime.now(UTC)
     window = _window(monitor, window_end, now)
+    warning = overlap_warning(monitor, window)
+    if warning is not None:
+        click.echo(f"warning: {warning}", err=True)
     with job_logs(verbose), open_store(database_url, config) as sessions:
         outcome = run_window(monitor, window, sessions=sessions, now=now)
     if as_json:
@@ -97,6 +101,22 @@ def run(
         # Failed columns are listed with their reasons above (or in the JSON); say it once.
         reason = f"{len(failed)} of {len(outcome.columns)} columns failed" if failed else outcome.error
         fail(f"monitor {monitor.name!r} window {window}: {outcome.status}: {reason}")
+
+
+def _overlap_warning(monitor: MonitorConfig, windows: list[Window]) -> str | None:
+    """Return one line naming the windows of a backfill that overlap the reference, or None."""
+    from driftmon.windows import reference_overlap
+
+    overlapping = [w for w in windows if reference_overlap(monitor, w) is not None]
+    if not overlapping:
+        return None
+    span = reference_overlap(monitor, overlapping[0])
+    which = str(overlapping[0]) if len(overlapping) == 1 else f"{overlapping[0]} to {overlapping[-1]}"
+    return (
+        f"warning: monitor {monitor.name!r}: {len(overlapping)} of {len(windows)} windows ({which}) "
+        f"overlap its reference period {span}; rows in both are compared with themselves, "
+        "so drift is understated"
+    )
 
 
 def _range(
@@ -164,6 +184,9 @@ def backfill(
             if not windows:
                 click.echo(f"{monitor.name}: no complete window in [{lo.isoformat()}, {hi.isoformat()})")
                 continue
+            warning = _overlap_warning(monitor, windows)
+            if warning is not None:
+                click.echo(warning, err=True)
             with click.progressbar(length=len(windows), label=monitor.name, show_pos=True) as bar:
 
                 def advance(window: Window, outcome: RunOutcome | None) -> None:

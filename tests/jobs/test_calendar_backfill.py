@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.jobs import backfill
-from driftmon.store import run_history
+from driftmon.jobs import backfill, run_window
+from driftmon.store import get_run, run_history
 from driftmon.windows import Window
 from tests.jobs.conftest import STABLE, monitor, write_events
 
@@ -69,3 +70,35 @@ def test_berlin_months_read_the_rows_of_the_local_month(
     # November in Berlin: 2025-10-31T23:00Z to 2025-11-30T23:00Z (CET all month: 30 days).
     assert outcome.windows == (Window(utc(2025, 10, 31, 23), utc(2025, 11, 30, 23)),)
     assert outcome.runs[0].rows_read == 30 * 24 * 10
+
+
+def test_a_window_overlapping_the_reference_is_scored_with_a_warning(
+    sessions: sessionmaker[Session], months: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    m = monitor(
+        months / "live",
+        {"start": "2025-10-01T00:00:00Z", "end": "2025-11-15T00:00:00Z"},
+        ["x"],
+        window={"size": "1mo"},
+    )
+    november = Window(utc(2025, 11, 1), utc(2025, 12, 1))
+    with caplog.at_level(logging.WARNING, logger="driftmon.jobs.run"):
+        outcome = run_window(m, november, sessions=sessions, now=utc(2026, 1, 1))
+    assert outcome.status == "succeeded"
+    warning = (
+        "monitor 'm': window [2025-11-01T00:00:00+00:00, 2025-12-01T00:00:00+00:00) overlaps its reference "
+        "period [2025-10-01T00:00:00+00:00, 2025-11-15T00:00:00+00:00); rows in both are compared with "
+        "themselves, so drift is understated"
+    )
+    assert outcome.warnings == (warning,)
+    assert outcome.to_dict()["warnings"] == [warning]
+    assert outcome.error == f"warning: {warning}"
+    assert warning in caplog.messages
+    with sessions() as session:
+        assert outcome.run_id is not None
+        assert get_run(session, outcome.run_id).run.error == f"warning: {warning}"
+    december = run_window(
+        m, Window(utc(2025, 12, 1), utc(2026, 1, 1)), sessions=sessions, now=utc(2026, 1, 1)
+    )
+    assert december.warnings == ()
+    assert december.error is None
