@@ -14,6 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "AmbiguousDurationError",
     "ColumnError",
     "ColumnReadError",
     "ColumnTypeError",
@@ -143,15 +144,38 @@ class UnknownMonitorError(LookupError):
 
 
 class DurationError(ValueError):
-    """A duration that is not a number followed by a unit (`30s`, `10m`, `1h`, `7d`, `2w`)."""
+    """A duration that is not a number followed by a unit (`30s`, `10m`, `1h`, `7d`, `2w`).
 
-    def __init__(self, value: object, reason: str | None = None) -> None:
+    With `calendar` the value was a window size, which may also be `1mo`, `1q` or `1y`. A
+    `hint` (the unit to write instead) replaces the general explanation.
+    """
+
+    def __init__(
+        self, value: object, reason: str | None = None, *, calendar: bool = False, hint: str | None = None
+    ) -> None:
         self.value = value
         detail = f": {reason}" if reason else ""
+        if hint is not None:
+            super().__init__(f"invalid duration {value!r}{detail}; {hint}")
+            return
+        units = "s, m, h, d or w, or for a window size mo, q or y" if calendar else "s, m, h, d or w"
+        examples = "'1h', '7d', '1mo'" if calendar else "'1h', '7d'"
         super().__init__(
             f"invalid duration {value!r}{detail}; expected a whole number followed by a unit "
-            "s, m, h, d or w, e.g. '30s', '10m', '1h', '7d' (parts may be combined: '1h30m')"
+            f"{units}, e.g. '30s', '10m', {examples} (parts may be combined: '1h30m')"
         )
+
+
+class AmbiguousDurationError(DurationError):
+    """A duration with the unit `M`: minutes to some tools, months to others."""
+
+    def __init__(self, value: object, number: str, *, calendar: bool = False) -> None:
+        self.value = value
+        if calendar:
+            advice = f"write {number}mo for a month or {number}m for a minute"
+        else:
+            advice = f"write {number}m for a minute (a month, {number}mo, is a window size only)"
+        ValueError.__init__(self, f"{value!r} is ambiguous: {advice}")
 
 
 class WindowError(ValueError):

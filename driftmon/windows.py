@@ -1,9 +1,12 @@
-"""Window arithmetic: tumbling UTC windows [start, end), complete once `delay` has passed.
+"""Window arithmetic: tumbling windows [start, end) of UTC instants, complete once `delay` has passed.
 
-With an interval schedule (or none) windows are aligned to the window size counted from the
-Unix epoch: 1h windows start on the hour, 1d windows at 00:00 UTC, 7d windows on Thursdays
-(1970-01-01 was one). With a cron schedule each window ends at a cron instant and is `size`
-long, so `0 6 * * *` with size 1d gives days that start at 06:00 UTC.
+With an interval schedule (or none) fixed-size windows are aligned to the window size counted
+from the Unix epoch: 1h windows start on the hour, 1d windows at 00:00 UTC, 7d windows on
+Thursdays (1970-01-01 was one). With a cron schedule each window ends at a cron instant and is
+`size` long, so `0 6 * * *` with size 1d gives days that start at 06:00 UTC. Calendar sizes
+(`1mo`, `1q`, `1y`) and windows given a `timezone` follow a CalendarGrid instead: months,
+quarters, years or days starting at local midnight, so their lengths vary (28 to 31 days,
+23 or 25 hours across a daylight-saving change).
 
 Every function is pure: the caller passes `now`. Naive datetimes are read as UTC everywhere
 (`datetime(2024, 5, 1, 12)` is 12:00 UTC), and every datetime returned is aware UTC.
@@ -27,14 +30,19 @@ __all__ = [
     "is_complete",
     "iter_windows_between",
     "latest_complete_window",
+    "next_window_end",
+    "overlap_warning",
+    "reference_overlap",
     "reference_range",
     "window_ending_at",
     "windows_between",
+    "windows_ending_by",
 ]
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # A cron expression that has not fired within this long before a time is treated as never firing.
 _CRON_LOOKBACK = timedelta(days=366 * 8)
+_SECOND = timedelta(seconds=1)
 
 
 @dataclass(frozen=True, order=True)
@@ -129,11 +137,36 @@ def _last_fire_at_or_before(cron: str, moment: datetime) -> datetime:
     return last
 
 
+def _fixed_size(monitor: MonitorConfig) -> timedelta:
+    size = monitor.window.size
+    assert isinstance(size, timedelta)  # a monitor without a calendar grid has fixed-size windows
+    return size
+
+
 def window_ending_at(monitor: MonitorConfig, moment: datetime) -> Window:
     """Return the window whose end is the last window boundary at or before `moment` (no delay)."""
-    size = monitor.window.size
+    grid = monitor.window.grid
+    if grid is not None:
+        index = grid.index(as_utc(moment))
+        return Window(grid.boundary(index - 1), grid.boundary(index))
+    size = _fixed_size(monitor)
     end = _last_fire_at_or_before(monitor.cron, moment) if monitor.cron else _floor(moment, size)
     return Window(end - size, end)
+
+
+def next_window_end(monitor: MonitorConfig, moment: datetime) -> datetime:
+    """Return the first window boundary strictly after `moment`."""
+    moment = as_utc(moment)
+    grid = monitor.window.grid
+    if grid is not None:
+        return grid.boundary(grid.index(moment) + 1)
+    if monitor.cron is None:
+        size = _fixed_size(monitor)
+        return _floor(moment, size) + size
+    fire = cron_trigger(monitor.cron).get_next_fire_time(None, moment.replace(microsecond=0) + _SECOND)
+    if fire is None:
+        raise WindowError(f"cron expression {monitor.cron!r} does not fire after {moment.isoformat()}")
+    return as_utc(fire)
 
 
 def latest_complete_window(monitor: MonitorConfig, now: datetime) -> Window:
@@ -146,12 +179,39 @@ def is_complete(monitor: MonitorConfig, window: Window, now: datetime) -> bool:
     return window.end + monitor.window.delay <= as_utc(now)
 
 
+def windows_ending_by(monitor: MonitorConfig, moment: datetime, count: int) -> list[Window]:
+    """Return, oldest first, the `count` windows that end at or before `moment` (the newest ones)."""
+    if count < 1:
+        return []
+    newest = window_ending_at(monitor, moment)
+    size = monitor.uniform_window
+    if size is not None:
+        return [Window(newest.start - k * size, newest.end - k * size) for k in range(count - 1, -1, -1)]
+    grid = monitor.window.grid
+    if grid is not None:
+        last = grid.index(newest.end)
+        return [Window(grid.boundary(i - 1), grid.boundary(i)) for i in range(last - count + 1, last + 1)]
+    windows = [newest]
+    while len(windows) < count:  # cron: step back through its instants
+        windows.append(window_ending_at(monitor, windows[-1].end - _SECOND))
+    return windows[::-1]
+
+
 def iter_windows_between(monitor: MonitorConfig, start: datetime, end: datetime) -> Iterator[Window]:
     """Yield, oldest first, the windows that lie entirely inside [start, end)."""
     start, end = as_utc(start), as_utc(end)
     if not start < end:
         raise WindowError(f"range end {end.isoformat()} is not after its start {start.isoformat()}")
-    size = monitor.window.size
+    grid = monitor.window.grid
+    if grid is not None:
+        index = grid.index(start)
+        if grid.boundary(index) < start:
+            index += 1
+        while (following := grid.boundary(index + 1)) <= end:
+            yield Window(grid.boundary(index), following)
+            index += 1
+        return
+    size = _fixed_size(monitor)
     if monitor.cron is None:
         first = _floor(start, size)
         if first < start:
@@ -171,6 +231,33 @@ def iter_windows_between(monitor: MonitorConfig, start: datetime, end: datetime)
 def windows_between(monitor: MonitorConfig, start: datetime, end: datetime) -> list[Window]:
     """Return, oldest first, the windows that lie entirely inside [start, end)."""
     return list(iter_windows_between(monitor, start, end))
+
+
+def reference_overlap(monitor: MonitorConfig, window: Window) -> TimeRange | None:
+    """Return the reference period if `window` overlaps it, else None.
+
+    Only a fixed reference counts: a period of the monitor's own data. Rows inside both are
+    compared with themselves, which understates drift. A reference of other data (a table,
+    query or path) cannot overlap, and a rolling one moves ahead of the windows it scores.
+    """
+    ref = monitor.reference
+    if ref.mode != "fixed":
+        return None
+    span = TimeRange(ref.start, ref.end)
+    if (span.start is None or span.start < window.end) and (span.end is None or window.start < span.end):
+        return span
+    return None
+
+
+def overlap_warning(monitor: MonitorConfig, window: Window) -> str | None:
+    """Return the warning for a window that overlaps its monitor's reference period, or None."""
+    span = reference_overlap(monitor, window)
+    if span is None:
+        return None
+    return (
+        f"monitor {monitor.name!r}: window {window} overlaps its reference period {span}; "
+        "rows in both are compared with themselves, so drift is understated"
+    )
 
 
 def reference_range(monitor: MonitorConfig, now: datetime) -> TimeRange:

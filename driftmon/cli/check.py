@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import click
 
 from driftmon.cli.app import main
@@ -14,12 +16,28 @@ __all__ = ["check_config"]
 @main.command("check-config")
 @config_files_option
 def check_config(config_files: tuple[str, ...]) -> None:
-    """Validate config files and print OK, or every problem with its file, line and path."""
+    """Validate config files and print OK, or every problem with its file, line and path.
+
+    A monitor whose latest complete window overlaps its fixed reference period gets a warning
+    on stderr (its scores would compare reference rows with themselves); the status stays 0.
+    """
+    from driftmon.errors import WindowError
+    from driftmon.windows import latest_complete_window, overlap_warning
+
     config = load(config_files)
     names = ", ".join(m.name for m in config.monitors) or "none"
     click.echo(f"OK: {' + '.join(config_files)}: {len(config.monitors)} monitor(s): {names}")
+    now = datetime.now(UTC)
     for monitor in config.monitors:
         click.echo(f"  {monitor.name}: {alert_summary(monitor)}")
+        if not monitor.enabled:
+            continue
+        try:
+            warning = overlap_warning(monitor, latest_complete_window(monitor, now))
+        except WindowError:  # a cron schedule that has not fired yet: no window to overlap
+            continue
+        if warning is not None:
+            click.echo(f"warning: {warning} (the latest complete window)", err=True)
 
 
 def alert_summary(monitor: MonitorConfig) -> str:

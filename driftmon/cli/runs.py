@@ -30,18 +30,18 @@ __all__ = ["backfill", "run"]
 
 def _window(monitor: MonitorConfig, window_end: str | None, now: datetime) -> Window:
     from driftmon.config import format_duration
-    from driftmon.windows import is_complete, latest_complete_window, window_ending_at
+    from driftmon.windows import is_complete, latest_complete_window, next_window_end, window_ending_at
 
     if window_end is None:
         return latest_complete_window(monitor, now)
     end = parse_time(window_end, "--window-end")
     window = window_ending_at(monitor, end)
     if window.end != end:
-        later = window_ending_at(monitor, window.end + monitor.window.size)
+        later = next_window_end(monitor, window.end)
         fail(
             f"--window-end {end.isoformat()} is not a window boundary of monitor {monitor.name!r} "
-            f"({format_duration(monitor.window.size)} windows); the nearest are "
-            f"{window.end.isoformat()} and {later.end.isoformat()}"
+            f"({monitor.window.label} windows); the nearest are "
+            f"{window.end.isoformat()} and {later.isoformat()}"
         )
     if not is_complete(monitor, window, now):
         ready = window.end + monitor.window.delay
@@ -81,11 +81,15 @@ def run(
     """
     from driftmon.cli.tables import run_report
     from driftmon.jobs import run_window
+    from driftmon.windows import overlap_warning
 
     config = load(config_files)
     monitor = monitor_named(config, monitor_name)
     now = datetime.now(UTC)
     window = _window(monitor, window_end, now)
+    warning = overlap_warning(monitor, window)
+    if warning is not None:
+        click.echo(f"warning: {warning}", err=True)
     with job_logs(verbose), open_store(database_url, config) as sessions:
         outcome = run_window(monitor, window, sessions=sessions, now=now)
     if as_json:
@@ -99,17 +103,32 @@ def run(
         fail(f"monitor {monitor.name!r} window {window}: {outcome.status}: {reason}")
 
 
+def _overlap_warning(monitor: MonitorConfig, windows: list[Window]) -> str | None:
+    """Return one line naming the windows of a backfill that overlap the reference, or None."""
+    from driftmon.windows import reference_overlap
+
+    overlapping = [w for w in windows if reference_overlap(monitor, w) is not None]
+    if not overlapping:
+        return None
+    span = reference_overlap(monitor, overlapping[0])
+    which = str(overlapping[0]) if len(overlapping) == 1 else f"{overlapping[0]} to {overlapping[-1]}"
+    return (
+        f"warning: monitor {monitor.name!r}: {len(overlapping)} of {len(windows)} windows ({which}) "
+        f"overlap its reference period {span}; rows in both are compared with themselves, "
+        "so drift is understated"
+    )
+
+
 def _range(
     monitor: MonitorConfig, start: str | None, end: str | None, last: int | None, now: datetime
 ) -> tuple[datetime, datetime]:
-    from driftmon.windows import latest_complete_window, windows_between
+    from driftmon.windows import latest_complete_window, windows_ending_by
 
     if last is not None:
         if start is not None or end is not None:
             raise click.UsageError("give --last N, or --start and --end, not both")
         newest = latest_complete_window(monitor, now).end
-        earliest = newest - (last + 1) * monitor.window.size
-        windows = windows_between(monitor, earliest, newest)[-last:]
+        windows = windows_ending_by(monitor, newest, last)
         return (windows[0].start, newest) if windows else (newest, newest)
     if start is None or end is None:
         raise click.UsageError("give --start and --end (ISO 8601), or --last N")
@@ -188,6 +207,9 @@ def backfill(
                         )
                 failures += len(outcome.failed)
                 continue
+            warning = _overlap_warning(monitor, windows)
+            if warning is not None:
+                click.echo(warning, err=True)
             with click.progressbar(length=len(windows), label=monitor.name, show_pos=True) as bar:
 
                 def advance(window: Window, outcome: RunOutcome | None) -> None:

@@ -9,6 +9,7 @@ from driftmon.config.alerts import (
     EffectiveAlertRule,
     Statistic,
 )
+from driftmon.config.calendar import CalendarGrid, CalendarSize, time_zone
 from driftmon.config.columns import (
     BinDefaults,
     BinSettings,
@@ -37,7 +38,14 @@ from driftmon.config.sources import (
     SourceConfig,
     SqlSourceConfig,
 )
-from driftmon.config.types import as_utc, format_duration, parse_duration, redact_url
+from driftmon.config.types import (
+    as_utc,
+    format_duration,
+    format_window_size,
+    parse_duration,
+    parse_window_size,
+    redact_url,
+)
 
 __all__ = [
     "DEFAULT_BATCH_ROWS",
@@ -49,6 +57,8 @@ __all__ = [
     "AlertRule",
     "BinDefaults",
     "BinSettings",
+    "CalendarGrid",
+    "CalendarSize",
     "ColumnConfig",
     "ColumnKind",
     "ColumnRole",
@@ -71,7 +81,10 @@ __all__ = [
     "as_utc",
     "cron_trigger",
     "format_duration",
+    "format_window_size",
     "load_config",
     "parse_duration",
+    "parse_window_size",
     "redact_url",
+    "time_zone",
 ]

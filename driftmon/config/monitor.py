@@ -6,12 +6,13 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import UTC, timedelta, tzinfo
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from driftmon.config.alerts import AlertSettings, Statistic, effective_alert_rules
+from driftmon.config.calendar import CalendarGrid, CalendarSize, time_zone
 from driftmon.config.columns import BinDefaults, ColumnConfig, ColumnSettings
 from driftmon.config.cron import validate_cron
 from driftmon.config.sources import FileSourceConfig, ReferenceConfig, SourceConfig, SqlSourceConfig
@@ -20,6 +21,9 @@ from driftmon.config.types import (
     Duration,
     MonitorName,
     PositiveDuration,
+    WindowSize,
+    format_duration,
+    format_window_size,
     json_default,
     redact_url,
 )
@@ -40,19 +44,77 @@ DEFAULT_TIMEOUT = timedelta(minutes=5)
 
 
 class WindowSettings(BaseModel):
-    """Tumbling windows of `size`, read `delay` after they close so late rows have arrived."""
+    """Tumbling windows of `size`, read `delay` after they close so late rows have arrived.
+
+    `size` is a duration (aligned to the Unix epoch in UTC) or calendar months (`1mo`, `1q`,
+    `1y`: aligned to calendar boundaries). With a `timezone`, calendar and whole-day windows
+    start at local midnight in that IANA zone; windows are always stored as UTC instants.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    size: PositiveDuration
+    size: WindowSize
     delay: Duration = timedelta(0)
+    timezone: str | None = Field(None, description="IANA zone of calendar and day windows; default UTC")
 
     @field_validator("size")
     @classmethod
-    def _whole_seconds(cls, size: timedelta) -> timedelta:
-        if size.microseconds:
+    def _whole_seconds(cls, size: timedelta | CalendarSize) -> timedelta | CalendarSize:
+        if isinstance(size, timedelta) and size.microseconds:
             raise ValueError("window size must be a whole number of seconds")
         return size
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, name: str | None) -> str | None:
+        if name is not None:
+            time_zone(name)
+        return name
+
+    @model_validator(mode="after")
+    def _zone_needs_days(self) -> WindowSettings:
+        size = self.size
+        local = self.zone is not UTC  # `timezone: UTC` is the default spelled out, valid with any size
+        if local and isinstance(size, timedelta) and size % timedelta(days=1):
+            raise ValueError(
+                f"timezone applies to windows of whole days, months, quarters or years, not "
+                f"{format_duration(size)}: other fixed sizes are aligned to the Unix epoch in UTC"
+            )
+        return self
+
+    @property
+    def calendar(self) -> CalendarSize | None:
+        """The calendar size (`1mo`, `1q`, `1y`...), or None for a fixed-length size."""
+        return self.size if isinstance(self.size, CalendarSize) else None
+
+    @property
+    def zone(self) -> tzinfo:
+        """The time zone of the window boundaries (UTC unless `timezone` says otherwise)."""
+        return UTC if self.timezone is None else time_zone(self.timezone)
+
+    @property
+    def grid(self) -> CalendarGrid | None:
+        """The boundaries of calendar or time-zone windows; None for UTC windows aligned to the epoch."""
+        if isinstance(self.size, CalendarSize):
+            return CalendarGrid("month", self.size.months, self.zone)
+        if self.zone is not UTC:
+            return CalendarGrid("day", self.size // timedelta(days=1), self.zone)
+        return None
+
+    @property
+    def longest(self) -> timedelta:
+        """The longest window: the size, or for a calendar size its longest length (31d for 1mo).
+
+        A daylight-saving change makes some local windows an hour longer or shorter than this;
+        staleness rules built on it (two periods plus the timeout) have room for that.
+        """
+        return self.size.longest if isinstance(self.size, CalendarSize) else self.size
+
+    @property
+    def label(self) -> str:
+        """The size as configured, with its zone: `1mo`, `1mo Europe/Berlin`, `1h`."""
+        text = format_window_size(self.size)
+        return f"{text} {self.timezone}" if self.zone is not UTC else text
 
 
 class ScheduleSettings(BaseModel):
@@ -195,6 +257,17 @@ class MonitorConfig(BaseModel):
             raise ValueError(
                 f"the timestamp column {self.timestamp_column!r} cannot also be a watched column"
             )
+        if self.cron is not None and self.window.grid is not None:
+            what = (
+                f"calendar windows ({self.window.label})"
+                if self.window.calendar is not None
+                else f"windows in time zone {self.window.timezone}"
+            )
+            raise ValueError(
+                f"schedule.cron does not combine with {what}: cron windows end at its UTC instants, "
+                "these end at their calendar boundaries; leave out schedule (one run per window) "
+                "or give schedule.interval"
+            )
         ref = self.reference
         if isinstance(self.source, SqlSourceConfig) and ref.path is not None:
             raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
@@ -216,10 +289,27 @@ class MonitorConfig(BaseModel):
 
     @property
     def schedule_interval(self) -> timedelta | None:
-        """The run interval (the window size unless a schedule says otherwise); None with cron."""
+        """The run interval (the window size unless a schedule says otherwise).
+
+        None when runs follow cron instants, or window ends (calendar and time-zone windows
+        without a schedule: one run per window, `delay` after it closes).
+        """
         if self.schedule is None:
-            return self.window.size
+            return self.uniform_window
         return self.schedule.interval
+
+    @property
+    def uniform_window(self) -> timedelta | None:
+        """The size shared by every window when windows are aligned to the epoch; None otherwise.
+
+        None for a cron schedule (windows end at its instants) and for calendar and time-zone
+        windows (months, and days across daylight-saving changes, differ in length).
+        """
+        if self.cron is not None or self.window.grid is not None:
+            return None
+        size = self.window.size
+        assert isinstance(size, timedelta)  # a size without a grid is a fixed length
+        return size
 
     @property
     def cron(self) -> str | None:

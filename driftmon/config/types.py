@@ -7,9 +7,10 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, PlainSerializer, SecretStr
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, SecretStr
 
-from driftmon.errors import DurationError
+from driftmon.config.calendar import CalendarSize
+from driftmon.errors import AmbiguousDurationError, DurationError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -22,9 +23,12 @@ __all__ = [
     "MonitorName",
     "PositiveDuration",
     "Timestamp",
+    "WindowSize",
     "as_utc",
     "format_duration",
+    "format_window_size",
     "parse_duration",
+    "parse_window_size",
     "redact_url",
 ]
 
@@ -32,25 +36,95 @@ __all__ = [
 MAX_NAME_LENGTH = 200
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
-_PART = re.compile(r"(\d+)\s*([wdhms])")
-_DURATION = re.compile(r"(?:\d+\s*[wdhms]\s*)+")
+_CALENDAR_UNITS = {"y": 12, "q": 3, "mo": 1}
+_PART = re.compile(r"(\d+)\s*([A-Za-z]+)")
+_DURATION = re.compile(r"(?:\d+\s*[A-Za-z]+\s*)+")
+# Spelled-out units people write, and the unit driftmon reads for them.
+_SPELLED = {
+    **dict.fromkeys(("sec", "secs", "second", "seconds"), "s"),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), "m"),
+    **dict.fromkeys(("hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("day", "days"), "d"),
+    **dict.fromkeys(("wk", "wks", "week", "weeks"), "w"),
+    **dict.fromkeys(("mon", "mons", "mth", "mths", "month", "months"), "mo"),
+    **dict.fromkeys(("qtr", "qtrs", "quarter", "quarters"), "q"),
+    **dict.fromkeys(("yr", "yrs", "year", "years"), "y"),
+}
 _MONITOR_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 _CONTROL_CHARACTER = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def parse_duration(value: object) -> timedelta:
-    """Parse `30s`, `10m`, `1h`, `7d`, `2w` or combinations like `1h30m` into a timedelta."""
-    if isinstance(value, timedelta):
-        return value
+def _parts(value: object, calendar: bool) -> list[tuple[int, str]]:
+    """Split a duration into (number, unit) parts with lowercase units; `M` alone is refused."""
     if isinstance(value, bool) or not isinstance(value, str):
         if isinstance(value, int | float):
-            raise DurationError(value, "a bare number has no unit")
-        raise DurationError(value, f"got {type(value).__name__}")
-    text = value.strip().lower()
+            raise DurationError(value, "a bare number has no unit", calendar=calendar)
+        raise DurationError(value, f"got {type(value).__name__}", calendar=calendar)
+    text = value.strip()
     if not text or not _DURATION.fullmatch(text):
-        raise DurationError(value)
-    seconds = sum(int(n) * _UNITS[unit] for n, unit in _PART.findall(text))
-    return timedelta(seconds=seconds)
+        raise DurationError(value, calendar=calendar)
+    parts = []
+    for number, unit in _PART.findall(text):
+        if unit == "M":  # minutes to some tools, months to others (Java, pandas' old offsets)
+            raise AmbiguousDurationError(value, number, calendar=calendar)
+        unit = unit.lower()
+        if unit in _SPELLED:
+            meant = _SPELLED[unit]
+            hint = (
+                f"write {number}{meant}"
+                if calendar or meant in _UNITS
+                else "months, quarters and years are window sizes only; write days, e.g. 30d"
+            )
+            raise DurationError(value, f"unknown unit {unit!r}", hint=hint)
+        if unit not in _UNITS and unit not in _CALENDAR_UNITS:
+            raise DurationError(value, f"unknown unit {unit!r}", calendar=calendar)
+        parts.append((int(number), unit))
+    return parts
+
+
+def parse_duration(value: object) -> timedelta:
+    """Parse `30s`, `10m`, `1h`, `7d`, `2w` or combinations like `1h30m` into a timedelta.
+
+    Units are case-insensitive except `M`, which is refused as ambiguous (`m` is minutes).
+    Calendar units (`mo`, `q`, `y`) are refused: they are window sizes only (`parse_window_size`).
+    """
+    if isinstance(value, timedelta):
+        return value
+    parts = _parts(value, calendar=False)
+    calendar = [f"{n}{unit}" for n, unit in parts if unit in _CALENDAR_UNITS]
+    if calendar:
+        raise DurationError(
+            value,
+            f"{calendar[0]} has no fixed length",
+            hint="months, quarters and years are window sizes only; write days, e.g. 30d or 365d",
+        )
+    return timedelta(seconds=sum(n * _UNITS[unit] for n, unit in parts))
+
+
+def parse_window_size(value: object) -> timedelta | CalendarSize:
+    """Parse a window size: a duration (`1h`, `1d`) or calendar months (`1mo`, `3mo`, `1q`, `1y`)."""
+    if isinstance(value, timedelta | CalendarSize):
+        return value
+    parts = _parts(value, calendar=True)
+    months = sum(n * _CALENDAR_UNITS[unit] for n, unit in parts if unit in _CALENDAR_UNITS)
+    fixed = sum(n * _UNITS[unit] for n, unit in parts if unit in _UNITS)
+    if months and fixed:
+        raise DurationError(
+            value, "a calendar size (mo, q, y) cannot be combined with s, m, h, d or w", calendar=True
+        )
+    if months:
+        try:
+            return CalendarSize(months)
+        except ValueError as exc:
+            raise DurationError(value, str(exc), calendar=True) from None
+    if not fixed:
+        raise DurationError(value, "must be longer than zero", calendar=True)
+    return timedelta(seconds=fixed)
+
+
+def format_window_size(value: timedelta | CalendarSize) -> str:
+    """Format a window size the way `parse_window_size` reads it (`1mo`, `1q`, `1y`, `1h30m`)."""
+    return str(value) if isinstance(value, CalendarSize) else format_duration(value)
 
 
 def format_duration(value: timedelta) -> str:
@@ -77,6 +151,10 @@ def _positive(value: timedelta) -> timedelta:
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
 PositiveDuration = Annotated[
     timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(format_duration)
+]
+# A window size: a positive duration or calendar months (validated whole, so no union coercion).
+WindowSize = Annotated[
+    timedelta | CalendarSize, PlainValidator(parse_window_size), PlainSerializer(format_window_size)
 ]
 
 
@@ -182,6 +260,8 @@ def json_default(value: Any) -> Any:
     """Serialise config values that JSON does not know (used for hashing)."""
     if isinstance(value, timedelta):
         return format_duration(value)
+    if isinstance(value, CalendarSize):
+        return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"cannot serialise {type(value).__name__}")

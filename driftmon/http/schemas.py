@@ -305,12 +305,17 @@ def monitor_out(
             )
         )
     interval = monitor.schedule_interval
-    schedule = f"every {format_duration(interval)}" if interval is not None else f"cron {monitor.cron}"
+    if interval is not None:
+        schedule = f"every {format_duration(interval)}"
+    elif monitor.cron is not None:
+        schedule = f"cron {monitor.cron}"
+    else:
+        schedule = "at each window end"
     return MonitorOut(
         name=monitor.name,
         description=monitor.description,
         source=monitor.source_description,
-        window=format_duration(monitor.window.size),
+        window=monitor.window.label,
         delay=format_duration(monitor.window.delay),
         schedule=schedule,
         timeout=format_duration(monitor.timeout),

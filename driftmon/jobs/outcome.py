@@ -183,6 +183,7 @@ class RunOutcome:
     skipped: Skip | None = None
     stored: bool = True
     error: str | None = None
+    warnings: tuple[str, ...] = ()  # e.g. the window overlaps the reference period
 
     @property
     def window_start(self) -> datetime:
@@ -211,6 +212,7 @@ class RunOutcome:
             "duration_seconds": round(self.duration_seconds, 6),
             "rows_read": self.rows_read,
             "error": self.error,
+            "warnings": list(self.warnings),
             "baselines_fitted": [
                 {"column": b.column, "version": b.version, "kind": b.kind, "n": b.n} for b in self.baselines
             ],

@@ -8,6 +8,9 @@
 5. In one transaction: the run's status, rows read and error, every column result, the alert
    states moved by this window and the transitions they caused (alert events).
 
+A window that overlaps the monitor's fixed reference period is scored all the same, with a
+warning logged, kept in the outcome's `warnings` and appended to the stored run's error text.
+
 Data problems never raise: a source that cannot be read fails the run, a bad column fails that
 column (the run is partial), and a store that cannot be reached or written is reported in the
 outcome with nothing half-written (a claimed run left `running` is taken over once stale).
@@ -33,7 +36,7 @@ from driftmon.jobs.scoring import column_outcome, run_error, run_status, score_c
 from driftmon.jobs.stored import stored_outcome
 from driftmon.sources import Source, monitor_source
 from driftmon.store import Claim, ColumnResultInput, RunNotClaimedError, claim_run, finish_run, upsert_monitor
-from driftmon.windows import Window, describe
+from driftmon.windows import Window, describe, overlap_warning
 
 __all__ = ["STALE_AFTER_TIMEOUTS", "run_window"]
 
@@ -183,6 +186,9 @@ def run_window(
             raise
         return failure(f"store: {reason}", stored=False)
 
+    warning = overlap_warning(monitor, window)
+    if warning is not None:
+        log.warning("%s", warning)
     try:
         computed = _compute(monitor, window, sessions, at, source, reference_source)
     except Exception as exc:
@@ -194,6 +200,8 @@ def run_window(
         return failure(error, stored=_abandon(sessions, claim, at, error), claim=claim)
 
     status = computed.status
+    noted = f"warning: {warning}" if warning is not None else None
+    stored_error = "; ".join(e for e in (computed.error, noted) if e) or None
     finished = at + timedelta(seconds=elapsed())
     try:
         with sessions() as session, session.begin():
@@ -203,7 +211,7 @@ def run_window(
                 status=status,
                 finished_at=finished,
                 results=computed.results,
-                error=computed.error,
+                error=stored_error,
                 rows_read=computed.rows_read,
             )
             alerts = AlertEvaluation()
@@ -250,5 +258,6 @@ def run_window(
         columns=tuple(columns),
         transitions=tuple(alerts.changes),
         baselines=computed.fitted,
-        error=computed.error,
+        error=stored_error,
+        warnings=(warning,) if warning is not None else (),
     )

@@ -39,9 +39,10 @@ def monitor_spec(monitor: MonitorConfig, *, now: datetime) -> MonitorSpec:
     interval = monitor.schedule_interval
     if interval is not None:
         seconds = interval.total_seconds()
-    else:
-        assert monitor.cron is not None  # a schedule has an interval or a cron expression
+    elif monitor.cron is not None:
         seconds = cron_interval_seconds(monitor.cron, now)
+    else:  # one run per calendar window: its longest length (31 days for a month)
+        seconds = monitor.window.longest.total_seconds()
     columns = []
     for settings in monitor.all_column_settings():
         thresholds = {name: Thresholds(rule.warning, rule.critical) for name, rule in settings.alerts.items()}

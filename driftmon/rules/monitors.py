@@ -46,7 +46,7 @@ def _stale_rules(monitor: MonitorConfig, now: datetime) -> list[AlertRule]:
     return [
         AlertRule(
             name="DriftmonMonitorStale",
-            expr=f"time() - {_SUCCESS}{selector} > {limit.total_seconds():g}",
+            expr=f"time() - {_SUCCESS}{selector} > {limit.total_seconds():.15g}",
             severity="warning",
             summary=summary,
             description=(
@@ -132,7 +132,7 @@ def outdated_rule(monitors: Sequence[MonitorConfig], now: datetime, command: str
     for m in enabled:
         seconds = monitor_spec(m, now=now).interval_seconds
         if seconds is not None:
-            parts.append(f"{_INTERVAL}{{monitor={promql_string(m.name)}}} != {seconds:g}")
+            parts.append(f"{_INTERVAL}{{monitor={promql_string(m.name)}}} != {seconds:.15g}")
     return AlertRule(
         name="DriftmonRulesOutdated",
         expr="\nor ".join(parts),

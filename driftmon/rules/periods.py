@@ -18,12 +18,14 @@ def success_period(monitor: MonitorConfig, now: datetime) -> timedelta:
     the next tick, so completions come every max(size, interval): a 5-minute tick over hourly
     windows still completes one window an hour. A cron schedule completes one window per
     fire, so its period is the longest gap between fires (a weekday schedule's weekend).
+    Calendar windows complete once per window: their period is the longest window (31 days
+    for a month, 92 for a quarter, 366 for a year), or the interval of a slower schedule.
     """
     if monitor.cron is not None:
         return timedelta(seconds=cron_interval_seconds(monitor.cron, now))
     interval = monitor.schedule_interval
-    assert interval is not None  # a schedule without cron has an interval
-    return max(monitor.window.size, interval)
+    longest = monitor.window.longest
+    return longest if interval is None else max(longest, interval)
 
 
 def stale_after(monitor: MonitorConfig, now: datetime) -> timedelta:

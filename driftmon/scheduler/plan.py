@@ -67,8 +67,8 @@ def recent_windows(monitor: MonitorConfig, now: datetime, count: int) -> list[Wi
     if count < 1:
         return []
     latest = latest_complete_window(monitor, now)
-    if monitor.cron is None:
-        size = monitor.window.size
+    size = monitor.uniform_window  # None: cron or calendar windows, stepped back one by one
+    if size is not None:
         return [Window(latest.start - k * size, latest.end - k * size) for k in range(count - 1, -1, -1)]
     windows = [latest]
     while len(windows) < count:

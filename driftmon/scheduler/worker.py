@@ -19,7 +19,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.config import MonitorConfig, SchedulerSettings, as_utc, format_duration
+from driftmon.config import MonitorConfig, SchedulerSettings, as_utc
 from driftmon.errors import UnknownMonitorError, WindowError
 from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, RunOutcome, active_baselines
 from driftmon.jobs.errors import store_failure
@@ -29,7 +29,14 @@ from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
-from driftmon.windows import Window, describe, is_complete, latest_complete_window, window_ending_at
+from driftmon.windows import (
+    Window,
+    describe,
+    is_complete,
+    latest_complete_window,
+    next_window_end,
+    window_ending_at,
+)
 
 __all__ = ["Clock", "MonitorWorker", "RunListener", "utc_now"]
 
@@ -265,11 +272,11 @@ class MonitorWorker:
         end = as_utc(window_end)
         window = window_ending_at(monitor, end)
         if window.end != end:
-            later = window_ending_at(monitor, window.end + monitor.window.size)
+            later = next_window_end(monitor, window.end)
             raise WindowError(
                 f"window end {end.isoformat()} is not a window boundary of monitor {monitor.name!r} "
-                f"({format_duration(monitor.window.size)} windows); the nearest are "
-                f"{window.end.isoformat()} and {later.end.isoformat()}"
+                f"({monitor.window.label} windows); the nearest are "
+                f"{window.end.isoformat()} and {later.isoformat()}"
             )
         if not is_complete(monitor, window, now):
             raise WindowNotReadyError(monitor.name, str(window), window.end + monitor.window.delay)

@@ -315,8 +315,7 @@ def test_lines_and_paths_are_right_deep_in_a_large_file(
         "expected 'numeric' or 'categorical', got 'numerical'",
         f"{path}:{line_of(text, 'size: 1 hour')}: monitors[{n - 10}].window.size "
         f"(monitor 'monitor_{n - 10:04d}'): "
-        "invalid duration '1 hour'; expected a whole number followed by a unit s, m, h, d or w, "
-        "e.g. '30s', '10m', '1h', '7d' (parts may be combined: '1h30m')",
+        "invalid duration '1 hour': unknown unit 'hour'; write 1h",
         f"{path}:{line_of(text, 'n_bin: 5')}: monitors[{n - 1}].columns[7].bins.n_bin "
         f"(monitor 'monitor_{n - 1:04d}', column 'feature_07'): unknown key 'n_bin'; did you mean 'n_bins'? "
         "(expected one of: coverage, edges, method, n_bins, top_k)",

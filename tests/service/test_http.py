@@ -337,3 +337,29 @@ def test_a_large_exposition_is_sent_whole(store: sessionmaker[Session], tmp_path
         response = big.client.get("/metrics")
     assert response.headers["content-length"] == str(len(body))
     assert response.content == body
+
+
+def test_a_monthly_monitor_in_the_api(store: sessionmaker[Session], tmp_path: Path) -> None:
+    ref = write_parquet(tmp_path / "reference.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", T0 - 31 * 24 * HOUR, 31, 24 * HOUR, rows=200, seed=8)
+    monthly = file_monitor(
+        "monthly", tmp_path / "live", ref, window={"size": "1mo", "timezone": "Europe/Berlin"}
+    )
+    cfg = config(monthly, server={"api_token": TOKEN})
+    with serve(store, cfg, Clock(T0)) as served:
+        m = served.client.get("/api/v1/monitors/monthly", headers=AUTH).json()
+        assert (m["window"], m["schedule"]) == ("1mo Europe/Berlin", "at each window end")
+        path = "/api/v1/monitors/monthly/runs"
+        off = served.client.post(path, json={"window_end": "2026-02-15T00:00:00Z"}, headers=AUTH)
+        assert off.status_code == 422
+        assert off.json()["detail"] == (
+            "window end 2026-02-15T00:00:00+00:00 is not a window boundary of monitor 'monthly' "
+            "(1mo Europe/Berlin windows); the nearest are 2026-01-31T23:00:00+00:00 and "
+            "2026-02-28T23:00:00+00:00"
+        )
+        february = served.client.post(path, headers=AUTH).json()
+        assert (february["window_start"], february["window_end"], february["status"]) == (
+            "2026-01-31T23:00:00+00:00",
+            "2026-02-28T23:00:00+00:00",
+            "succeeded",
+        )
