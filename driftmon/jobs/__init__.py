@@ -2,7 +2,8 @@
 
 - `run_window(monitor, window, sessions=...)` scores one window and stores it in one transaction;
 - `backfill(monitor, start, end, sessions=...)` runs every window of a range not yet stored;
-- `fit_baselines(monitor, sessions=..., now=...)` stores new baseline versions from the reference.
+- `fit_baselines(monitor, sessions=..., now=...)` stores new baseline versions from the reference;
+- `find_first_row` and `catch_up_windows` decide where a catch-up starts (the source's first row).
 
 They return plain records (RunOutcome, BackfillOutcome, BaselineFitOutcome) carrying what the
 service needs for metrics, logs and notifications, and never raise for data problems.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from driftmon.jobs.backfill import Progress, backfill, backfill_windows
 from driftmon.jobs.baselines import BaselineSet, active_baselines, fit_baselines, reference_span
+from driftmon.jobs.catchup import FirstRow, catch_up_windows, find_first_row
 from driftmon.jobs.outcome import (
     AlertChange,
     BackfillOutcome,
@@ -31,6 +33,7 @@ __all__ = [
     "BaselineFitOutcome",
     "BaselineSet",
     "ColumnOutcome",
+    "FirstRow",
     "FittedBaseline",
     "Progress",
     "RunOutcome",
@@ -39,6 +42,8 @@ __all__ = [
     "backfill",
     "backfill_windows",
     "calibration_seed",
+    "catch_up_windows",
+    "find_first_row",
     "fit_baselines",
     "reference_span",
     "run_window",

@@ -21,15 +21,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings, as_utc, format_duration
 from driftmon.errors import UnknownMonitorError, WindowError
-from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, RunOutcome, active_baselines
+from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, FirstRow, RunOutcome, active_baselines
 from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
+from driftmon.scheduler.first_rows import FirstRows
 from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
-from driftmon.windows import Window, describe, is_complete, latest_complete_window, window_ending_at
+from driftmon.windows import (
+    TimeRange,
+    Window,
+    describe,
+    is_complete,
+    latest_complete_window,
+    window_ending_at,
+)
 
 __all__ = ["Clock", "MonitorWorker", "RunListener", "utc_now"]
 
@@ -63,8 +71,10 @@ class MonitorWorker:
         listener: RunListener | None = None,
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
+        first_rows: FirstRows | None = None,
     ) -> None:
         self.settings = settings
+        self._first_rows = first_rows or FirstRows()
         self._sessions = sessions
         self._listener = listener
         self._clock = clock
@@ -121,15 +131,24 @@ class MonitorWorker:
         lookback = max(1, self.settings.max_backfill_windows)
         with self._sessions() as session:
             stored = run_history(session, name, limit=2 * lookback + 10, before=now)
-        return plan_runs(
-            monitor,
-            stored,
-            now,
-            lookback=lookback,
-            interval=tick_interval(monitor, now),
-            stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
-            retry=self._retry,
-        )
+
+        def plan(first_row: FirstRow | None) -> Plan:
+            return plan_runs(
+                monitor,
+                stored,
+                now,
+                lookback=lookback,
+                interval=tick_interval(monitor, now),
+                stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
+                retry=self._retry,
+                first_row=first_row,
+            )
+
+        found = plan(None)
+        if len(found.due) < 2:
+            return found
+        # Catching up: windows before the source's first row are not run (see jobs.catchup).
+        return plan(self._first_rows.get(monitor, TimeRange(found.due[0].start, found.due[-1].end)))
 
     def tick(self, name: str) -> list[RunOutcome]:
         """Run the windows of monitor `name` that are due, oldest first; stop at the first failure."""
