@@ -148,7 +148,9 @@ class MonitorWorker:
         if len(found.due) < 2:
             return found
         # Catching up: windows before the source's first row are not run (see jobs.catchup).
-        return plan(self._first_rows.get(monitor, TimeRange(found.due[0].start, found.due[-1].end)))
+        within = TimeRange(found.due[0].start, found.due[-1].end)
+        wait = min(self._first_rows.wait, monitor.timeout.total_seconds())
+        return plan(self._first_rows.get(monitor, within, wait=wait))
 
     def tick(self, name: str) -> list[RunOutcome]:
         """Run the windows of monitor `name` that are due, oldest first; stop at the first failure."""

@@ -7,6 +7,7 @@ Every test runs on an injected clock: the data starts 5 hours before "now" and t
 from __future__ import annotations
 
 import sqlite3
+import threading
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from driftmon.scheduler.first_rows import FirstRows
 from driftmon.store import run_history
 from driftmon.windows import TimeRange, Window
 
-from .helpers import HOUR, T0, Clock, config, event_rows, monitor, write_parquet, write_sqlite
+from .helpers import HOUR, T0, Clock, config, event_rows, monitor, poll, write_parquet, write_sqlite
 
 NOW = T0 + 12 * HOUR
 DATA_START = NOW - 5 * HOUR
@@ -219,3 +220,31 @@ def test_catch_up_windows_keep_the_newest_and_those_after_the_first_row() -> Non
     partial = TimeRange(hour(0).start, hour(3).end)
     assert catch_up_windows(m, windows, FirstRow(None, partial)) == windows[4:]
     assert catch_up_windows(m, [], FirstRow(None, searched)) == []
+
+
+def test_a_source_slow_to_say_where_its_data_starts_does_not_hold_the_catch_up(
+    store: sessionmaker[Session], tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    source = {"kind": "file", "path": str(write_parquet(tmp_path / "live.parquet", DATA_START, 5, seed=3))}
+    answer = threading.Event()
+    calls: list[TimeRange] = []
+
+    def slow(monitor: MonitorConfig, within: TimeRange) -> FirstRow:
+        calls.append(within)
+        answer.wait(30)
+        return find_first_row(monitor, within)
+
+    cfg = config(monitor("m", source, reference), scheduler={"max_backfill_windows": 24})
+    worker = MonitorWorker(
+        cfg.monitors,
+        sessions=store,
+        settings=cfg.scheduler,
+        clock=Clock(NOW),
+        first_rows=FirstRows(slow, wait=0.05),
+    )
+    assert len(worker.plan("m").due) == 24  # no answer yet: every window, as before
+    assert len(worker.plan("m").due) == 24  # still the same question, not a second one
+    assert len(calls) == 1
+    answer.set()
+    poll(lambda: len(worker.plan("m").due) == 5, timeout=30, what="the late answer to be used")
+    assert len(calls) == 1
