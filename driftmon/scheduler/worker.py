@@ -26,7 +26,7 @@ from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs
+from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
@@ -147,8 +147,11 @@ class MonitorWorker:
         found = plan(None)
         if len(found.due) < 2:
             return found
-        # Catching up: windows before the source's first row are not run (see jobs.catchup).
-        within = TimeRange(found.due[0].start, found.due[-1].end)
+        # Catching up: windows before the source's first row are not run (see jobs.catchup). The
+        # first row is looked for over the whole look-back: a window older than the due ones (in
+        # progress elsewhere, or waiting out a backoff) may be due on a later tick.
+        recent = recent_windows(monitor, now, lookback)
+        within = TimeRange(recent[0].start, recent[-1].end)
         wait = min(self._first_rows.wait, monitor.timeout.total_seconds())
         return plan(self._first_rows.get(monitor, within, wait=wait))
 
