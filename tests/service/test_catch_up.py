@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from driftmon.config import MonitorConfig
 from driftmon.jobs import FirstRow, backfill, catch_up_windows, find_first_row
 from driftmon.scheduler import MonitorWorker
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.store import run_history
+from driftmon.store import claim_run, finish_run, run_history
 from driftmon.windows import TimeRange, Window
 
 from .helpers import HOUR, T0, Clock, config, event_rows, monitor, poll, write_parquet, write_sqlite
@@ -248,3 +248,24 @@ def test_a_source_slow_to_say_where_its_data_starts_does_not_hold_the_catch_up(
     answer.set()
     poll(lambda: len(worker.plan("m").due) == 5, timeout=30, what="the late answer to be used")
     assert len(calls) == 1
+
+
+def test_a_window_in_progress_elsewhere_at_start_up_is_run_once_it_is_stale(
+    store: sessionmaker[Session], tmp_path: Path, reference: dict[str, Any]
+) -> None:
+    path = write_parquet(tmp_path / "live.parquet", DATA_START, 6, seed=3)  # and the next hour
+    clock, finder = Clock(NOW), CountingFinder()
+    worker = worker_for(store, monitor("m", {"kind": "file", "path": str(path)}, reference), clock, finder)
+    stale_after = timedelta(minutes=10)  # twice the monitor's 5 min timeout
+    with store() as session, session.begin():
+        for k in range(-12, 7):  # an earlier process stored the windows before the data
+            claim = claim_run(session, "m", hour(k).start, hour(k).end, now=NOW, stale_after=stale_after)
+            finish_run(session, claim, status="insufficient_data", finished_at=NOW)
+        # ...and another one holds the first window with data.
+        claim_run(session, "m", hour(7).start, hour(7).end, now=NOW, stale_after=stale_after)
+    assert [o.window for o in worker.tick("m")] == [hour(k) for k in range(8, 12)]
+    clock.advance(HOUR + timedelta(minutes=11))  # the claim is stale, and hour 12 is complete
+    assert [(o.window, o.status) for o in worker.tick("m")] == [
+        (hour(7), "succeeded"),
+        (hour(12), "succeeded"),
+    ]
