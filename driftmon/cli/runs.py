@@ -215,7 +215,16 @@ def backfill(
                 def advance(window: Window, outcome: RunOutcome | None) -> None:
                     bar.update(1)
 
-                outcome = run_backfill(monitor, lo, hi, sessions=sessions, now=now, progress=advance)
+                # --last N starts at the source's first row; an explicit range is scored as asked.
+                outcome = run_backfill(
+                    monitor,
+                    lo,
+                    hi,
+                    sessions=sessions,
+                    now=now,
+                    progress=advance,
+                    from_first_row=last is not None,
+                )
             statuses = ", ".join(
                 f"{n} {s}"
                 for s in ("succeeded", "partial", "insufficient_data", "failed")
@@ -226,6 +235,7 @@ def backfill(
                 f"{monitor.name}: {len(outcome.windows)} windows: {len(outcome.runs)} ran"
                 f"{f' ({statuses})' if statuses else ''}, {len(outcome.skipped)} already stored, "
                 f"{alerts} alert transitions"
+                + (f", {len(outcome.before_data)} before the data starts" if outcome.before_data else "")
             )
             for failed in outcome.runs:
                 if failed.status in ("failed", "partial"):

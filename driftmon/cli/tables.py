@@ -114,7 +114,11 @@ def baseline_table(baselines: Sequence[BaselineRecord]) -> list[str]:
     rows = []
     for b in baselines:
         ref = b.reference
-        span = f"{ref.get('start') or '-inf'} .. {ref.get('end') or '+inf'}"
+        span = (
+            "all rows"
+            if ref.get("all_rows")
+            else f"{ref.get('start') or '-inf'} .. {ref.get('end') or '+inf'}"
+        )
         rows.append(
             [
                 b.monitor,

@@ -6,7 +6,7 @@ import hashlib
 import json
 from collections import Counter
 from collections.abc import Mapping
-from datetime import UTC, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -358,6 +358,22 @@ class MonitorConfig(BaseModel):
         if isinstance(self.source, FileSourceConfig) and ref.path:
             return self.source.with_path(ref.path, ref.format)
         return self.source
+
+    @property
+    def reference_timestamp_column(self) -> str | None:
+        """Return the timestamp column the reference is filtered on; None when it is every row."""
+        return None if self.reference.whole_source else self.timestamp_column
+
+    @property
+    def own_reference_end(self) -> datetime | None:
+        """Return the end of a fixed reference range read from the live source itself, else None.
+
+        None for other data (a training set, with or without a range) and for a rolling reference.
+        """
+        ref = self.reference
+        if ref.mode == "rolling" or ref.end is None or self.reference_source() != self.source:
+            return None
+        return ref.end
 
     def config_hash(self) -> str:
         """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""

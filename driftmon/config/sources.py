@@ -102,6 +102,7 @@ class ReferenceConfig(BaseModel):
 
     - a fixed time range of the monitor's own data: `{start, end}`;
     - other data of the same source: `{table | query | path}` with an optional `{start, end}`;
+      without them every row is the reference (a training set) and needs no timestamp column;
     - a rolling period before now: `{previous: 7d, refit_every: 1d}`, refitted on its schedule.
     """
 
@@ -153,6 +154,11 @@ class ReferenceConfig(BaseModel):
         if self.table or self.query or self.path:
             return "separate"
         return "fixed"
+
+    @property
+    def whole_source(self) -> bool:
+        """True for other data without a time range: every row is the reference, no timestamp needed."""
+        return self.previous is None and self.start is None and self.end is None
 
     @property
     def refit_interval(self) -> timedelta | None:

@@ -8,11 +8,12 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, as_utc
+from driftmon.jobs.catchup import catch_up_windows, find_first_row
 from driftmon.jobs.outcome import BackfillOutcome, RunOutcome
 from driftmon.jobs.run import run_window
 from driftmon.sources import Source, monitor_source
 from driftmon.store import DONE_STATUSES, stored_windows
-from driftmon.windows import Window, is_complete, windows_between
+from driftmon.windows import TimeRange, Window, is_complete, windows_between
 
 __all__ = ["Progress", "backfill", "backfill_windows"]
 
@@ -39,6 +40,7 @@ def backfill(
     progress: Progress | None = None,
     source: Source | None = None,
     reference_source: Source | None = None,
+    from_first_row: bool = False,
 ) -> BackfillOutcome:
     """Run each complete window inside [start, end), oldest first; windows already done are skipped.
 
@@ -46,6 +48,9 @@ def backfill(
     the runs.
     Windows whose run failed before are run again; windows not complete at `now` (still open, or
     inside the monitor's delay for late data) are left for later. One source serves every window.
+    With `from_first_row`, windows that end before the source's first row in the range (or inside
+    a reference range of the monitor's own data) are not run either (see jobs.catchup), except
+    the newest; they are reported to `progress` as skipped.
     A store that cannot be read raises (there is nothing to backfill into); every other failure
     is reported per window in the outcome.
     """
@@ -59,8 +64,18 @@ def backfill(
     reference = reference_source if reference_source is not None else monitor_source(monitor, reference=True)
     runs: list[RunOutcome] = []
     skipped: list[Window] = []
+    before: list[Window] = []
     try:
+        if from_first_row:
+            first = find_first_row(monitor, TimeRange(windows[0].start, windows[-1].end), source=live)
+            kept = set(catch_up_windows(monitor, windows, first))
+            before = [w for w in windows if w not in kept]
+        not_run = set(before)
         for window in windows:
+            if window in not_run:
+                if progress is not None:
+                    progress(window, None)
+                continue
             if stored.get((window.start, window.end)) in DONE_STATUSES:
                 skipped.append(window)
                 if progress is not None:
@@ -77,4 +92,4 @@ def backfill(
             live.close()
         if reference_source is None:
             reference.close()
-    return BackfillOutcome(monitor.name, tuple(windows), tuple(runs), tuple(skipped))
+    return BackfillOutcome(monitor.name, tuple(windows), tuple(runs), tuple(skipped), tuple(before))

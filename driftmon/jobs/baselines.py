@@ -50,6 +50,7 @@ def _description(
     return {
         "mode": ref.mode,
         "source": source.description,
+        "all_rows": span is None,  # the whole source (a training set): no time range, no timestamp
         "start": span.start.isoformat() if span is not None and span.start is not None else None,
         "end": span.end.isoformat() if span is not None and span.end is not None else None,
         "previous": format_duration(ref.previous) if ref.previous is not None else None,

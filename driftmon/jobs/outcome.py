@@ -223,12 +223,17 @@ class RunOutcome:
 
 @dataclass(frozen=True)
 class BackfillOutcome:
-    """Every window of a backfill: the runs it made and the windows it skipped."""
+    """Every window of a backfill: the runs it made and the windows it skipped.
+
+    `skipped` were already stored; `before_data` end before the source's first row (or inside a
+    reference range of the monitor's own data) and were not run.
+    """
 
     monitor: str
     windows: tuple[Window, ...]
     runs: tuple[RunOutcome, ...] = ()
     skipped: tuple[Window, ...] = ()
+    before_data: tuple[Window, ...] = ()
 
     def count(self, status: str) -> int:
         """Return how many runs of this backfill ended with `status`."""

@@ -9,6 +9,10 @@ on the next tick. The state lives in the store (attempts and start time of the l
 so a restart neither forgets a backoff nor retries early. A window `running` for longer than
 `stale_after` lost its worker (a killed process) and is taken over. Windows older than the
 look-back are left alone: `driftmon backfill` fills such gaps on request.
+
+Windows of the look-back that end before the source's first row, or inside a reference range
+of the monitor's own data, are not run (and not counted as behind): see jobs.catchup. The
+newest window is always run.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from driftmon.config import MonitorConfig
+from driftmon.jobs import FirstRow, catch_up_windows
 from driftmon.store import DONE_STATUSES, RunRecord
 from driftmon.windows import Window, latest_complete_window, window_ending_at
 
@@ -85,14 +90,19 @@ def plan_runs(
     interval: timedelta,
     stale_after: timedelta,
     retry: RetryPolicy = RetryPolicy(),
+    first_row: FirstRow | None = None,
 ) -> Plan:
-    """Decide which of the monitor's recent windows to run at `now`, given its stored runs."""
+    """Decide which of the monitor's recent windows to run at `now`, given its stored runs.
+
+    `first_row` (the source's first row in the look-back, if known) drops the older windows
+    that hold no data yet.
+    """
     runs = {(r.window_start, r.window_end): r for r in stored}
     due: list[Window] = []
     later: list[tuple[Window, datetime]] = []
     busy: list[Window] = []
     behind = 0
-    for window in recent_windows(monitor, now, max(1, lookback)):
+    for window in catch_up_windows(monitor, recent_windows(monitor, now, max(1, lookback)), first_row):
         run = runs.get((window.start, window.end))
         if run is not None and run.status in DONE_STATUSES:
             continue

@@ -21,15 +21,17 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings, as_utc
 from driftmon.errors import UnknownMonitorError, WindowError
-from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, RunOutcome, active_baselines
+from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, FirstRow, RunOutcome, active_baselines
 from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
-from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs
+from driftmon.scheduler.first_rows import FirstRows
+from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
 from driftmon.windows import (
+    TimeRange,
     Window,
     describe,
     is_complete,
@@ -70,8 +72,10 @@ class MonitorWorker:
         listener: RunListener | None = None,
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
+        first_rows: FirstRows | None = None,
     ) -> None:
         self.settings = settings
+        self._first_rows = first_rows or FirstRows()
         self._sessions = sessions
         self._listener = listener
         self._clock = clock
@@ -128,15 +132,29 @@ class MonitorWorker:
         lookback = max(1, self.settings.max_backfill_windows)
         with self._sessions() as session:
             stored = run_history(session, name, limit=2 * lookback + 10, before=now)
-        return plan_runs(
-            monitor,
-            stored,
-            now,
-            lookback=lookback,
-            interval=tick_interval(monitor, now),
-            stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
-            retry=self._retry,
-        )
+
+        def plan(first_row: FirstRow | None) -> Plan:
+            return plan_runs(
+                monitor,
+                stored,
+                now,
+                lookback=lookback,
+                interval=tick_interval(monitor, now),
+                stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
+                retry=self._retry,
+                first_row=first_row,
+            )
+
+        found = plan(None)
+        if len(found.due) < 2:
+            return found
+        # Catching up: windows before the source's first row are not run (see jobs.catchup). The
+        # first row is looked for over the whole look-back: a window older than the due ones (in
+        # progress elsewhere, or waiting out a backoff) may be due on a later tick.
+        recent = recent_windows(monitor, now, lookback)
+        within = TimeRange(recent[0].start, recent[-1].end)
+        wait = min(self._first_rows.wait, monitor.timeout.total_seconds())
+        return plan(self._first_rows.get(monitor, within, wait=wait))
 
     def tick(self, name: str) -> list[RunOutcome]:
         """Run the windows of monitor `name` that are due, oldest first; stop at the first failure."""

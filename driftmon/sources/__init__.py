@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig
 from driftmon.sources.base import (
+    CHECK_ROWS,
     DEFAULT_REFERENCE_SAMPLE,
+    ChecksColumns,
+    FindsFirstRow,
     ReferenceColumn,
     ReferenceSample,
     Source,
@@ -19,8 +22,11 @@ from driftmon.sources.reference import ReferenceFit, fit_reference
 from driftmon.sources.sql import SqlSource
 
 __all__ = [
+    "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
+    "ChecksColumns",
     "FileSource",
+    "FindsFirstRow",
     "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
@@ -33,8 +39,13 @@ __all__ = [
 ]
 
 
-def open_source(config: SourceConfig, timestamp_column: str, *, timeout: float | None = None) -> Source:
-    """Return the source for `config` (a SQL engine is created on first use, not here)."""
+def open_source(
+    config: SourceConfig, timestamp_column: str | None, *, timeout: float | None = None
+) -> Source:
+    """Return the source for `config` (a SQL engine is created on first use, not here).
+
+    Without a timestamp column the source reads every row and refuses a time span.
+    """
     if isinstance(config, FileSourceConfig):
         return FileSource(config, timestamp_column)
     return SqlSource(config, timestamp_column, timeout=timeout)
@@ -42,5 +53,8 @@ def open_source(config: SourceConfig, timestamp_column: str, *, timeout: float |
 
 def monitor_source(monitor: MonitorConfig, *, reference: bool = False) -> Source:
     """Return the monitor's live source, or with `reference=True` the one its reference is read from."""
-    config = monitor.reference_source() if reference else monitor.source
-    return open_source(config, monitor.timestamp_column, timeout=monitor.timeout.total_seconds())
+    if reference:
+        config, timestamp = monitor.reference_source(), monitor.reference_timestamp_column
+    else:
+        config, timestamp = monitor.source, monitor.timestamp_column
+    return open_source(config, timestamp, timeout=monitor.timeout.total_seconds())

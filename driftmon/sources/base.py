@@ -5,6 +5,9 @@ Only bin counts leave it for live windows (`count`); the reference is read once 
 fit (`read_reference`) as a bounded, seeded row sample for fitting bin edges, and then counted
 exactly with the fitted specs (see driftmon.sources.reference.fit_reference).
 
+Sources may also find their first row in a span (FindsFirstRow) and check their columns
+from the schema and a few rows (ChecksColumns); both are optional for a source kind.
+
 Errors: a source that cannot be read at all raises a SourceError (unreachable database, missing
 or corrupt file, missing table or timestamp column). A problem confined to one column (missing
 from the data, not numeric, rejected by the database) is reported in `errors[column]` and the
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -26,7 +30,10 @@ from driftmon.errors import ColumnError
 from driftmon.windows import Span
 
 __all__ = [
+    "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
+    "ChecksColumns",
+    "FindsFirstRow",
     "ReferenceColumn",
     "ReferenceSample",
     "Source",
@@ -36,6 +43,8 @@ __all__ = [
 # Rows kept to fit reference bin edges: decile edges from 200k rows sit within about 0.1% of
 # rank of the exact ones, and 25 float columns stay near 40 MB however large the reference.
 DEFAULT_REFERENCE_SAMPLE = 200_000
+# Rows read to check that columns fit their kinds (`check-config --connect`): a look, not a scan.
+CHECK_ROWS = 100
 
 
 @dataclass(frozen=True)
@@ -109,4 +118,28 @@ class Source(Protocol):
 
     def close(self) -> None:
         """Release connections and file handles."""
+        ...
+
+
+@runtime_checkable
+class FindsFirstRow(Protocol):
+    """A source that can tell when its data starts (where catch-up begins)."""
+
+    def first_timestamp(self, span: Span | None) -> datetime | None:
+        """Return the earliest event time of the rows in the span; None when it has no row."""
+        ...
+
+
+@runtime_checkable
+class ChecksColumns(Protocol):
+    """A source that can check, cheaply, that it can be read as configured."""
+
+    def check_columns(
+        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
+    ) -> dict[str, ColumnError]:
+        """Return each column that is missing or does not fit its kind, from the schema and first rows.
+
+        A problem with the whole source (unreachable, no such file or table, no timestamp
+        column where one is needed) raises its SourceError.
+        """
         ...

@@ -7,8 +7,10 @@ decodes in parallel and skips row groups whose timestamp statistics fall outside
 Memory is bounded by the batch size (`batch_rows`), not by the window.
 
 The timestamp column must be a timestamp (or date) type. A timestamp without a zone is read
-as UTC, matching the rest of driftmon. In CSV files, columns declared numeric are parsed as
-text and converted batch by batch, so one stray string fails that column only.
+as UTC, matching the rest of driftmon. A source opened without a timestamp column (a training
+set used as the reference) reads every row and needs none. In CSV files, columns declared
+numeric are parsed as text and converted batch by batch, so one stray string fails that column
+only.
 """
 
 from __future__ import annotations
@@ -34,8 +36,16 @@ from driftmon.errors import (
     SourceSchemaError,
 )
 from driftmon.sources.arrow_counts import IntArray, count_arrow
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
+from driftmon.sources.base import (
+    CHECK_ROWS,
+    DEFAULT_REFERENCE_SAMPLE,
+    ReferenceColumn,
+    ReferenceSample,
+    SourceCounts,
+)
+from driftmon.sources.checks import check_arrow_columns, non_numeric_reason
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
+from driftmon.sources.first_row import earliest_timestamp
 from driftmon.sources.sampling import RowSampler
 from driftmon.windows import Span
 
@@ -53,7 +63,7 @@ _READAHEAD_BATCHES = 2
 class FileSource:
     """Count or sample columns of Parquet or CSV files over a time span."""
 
-    def __init__(self, config: FileSourceConfig, timestamp_column: str) -> None:
+    def __init__(self, config: FileSourceConfig, timestamp_column: str | None) -> None:
         self.config = config
         self.timestamp_column = timestamp_column
 
@@ -122,6 +132,10 @@ class FileSource:
             raise CorruptFileError(self.description, _culprit(files, fmt) or files[0], _reason(exc)) from None
 
     def _filter(self, schema: pa.Schema, span: Span | None) -> ds.Expression | None:
+        if self.timestamp_column is None:  # every row: a training set needs no event time
+            if span is not None:
+                raise SourceSchemaError(self.description, f"no timestamp column to select {span}")
+            return None
         if self.timestamp_column not in schema.names:
             raise SourceSchemaError(
                 self.description,
@@ -181,6 +195,36 @@ class FileSource:
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
 
+    def first_timestamp(self, span: Span | None) -> datetime | None:
+        """Return the earliest event time inside the span (None: no row), from statistics if possible."""
+        if self.timestamp_column is None:
+            raise SourceSchemaError(self.description, "no timestamp column to find the first row by")
+        dataset = self._dataset({})
+        expr = self._filter(dataset.schema, span)
+        best: datetime | None = None
+        for fragment in dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments():
+            try:
+                pieces = _row_groups(fragment, expr)
+                best = earliest_timestamp(pieces, dataset.schema, self.timestamp_column, expr, span, best)
+            except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
+                raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
+        return best
+
+    def check_columns(
+        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
+    ) -> dict[str, ColumnError]:
+        """Check the timestamp column, then each column's presence, type and first `rows` values."""
+        dataset = self._dataset(columns)
+        self._filter(dataset.schema, None)
+        errors: dict[str, ColumnError] = {}
+        active = self._present(dataset, list(columns), errors)
+        try:
+            head = dataset.head(rows, columns=active) if active else None
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
+            raise CorruptFileError(self.description, self.config.path, _reason(exc)) from None
+        errors.update(check_arrow_columns(dataset.schema, head, columns, active, parse_text=self._text))
+        return errors
+
     def _present(self, dataset: ds.Dataset, names: list[str], errors: dict[str, ColumnError]) -> list[str]:
         available = [n for n in dataset.schema.names if n != self.timestamp_column]
         present = []
@@ -214,7 +258,7 @@ class FileSource:
                     try:
                         counts[name] += future.result()
                     except NonNumericValueError as exc:
-                        errors[name] = NonNumericColumnError(name, _core_reason(exc))
+                        errors[name] = NonNumericColumnError(name, non_numeric_reason(exc))
                         del counts[name]
         histograms = {name: Histogram(specs[name], c) for name, c in counts.items()}
         return SourceCounts(histograms, errors, rows)
@@ -242,7 +286,7 @@ class FileSource:
                         batch.column(name).take(chosen), kinds[name], name, self._text
                     )
                 except NonNumericValueError as exc:
-                    errors[name] = NonNumericColumnError(name, _core_reason(exc))
+                    errors[name] = NonNumericColumnError(name, non_numeric_reason(exc))
                     sampler.drop(name)
             sampler.add(taken)
         values = sampler.result()
@@ -273,12 +317,6 @@ def _empty(kind: ColumnKind) -> np.ndarray[Any, Any]:
 
 def _reason(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-
-
-def _core_reason(exc: NonNumericValueError) -> str:
-    text = str(exc)
-    prefix = f"column {exc.column!r}: "
-    return text[len(prefix) :] if text.startswith(prefix) else text
 
 
 def _culprit(files: list[str], fmt: ds.FileFormat) -> str | None:

@@ -2,7 +2,8 @@
 
 Timestamps: a naive timestamp column is read as UTC (PostgreSQL sessions run with
 TimeZone=UTC, so `timestamp` and `timestamptz` columns agree); on SQLite the column may hold
-ISO-8601 text (any offset) or Unix seconds, compared at millisecond precision.
+ISO-8601 text (any offset) or Unix seconds, compared at millisecond precision. A source opened
+without a timestamp column (a training table or query used as the reference) reads every row.
 
 If the one statement for all columns fails, each column is retried alone so the failing one is
 named (ColumnReadError) and the others are still counted.
@@ -12,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -32,15 +34,25 @@ from driftmon.errors import (
     SourceTimeoutError,
     SourceUnreachableError,
 )
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceColumn, ReferenceSample, SourceCounts
+from driftmon.sources.base import (
+    CHECK_ROWS,
+    DEFAULT_REFERENCE_SAMPLE,
+    ReferenceColumn,
+    ReferenceSample,
+    SourceCounts,
+)
+from driftmon.sources.checks import check_python_columns
 from driftmon.sources.columns import infer_python_kind, python_to_numpy
+from driftmon.sources.first_row import moment_utc
 from driftmon.sources.sampling import RowSampler
 from driftmon.sources.sql_engine import create_source_engine, first_line, sqlstate
 from driftmon.sources.sql_query import (
     PG_NUMERIC_TYPES,
+    PG_TIME_TYPES,
     ColumnPlan,
     aggregate_statement,
     distinct_statement,
+    first_time_statement,
     plan_column,
     probe_statement,
     relation,
@@ -71,7 +83,7 @@ class SqlSource:
     def __init__(
         self,
         config: SqlSourceConfig,
-        timestamp_column: str,
+        timestamp_column: str | None,
         *,
         timeout: float | None = None,
         engine: Engine | None = None,
@@ -161,7 +173,7 @@ class SqlSource:
             raise self._fail(exc) from None
         codes = [d[1] for d in description] if description else [None] * len(names)
         info = dict(zip(names, codes, strict=True))
-        if self.timestamp_column not in info:
+        if self.timestamp_column is not None and self.timestamp_column not in info:
             raise SourceSchemaError(
                 self.description,
                 f"timestamp column {self.timestamp_column!r} not found; it has {', '.join(names)}",
@@ -190,6 +202,16 @@ class SqlSource:
             else:
                 usable.append(name)
         return usable
+
+    def _relation(self, names: list[str], span: Span | None) -> tuple[FromClause, list[Any]]:
+        """Return the relation exposing `names` (and the timestamp) and the span's conditions on it."""
+        ts = self.timestamp_column
+        rel = relation(self.config, [ts, *names] if ts is not None else names)
+        if ts is None:  # every row: a training set needs no event time
+            if span is not None:
+                raise SourceSchemaError(self.description, f"no timestamp column to select {span}")
+            return rel, []
+        return rel, time_conditions(self.dialect, rel.c[ts], span)
 
     def _execute(self, conn: Connection, statement: sa.Executable) -> list[Any]:
         """Run one statement in its own transaction; a rejected statement raises _Isolate."""
@@ -231,8 +253,7 @@ class SqlSource:
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, {n: s.kind for n, s in specs.items()}, errors)
-            rel = relation(self.config, [self.timestamp_column, *names])
-            conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
+            rel, conditions = self._relation(names, span)
             plans = [plan_column(self.dialect, rel, n, specs[n], i, info.get(n)) for i, n in enumerate(names)]
             shared = [p for p in plans if p.strategy != "distinct"]
             rows, counts, failed = self._aggregate(conn, rel, conditions, shared)
@@ -250,6 +271,48 @@ class SqlSource:
         histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
         return SourceCounts(histograms, errors, rows)
 
+    def first_timestamp(self, span: Span | None) -> datetime | None:
+        """Return the earliest event time inside the span (None: no row), as MIN() in the database."""
+        ts = self.timestamp_column
+        if ts is None:
+            raise SourceSchemaError(self.description, "no timestamp column to find the first row by")
+        with self._connect() as conn:
+            self._probe(conn)
+            rel, conditions = self._relation([], span)
+            statement = first_time_statement(self.dialect, rel.c[ts], conditions).select_from(rel)
+            try:
+                ((value,),) = self._execute(conn, statement)
+            except _Isolate as exc:
+                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+        return moment_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
+
+    def check_columns(
+        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
+    ) -> dict[str, ColumnError]:
+        """Check the relation and its timestamp column, then each column's type and first `rows` values."""
+        errors: dict[str, ColumnError] = {}
+        with self._connect() as conn:
+            info = self._probe(conn)
+            code = info.get(self.timestamp_column) if self.timestamp_column is not None else None
+            if self.dialect == "postgresql" and isinstance(code, int) and code not in PG_TIME_TYPES:
+                raise SourceSchemaError(
+                    self.description,
+                    f"timestamp column {self.timestamp_column!r} has type "
+                    f"{PG_TYPE_NAMES.get(code, f'oid {code}')}; expected a timestamp or date",
+                )
+            names = self._usable(info, columns, errors)
+            if names:
+                rel, _ = self._relation(names, None)
+                statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(rows)
+                try:
+                    head = self._execute(conn, statement)
+                except _Isolate as exc:
+                    raise SourceQueryError(
+                        self.description, f"the database rejected the query: {exc}"
+                    ) from None
+                errors.update(check_python_columns(head, columns, names))
+        return errors
+
     def read_reference(
         self,
         columns: Mapping[str, ColumnKind | None],
@@ -265,8 +328,7 @@ class SqlSource:
             info = self._probe(conn)
             names = self._usable(info, columns, errors)
             kinds = {n: columns[n] or pg_kind(self.dialect, info.get(n)) for n in names}
-            rel = relation(self.config, [self.timestamp_column, *names])
-            conditions = time_conditions(self.dialect, rel.c[self.timestamp_column], span)
+            rel, conditions = self._relation(names, span)
             selected = [rel.c[n] for n in names] or [sa.literal(1)]
             statement = sa.select(*selected).select_from(rel).where(*conditions)
             try:

@@ -36,9 +36,11 @@ from driftmon.windows import Span
 
 __all__ = [
     "PG_NUMERIC_TYPES",
+    "PG_TIME_TYPES",
     "ColumnPlan",
     "aggregate_statement",
     "distinct_statement",
+    "first_time_statement",
     "plan_column",
     "probe_statement",
     "relation",
@@ -46,6 +48,7 @@ __all__ = [
 ]
 
 PG_NUMERIC_TYPES = {20, 21, 23, 26, 700, 701, 1700}  # int8 int2 int4 oid float4 float8 numeric
+PG_TIME_TYPES = {1082, 1114, 1184}  # date timestamp timestamptz
 _PG_TEXT_TYPES = {18, 19, 25, 1043}  # not character(n): it compares ignoring trailing blanks
 _PG_INT_TYPES = {20, 21, 23}
 _PG_BOOL = 16
@@ -107,6 +110,15 @@ def time_conditions(dialect: str, ts: ColumnElement[Any], span: Span | None) -> 
     if span.end is not None:
         out.append(ts < sa.bindparam("window_end", span.end, kind))
     return out
+
+
+def first_time_statement(
+    dialect: str, ts: ColumnElement[Any], conditions: Sequence[ColumnElement[bool]]
+) -> Select[Any]:
+    """Return SELECT min(ts) over the rows the conditions keep (on SQLite, as UTC text)."""
+    value = _sqlite_time(ts) if dialect == "sqlite" else ts
+    statement = sa.select(sa.func.min(value))
+    return statement.where(*conditions) if conditions else statement
 
 
 @dataclass(frozen=True)
