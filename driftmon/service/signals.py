@@ -34,9 +34,10 @@ def serve(
     database_url: str | None = None,
     host: str | None = None,
     port: int | None = None,
+    catch_up: bool = True,
 ) -> int:
     """Run `driftmon serve` in this (main) thread; return the exit status."""
-    service = Service(config_files, database_url=database_url, host=host, port=port)
+    service = Service(config_files, database_url=database_url, host=host, port=port, catch_up=catch_up)
     wake = threading.Event()
     requested: list[int] = []
 
