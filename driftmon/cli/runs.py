@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -165,7 +166,11 @@ def backfill(
             if not windows:
                 click.echo(f"{monitor.name}: no complete window in [{lo.isoformat()}, {hi.isoformat()})")
                 continue
-            with click.progressbar(length=len(windows), label=monitor.name, show_pos=True) as bar:
+            # A bar on a terminal only: piped or logged, the output is the summary lines alone.
+            bar_shown = sys.stderr.isatty()
+            with click.progressbar(
+                length=len(windows), label=monitor.name, show_pos=True, file=sys.stderr, hidden=not bar_shown
+            ) as bar:
 
                 def advance(window: Window, outcome: RunOutcome | None) -> None:
                     bar.update(1)
