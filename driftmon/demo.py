@@ -23,6 +23,7 @@ drawn from generators seeded per model and hour, so the same anchor always gives
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -35,9 +36,10 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-__all__ = ["DEMO_DIR", "DemoData", "generate_demo"]
+__all__ = ["DEMO_DIR", "DEMO_DIR_ENV", "DemoData", "generate_demo", "missing_directory_hint"]
 
 DEMO_DIR = "driftmon-demo"
+DEMO_DIR_ENV = "DRIFTMON_DEMO_DIR"  # config/demo.yaml reads it
 FORMAT = 1
 LIVE_BEFORE = timedelta(days=2)
 LIVE_AFTER = timedelta(days=2)
@@ -55,6 +57,15 @@ Draw = Callable[[np.random.Generator, int, bool], Columns]
 _COUNTRIES = ["US", "GB", "DE", "FR", "CA", "ES", "IT", "NL"]
 _COUNTRY_P = np.array([0.40, 0.15, 0.12, 0.10, 0.08, 0.06, 0.05, 0.04])
 _PLANS = ["basic", "standard", "premium"]
+
+
+def missing_directory_hint(directory: str | os.PathLike[str]) -> str | None:
+    """Name the fix when a missing directory is the demo's (its data not written yet), else None."""
+    chosen = os.environ.get(DEMO_DIR_ENV)
+    if Path(directory).name not in {DEMO_DIR, Path(chosen).name if chosen else DEMO_DIR}:
+        return None
+    command = f"driftmon demo --dir {chosen}" if chosen else "driftmon demo"
+    return f"it is the demo's directory: run `{command}` first, it writes the demo's data there"
 
 
 def _choice(rng: np.random.Generator, values: list[str], p: npt.NDArray[np.float64], n: int) -> pa.Array:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import subprocess
 import sys
 from pathlib import Path
@@ -137,11 +138,61 @@ def test_a_run_can_name_its_window(runner: CliRunner, demo_dir: Path) -> None:
 def test_backfill_shows_progress_and_skips_stored_windows(runner: CliRunner) -> None:
     first = runner.invoke(main, ["backfill", "-c", DEMO_CONFIG, "--monitor", "churn", "--last", "3"])
     assert first.exit_code == 0, first.output
-    assert "churn: 3 windows: 3 ran (3 succeeded), 0 already stored, 0 alert transitions" in first.stdout
+    # Not a terminal: one summary line per monitor and nothing else (no progress bar, no label).
+    assert first.stdout.splitlines() == [
+        "churn: 3 windows: 3 ran (3 succeeded), 0 already stored, 0 alert transitions"
+    ]
+    assert "churn" not in first.stderr
     second = runner.invoke(main, ["backfill", "-c", DEMO_CONFIG, "--last", "4"])
     assert second.exit_code == 0, second.output
     assert "churn: 4 windows: 1 ran (1 succeeded), 3 already stored" in second.stdout
     assert "checkout-fraud: 4 windows: 4 ran (4 succeeded), 0 already stored" in second.stdout
+
+
+def test_backfill_draws_its_progress_bar_on_a_terminal(demo_dir: Path, tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DRIFTMON_DEMO_DIR": str(demo_dir),
+        "DRIFTMON_DATABASE_URL": f"sqlite:///{tmp_path}/store.sqlite",
+        "COLUMNS": "100",
+    }
+    args = [
+        sys.executable,
+        "-m",
+        "driftmon",
+        "backfill",
+        "-c",
+        DEMO_CONFIG,
+        "--monitor",
+        "churn",
+        "--last",
+        "3",
+    ]
+    controller, terminal = pty.openpty()
+    try:
+        with subprocess.Popen(
+            args, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, stdout=terminal, stderr=terminal
+        ) as process:
+            os.close(terminal)
+            terminal = -1
+            seen = b""
+            while True:
+                try:
+                    chunk = os.read(controller, 4096)
+                except OSError:  # the terminal closed: the process is done
+                    break
+                if not chunk:
+                    break
+                seen += chunk
+            assert process.wait(timeout=120) == 0, seen
+    finally:
+        os.close(controller)
+        if terminal >= 0:
+            os.close(terminal)
+    text = seen.decode(errors="replace")
+    assert "churn  [" in text, text  # the bar...
+    assert "3/3" in text, text  # ...drawn to its end
+    assert "churn: 3 windows: 3 ran (3 succeeded)" in text
 
 
 def test_backfill_by_range(runner: CliRunner, demo_dir: Path) -> None:

@@ -110,7 +110,9 @@ def test_example_config_loads_and_documents_every_option() -> None:
 
 def test_minimal_monitor_gets_the_shared_defaults(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, MONITOR), {})
-    assert config.database.url.get_secret_value() == DEFAULT_DATABASE_URL
+    # The default store sits beside the config file, wherever driftmon runs from.
+    assert DEFAULT_DATABASE_URL == "sqlite:///driftmon.sqlite"
+    assert config.database.url.get_secret_value() == f"sqlite:///{tmp_path / 'driftmon.sqlite'}"
     monitor = config.monitor("orders")
     assert monitor.alpha == DEFAULT_ALPHA
     assert monitor.min_samples == DEFAULT_MIN_SAMPLES
@@ -223,7 +225,7 @@ def test_files_merge_by_name_and_later_files_win(tmp_path: Path) -> None:
         "prod.yaml",
     )
     config = load_config([base, override], {})
-    assert config.database.url.get_secret_value() == "sqlite:///prod.sqlite"
+    assert config.database.url.get_secret_value() == f"sqlite:///{tmp_path / 'prod.sqlite'}"
     assert config.database.retention_days == 30  # mappings merge key by key
     orders = config.monitor("orders")
     assert orders.window == WindowSettings(size=timedelta(hours=1), delay=timedelta(minutes=5))
@@ -234,6 +236,73 @@ def test_files_merge_by_name_and_later_files_win(tmp_path: Path) -> None:
     refunds = config.monitor("refunds")
     assert isinstance(refunds.source, FileSourceConfig)
     assert refunds.source.path == str(tmp_path / "refunds.parquet")  # relative to its config file
+
+
+def test_relative_paths_resolve_from_the_directory_of_the_file_that_writes_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "base").mkdir()
+    (tmp_path / "over").mkdir()
+    base = write(
+        tmp_path / "base",
+        """
+        defaults: {window: {size: 1h}}
+        notifiers:
+          - {name: hook, url: "http://127.0.0.1:9/hook"}
+          - {name: kept, url: "http://127.0.0.1:9/kept", dead_letter: "${DL:-logs/kept.jsonl}"}
+        monitors:
+          - name: files
+            source: {kind: file, path: "${LIVE:-live}/*.parquet"}
+            timestamp_column: ts
+            reference: {path: ref.parquet}
+            columns: [amount]
+          - name: sql
+            source: {kind: sql, url: "sqlite:///${WAREHOUSE:-warehouse.sqlite}?timeout=5", table: t}
+            timestamp_column: ts
+            reference: {start: 2024-01-01, end: 2024-02-01}
+            columns: [amount]
+        """,
+    )
+    over = write(
+        tmp_path / "over",
+        """
+        database: {url: "${STORE:-sqlite:///store/driftmon.sqlite}"}
+        monitors:
+          - {name: files, reference: {path: ../shared/ref.parquet}}
+        """,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the working directory plays no part
+    config = load_config([base, over], {"LIVE": "incoming"})
+    assert (
+        config.database.url.get_secret_value()
+        == f"sqlite:///{tmp_path / 'over' / 'store' / 'driftmon.sqlite'}"
+    )
+    files = config.monitor("files")
+    assert isinstance(files.source, FileSourceConfig)
+    assert files.source.path == str(tmp_path / "base" / "incoming" / "*.parquet")  # from ${LIVE} too
+    assert files.reference.path == str(tmp_path / "over" / ".." / "shared" / "ref.parquet")
+    sql = config.monitor("sql")
+    assert (
+        sql.source.url.get_secret_value() == f"sqlite:///{tmp_path / 'base' / 'warehouse.sqlite'}?timeout=5"
+    )
+    # Defaults written in no file: beside the first file.
+    assert [n.dead_letter for n in config.notifiers] == [
+        str(tmp_path / "base" / "driftmon-dead-letters.jsonl"),
+        str(tmp_path / "base" / "logs" / "kept.jsonl"),
+    ]
+    # Absolute paths, in-memory and non-SQLite URLs are kept as written.
+    absolute = load_config(
+        write(tmp_path, "database: {url: 'sqlite:////var/lib/driftmon.sqlite'}\n", "abs.yaml"), {}
+    )
+    assert absolute.database.url.get_secret_value() == "sqlite:////var/lib/driftmon.sqlite"
+    memory = load_config(write(tmp_path, "database: {url: 'sqlite://'}\n", "memory.yaml"), {})
+    assert memory.database.url.get_secret_value() == "sqlite://"
+    postgres = load_config(
+        write(tmp_path, "database: {url: '${PG}'}\n", "pg.yaml"), {"PG": "postgresql://u:secret@db/x"}
+    )
+    assert postgres.database.url.get_secret_value() == "postgresql://u:secret@db/x"
 
 
 def test_forms_are_replaced_whole_not_mixed(tmp_path: Path) -> None:
@@ -306,7 +375,7 @@ def test_environment_variables_are_substituted(tmp_path: Path) -> None:
         """,
     )
     config = load_config(path, {"DB_URL": "sqlite:///from-env.sqlite", "PORT": "8123"})
-    assert config.database.url.get_secret_value() == "sqlite:///from-env.sqlite"
+    assert config.database.url.get_secret_value() == f"sqlite:///{tmp_path / 'from-env.sqlite'}"
     assert config.database.retention_days == 14
     assert config.server.port == 8123
     assert config.server.public_url == "https://x.example/${literal}"

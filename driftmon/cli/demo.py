@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shlex
+
 import click
 
 from driftmon.cli.app import main
@@ -17,7 +19,8 @@ __all__ = ["demo"]
     default="driftmon-demo",
     show_default=True,
     metavar="DIR",
-    help="Where to write the data (config/demo.yaml reads $DRIFTMON_DEMO_DIR, default driftmon-demo).",
+    help="Where to write the data. config/demo.yaml reads $DRIFTMON_DEMO_DIR, by default the "
+    "driftmon-demo directory beside config/: run from the repository root, both agree.",
 )
 @click.option("--now", metavar="ISO8601", help="Generate as if it were this time. Default: now.")
 @click.option("--force", is_flag=True, help="Write the data again even if it is up to date.")
@@ -29,7 +32,7 @@ def demo(directory: str, now: str | None, force: bool) -> None:
     its other columns and the churn model stay stable. Existing data is kept while it still
     reaches 12 hours ahead; new data replaces it together with the demo's own store.
     """
-    from driftmon.demo import generate_demo
+    from driftmon.demo import DEMO_DIR, generate_demo
 
     moment = parse_time(now, "--now") if now is not None else None
     data = generate_demo(directory, now=moment, force=force)
@@ -41,7 +44,12 @@ def demo(directory: str, now: str | None, force: bool) -> None:
     if data.removed_database:
         click.echo(f"removed the old demo store {data.database} (its results described the old data)")
     if data.generated:
-        env = "" if directory == "driftmon-demo" else f"DRIFTMON_DEMO_DIR={directory} "
+        # config/demo.yaml resolves a relative $DRIFTMON_DEMO_DIR from config/: name it absolutely.
+        env = (
+            ""
+            if directory == DEMO_DIR
+            else f"DRIFTMON_DEMO_DIR={shlex.quote(str(data.directory.resolve()))} "
+        )
         click.echo("next:")
         click.echo(f"  {env}driftmon serve -c config/demo.yaml")
         click.echo("or, without the server:")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -195,8 +196,13 @@ def backfill(
                 if not as_json:
                     click.echo(f"{monitor.name}: no complete window in [{lo.isoformat()}, {hi.isoformat()})")
                 continue
+            warning = _overlap_warning(monitor, windows)
+            if warning is not None:
+                click.echo(warning, err=True)
             if as_json:
-                outcome = run_backfill(monitor, lo, hi, sessions=sessions, now=now)
+                outcome = run_backfill(
+                    monitor, lo, hi, sessions=sessions, now=now, from_first_row=last is not None
+                )
                 with sessions() as session:
                     records = result_records(monitor.name, stored_columns(session, monitor.name, lo, hi))
                 write_records(records, tuple(monitor.statistics), as_csv=False)
@@ -207,10 +213,11 @@ def backfill(
                         )
                 failures += len(outcome.failed)
                 continue
-            warning = _overlap_warning(monitor, windows)
-            if warning is not None:
-                click.echo(warning, err=True)
-            with click.progressbar(length=len(windows), label=monitor.name, show_pos=True) as bar:
+            # A bar on a terminal only: piped or logged, the output is the summary lines alone.
+            bar_shown = sys.stderr.isatty()
+            with click.progressbar(
+                length=len(windows), label=monitor.name, show_pos=True, file=sys.stderr, hidden=not bar_shown
+            ) as bar:
 
                 def advance(window: Window, outcome: RunOutcome | None) -> None:
                     bar.update(1)

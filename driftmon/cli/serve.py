@@ -20,13 +20,24 @@ __all__ = ["serve"]
     metavar="PORT",
     help="Listen on this port instead of the config's server.port.",
 )
+@click.option(
+    "--no-catch-up",
+    is_flag=True,
+    help="Run no window at start-up: each monitor's first scheduled tick (or "
+    "POST /api/v1/monitors/NAME/runs) runs the windows it missed.",
+)
 def serve(
-    config_files: tuple[str, ...], database_url: str | None, host: str | None, port: int | None
+    config_files: tuple[str, ...],
+    database_url: str | None,
+    host: str | None,
+    port: int | None,
+    no_catch_up: bool,
 ) -> None:
     """Run every enabled monitor on its schedule and serve /metrics, /healthz, /readyz and the API.
 
     At start-up the metrics are loaded from the store and each monitor catches up on the windows
-    it missed (at most scheduler.max_backfill_windows). SIGTERM or Ctrl-C stops cleanly: no new
+    it missed (at most scheduler.max_backfill_windows; with --no-catch-up, at its first scheduled
+    tick instead). SIGTERM or Ctrl-C stops cleanly: no new
     runs, runs in flight finish within scheduler.shutdown_grace, exit status 0. SIGHUP reloads
     the config files (an invalid config is refused and the running one stays; --host and --port
     stay in force). A SQLite store is created or migrated as needed; PostgreSQL needs
@@ -36,4 +47,6 @@ def serve(
 
     if host is not None and not host.strip():
         raise click.BadParameter("must not be empty", param_hint="--host")
-    raise SystemExit(run_service(config_files, database_url=database_url, host=host, port=port))
+    raise SystemExit(
+        run_service(config_files, database_url=database_url, host=host, port=port, catch_up=not no_catch_up)
+    )

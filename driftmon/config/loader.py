@@ -20,14 +20,23 @@ import os
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from driftmon.config.monitor import overridden_keys
-from driftmon.config.service import Config
-from driftmon.config.yamlfile import FileReading, Key, Node, format_path, iter_named, read_config_file
+from driftmon.config.service import DEFAULT_DATABASE_URL, DEFAULT_DEAD_LETTER, Config
+from driftmon.config.yamlfile import (
+    FileReading,
+    Key,
+    Node,
+    format_path,
+    iter_named,
+    read_config_file,
+    sqlite_url_from,
+)
 from driftmon.errors import (
     ConfigProblem,
     ConfigValidationError,
@@ -224,6 +233,21 @@ def _problems(exc: ValidationError, tree: Node, secrets: set[str]) -> list[Confi
     return list(out.values())
 
 
+def _default_files(data: dict[str, Any], base: Path) -> None:
+    """Put the files driftmon writes by default (the SQLite store, dead letters) beside the first config file.
+
+    Paths written in a file resolve from that file's directory (yamlfile.py); the defaults, written
+    in none, from the first file's, so the store does not depend on the working directory.
+    """
+    database = data.setdefault("database", {})
+    if isinstance(database, dict) and "url" not in database:
+        database["url"] = sqlite_url_from(base, DEFAULT_DATABASE_URL)
+    notifiers = data.get("notifiers")
+    for notifier in notifiers if isinstance(notifiers, list) else []:
+        if isinstance(notifier, dict) and "dead_letter" not in notifier:
+            notifier["dead_letter"] = str(base / DEFAULT_DEAD_LETTER)
+
+
 def load_config(
     paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
     environ: Mapping[str, str] | None = None,
@@ -254,8 +278,10 @@ def _load(
     secrets = set().union(*(r.secrets for r in readings))
     problems = [p for r in readings for p in r.problems]
     merged = merge_trees(trees)
+    data = merged.plain()
+    _default_files(data, Path(files[0]).resolve().parent)
     try:
-        config = Config.model_validate(merged.plain())
+        config = Config.model_validate(data)
     except ValidationError as exc:
         problems.extend(_problems(exc, merged, secrets))
     if problems:

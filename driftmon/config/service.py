@@ -25,8 +25,11 @@ __all__ = [
     "ServerSettings",
 ]
 
-# A SQLite file in the working directory: driftmon runs with no database server at all.
+# A SQLite file: driftmon runs with no database server at all. load_config() puts it (and the
+# dead-letter file) in the first config file's directory; a Config built in code, in the
+# working directory.
 DEFAULT_DATABASE_URL = "sqlite:///driftmon.sqlite"
+DEFAULT_DEAD_LETTER = "driftmon-dead-letters.jsonl"
 DEFAULT_PORT = 9650
 
 
@@ -98,7 +101,7 @@ class NotifierSettings(BaseModel):
     timeout: PositiveDuration = timedelta(seconds=10)
     retries: int = Field(3, ge=0, le=20)
     dead_letter: str = Field(
-        "driftmon-dead-letters.jsonl",
+        DEFAULT_DEAD_LETTER,
         min_length=1,
         description="JSON-lines file of undelivered notifications",
     )

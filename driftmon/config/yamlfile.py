@@ -1,8 +1,10 @@
 """Read YAML config files into located nodes: every value remembers its file and line.
 
 `${NAME}` references are substituted while reading (`${NAME:-default}` gives a default,
-`$${` writes a literal `${`), relative file paths of sources are resolved against the
-config file's directory, and passwords written into the file itself are refused.
+`$${` writes a literal `${`), relative paths are resolved against the directory of the config
+file they are written in (source and reference paths, SQLite files in database and source
+URLs, notifiers' dead-letter files; with or without a `${...}` in them), and passwords written
+into the file itself are refused.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import yaml
 
 from driftmon.errors import ConfigFileError, ConfigProblem, ConfigSyntaxError
 
-__all__ = ["Node", "read_config_file", "substitute"]
+__all__ = ["Node", "read_config_file", "sqlite_url_from", "substitute"]
 
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -115,6 +117,24 @@ def _is_source_path(path: tuple[Key, ...]) -> bool:
     return len(path) >= 2 and path[-1] == "path" and path[-2] in ("source", "reference")
 
 
+def _is_dead_letter(path: tuple[Key, ...]) -> bool:
+    return len(path) == 3 and path[0] == "notifiers" and path[2] == "dead_letter"
+
+
+_SQLITE_FILE = re.compile(r"(sqlite(?:\+\w+)?:///)([^?]*)(.*)", re.DOTALL)
+
+
+def sqlite_url_from(base: Path, url: str) -> str:
+    """Return a SQLite URL whose relative file path is made absolute from `base` (other URLs as given)."""
+    match = _SQLITE_FILE.fullmatch(url)
+    if match is None:
+        return url
+    prefix, file, query = match.groups()
+    if not file or file == ":memory:" or file.startswith(("file:", "/", "~")):
+        return url
+    return f"{prefix}{base / file}{query}"
+
+
 def _is_database_url(path: tuple[Key, ...]) -> bool:
     return path == ("database", "url") or (len(path) >= 2 and path[-2:] == ("source", "url"))
 
@@ -123,7 +143,7 @@ _STR_TAG = "tag:yaml.org,2002:str"
 # Keys whose tags make `flatten_mapping` change a mapping: `<<` merges and the `=` value key.
 _FLATTEN_TAGS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
 # Text under these keys is checked or rewritten even without a `${...}` reference in it.
-_CHECKED_KEYS = {"path", "url", "api_token"}
+_CHECKED_KEYS = {"path", "url", "api_token", "dead_letter"}
 
 
 def _resolve_in_c(loader: yaml.SafeLoader | yaml.CSafeLoader) -> None:
@@ -291,8 +311,10 @@ class _Reader:
                 secret = self.environ.get(name, "")
                 if len(secret) >= 4:
                     self.result.secrets.add(secret)
-        if _is_source_path(path) and value and not used and not os.path.isabs(value):
-            value = str(self.base / value)
+        if (_is_source_path(path) or _is_dead_letter(path)) and value and not os.path.isabs(value):
+            value = str(self.base / os.path.expanduser(value))
+        if _is_database_url(path):
+            value = sqlite_url_from(self.base, value)
         if _is_database_url(path) and not used and _has_password(value):
             self.problem(
                 line,

@@ -1,4 +1,4 @@
-"""create_app(): the FastAPI application of `driftmon serve` (OpenAPI at /openapi.json, docs at /docs)."""
+"""create_app(): the FastAPI application of `driftmon serve`: /openapi.json, Swagger UI at /docs."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from driftmon import __version__
 from driftmon.http import api, probes
 from driftmon.http.context import ApiContext, TriggerRejectedError
+from driftmon.http.docs import add_docs
 from driftmon.store import StoreError, StoreInputError
 
 __all__ = ["create_app"]
@@ -29,8 +30,11 @@ set, the API needs `Authorization: Bearer <token>`.
 
 def create_app(ctx: ApiContext) -> FastAPI:
     """Build the app over the service's parts."""
-    app = FastAPI(title="driftmon", version=__version__, description=_DESCRIPTION)
+    app = FastAPI(
+        title="driftmon", version=__version__, description=_DESCRIPTION, docs_url=None, redoc_url=None
+    )
     app.state.driftmon = ctx
+    add_docs(app)
     app.include_router(probes.router)
     app.include_router(api.router)
 

@@ -109,14 +109,17 @@ class MonitorScheduler:
         )
         for monitor in self.worker.monitors:
             self._schedule(aps, monitor, immediately=catch_up)
+            if not catch_up:
+                self.worker.report_behind(monitor.name)  # no tick reports it until the first one
         for job_id in self._periodic:
             self._schedule_periodic(aps, job_id)
         aps.start()
         self._aps = aps
         log.info(
-            "scheduler started: %d monitors, %d workers, catching up at most %d windows per monitor",
+            "scheduler started: %d monitors, %d workers, %s at most %d windows per monitor",
             len(self.worker.monitors),
             self.settings.max_workers,
+            "catching up" if catch_up else "no start-up catch-up; the first scheduled ticks catch up",
             self.settings.max_backfill_windows,
         )
 

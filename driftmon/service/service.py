@@ -77,12 +77,15 @@ class Service:
         clock: Clock = utc_now,
         host: str | None = None,
         port: int | None = None,
+        catch_up: bool = True,
     ) -> None:
         self.config_files = tuple(config_files)
         self.database_url = database_url
         # Command-line overrides of server.host and server.port, kept across reloads.
         self.listen = {k: v for k, v in (("host", host), ("port", port)) if v is not None}
         self.clock = clock
+        # False: no start-up catch-up; each monitor's first scheduled tick runs what it missed.
+        self.catch_up = catch_up
         self.config: Config | None = None
         self.snapshot = MetricsSnapshot()
         self.store: StoreHandle | None = None
@@ -132,7 +135,7 @@ class Service:
         server = config.server
         self.http = HttpServer(app, server.host, server.port, access_log=config.logging.level == "DEBUG")
         self.http.start()
-        scheduler.start()
+        scheduler.start(catch_up=self.catch_up)
 
     def readiness(self) -> Readiness:
         """Check the database (reachable, schema at head) and the scheduler."""

@@ -19,7 +19,7 @@ from types import FrameType
 from driftmon.errors import ConfigError
 from driftmon.http import ListenError
 from driftmon.service.service import Service
-from driftmon.store import StoreError
+from driftmon.store import MissingDirectoryError, StoreError
 
 __all__ = ["serve"]
 
@@ -28,15 +28,27 @@ log = logging.getLogger(__name__)
 _WAKE_EVERY = 0.25  # seconds between checks for signals
 
 
+def _explained(exc: Exception) -> Exception:
+    """Name the fix a newcomer needs when the store's directory is the demo's, not written yet."""
+    if isinstance(exc, MissingDirectoryError):
+        from driftmon.demo import missing_directory_hint
+
+        hint = missing_directory_hint(exc.directory)
+        if hint is not None:
+            return exc.with_hint(hint)
+    return exc
+
+
 def serve(
     config_files: Sequence[str],
     *,
     database_url: str | None = None,
     host: str | None = None,
     port: int | None = None,
+    catch_up: bool = True,
 ) -> int:
     """Run `driftmon serve` in this (main) thread; return the exit status."""
-    service = Service(config_files, database_url=database_url, host=host, port=port)
+    service = Service(config_files, database_url=database_url, host=host, port=port, catch_up=catch_up)
     wake = threading.Event()
     requested: list[int] = []
 
@@ -56,7 +68,7 @@ def serve(
         print(str(exc), file=sys.stderr)
         return 1
     except (StoreError, ConnectionError, ListenError) as exc:
-        log.error("cannot start: %s", exc)
+        log.error("cannot start: %s", _explained(exc))
         service.stop(0)
         return 1
     while True:

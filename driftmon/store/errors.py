@@ -7,6 +7,7 @@ __all__ = [
     "DatabaseNotAtHeadError",
     "InvalidCountsError",
     "MigrationsNotFoundError",
+    "MissingDirectoryError",
     "NaiveDatetimeError",
     "NameTooLongError",
     "NoStoredCountsError",
@@ -78,6 +79,20 @@ class RunNotClaimedError(StoreError, RuntimeError):
 
 class UnsupportedDatabaseError(StoreInputError):
     """A database URL the store cannot use (unparseable, unsupported backend, missing directory)."""
+
+
+class MissingDirectoryError(UnsupportedDatabaseError):
+    """A SQLite file whose directory does not exist (never created: a typo would go unnoticed)."""
+
+    def __init__(self, path: str, directory: str, hint: str | None = None) -> None:
+        self.path = path
+        self.directory = directory
+        fix = hint or "create it first, or point database.url (or --database-url) elsewhere"
+        super().__init__(f"SQLite database {path!r}: directory {directory!r} does not exist; {fix}")
+
+    def with_hint(self, hint: str) -> MissingDirectoryError:
+        """Return the same error with another fix named."""
+        return MissingDirectoryError(self.path, self.directory, hint)
 
 
 class MigrationsNotFoundError(StoreError, RuntimeError):

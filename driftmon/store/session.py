@@ -12,7 +12,7 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.store.errors import StoreInputError, UnsupportedDatabaseError
+from driftmon.store.errors import MissingDirectoryError, StoreInputError, UnsupportedDatabaseError
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -99,9 +99,7 @@ def _sqlite_engine(url: URL, **kwargs: Any) -> Engine:
     if path and path != ":memory:" and not path.startswith("file:"):
         parent = Path(path).expanduser().resolve().parent
         if not parent.is_dir():
-            raise UnsupportedDatabaseError(
-                f"SQLite database {path!r}: directory {str(parent)!r} does not exist; create it first"
-            )
+            raise MissingDirectoryError(path, str(parent))
     engine = sa.create_engine(url, **kwargs)
 
     @sa.event.listens_for(engine, "connect")

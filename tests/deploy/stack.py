@@ -4,6 +4,11 @@ Everything listens on 127.0.0.1 on free ports, keeps its state in a temporary di
 is stopped by `Stack.stop()`. Prometheus scrapes every second and evaluates the shipped demo
 rules every second; Alertmanager uses the shipped config with its receivers pointed at a
 local HTTP receiver and its group waits shortened.
+
+driftmon starts with `--no-catch-up`, and the stack replays the demo's last 24 hourly windows
+through the API only once Prometheus holds a scrape of the state before them. So Prometheus
+sees runs finish and alert states change between two of its samples, however loaded the
+machine (a start-up catch-up can be over before the first scrape that does not time out).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -25,9 +31,13 @@ from typing import Any, TypeVar
 import httpx
 import yaml
 
-from tests.deploy.conftest import DEPLOY, REPO
+from driftmon.config import load_config
+from driftmon.scheduler import recent_windows
+from tests.deploy.conftest import DEMO_CONFIG, DEPLOY, REPO
 
 T = TypeVar("T")
+
+REPLAYED_WINDOWS = 24  # config/demo.yaml: scheduler.max_backfill_windows
 
 
 def free_port() -> int:
@@ -200,23 +210,64 @@ class Stack:
         overrides.write_text(
             yaml.safe_dump({"server": {"host": "127.0.0.1", "port": self.driftmon_port}}), encoding="utf-8"
         )
+        configs = [str(REPO / DEMO_CONFIG), str(overrides)]
         self.started_at = time.time()
         self._spawn(
             "driftmon",
-            [
-                sys.executable,
-                "-m",
-                "driftmon",
-                "serve",
-                "-c",
-                str(REPO / "config" / "demo.yaml"),
-                "-c",
-                str(overrides),
-            ],
+            [sys.executable, "-m", "driftmon", "serve", "--no-catch-up", "-c", configs[0], "-c", configs[1]],
             cwd=self.root,
             env=env,
         )
         self._ready("driftmon", f"{self.driftmon}/readyz")
+        self.replay(configs, env)
+
+    def latest(self, expr: str) -> list[dict[str, Any]]:
+        """Return the series of an instant query at Prometheus' now."""
+        response = httpx.get(f"{self.prometheus}/api/v1/query", params={"query": expr}, timeout=30)
+        result: list[dict[str, Any]] = response.json()["data"]["result"]
+        return result
+
+    def replay(self, configs: list[str], env: dict[str, str]) -> None:
+        """Run the demo's last 24 windows of each monitor through the API, oldest first.
+
+        First wait until Prometheus holds a scrape of every monitor with no run counted yet (and
+        the alert states at ok), so the runs and state changes land between two of its samples.
+        """
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)  # config/demo.yaml reads DRIFTMON_DEMO_DIR
+        try:
+            config = load_config(configs)
+        finally:
+            for key, value in saved.items():
+                if value is None:
+                    os.environ.pop(key, None)
+                else:
+                    os.environ[key] = value
+        monitors = [m for m in config.monitors if m.enabled]
+
+        def scraped_before_runs() -> bool | None:
+            counts = self.latest("driftmon_monitor_run_duration_seconds_count")
+            return True if {s["metric"]["monitor"] for s in counts} >= {m.name for m in monitors} else None
+
+        wait_for("Prometheus scraping driftmon before any run", scraped_before_runs, timeout=120)
+        now = datetime.now(UTC)
+        for monitor in monitors:
+            for window in recent_windows(monitor, now, REPLAYED_WINDOWS):
+                self._run_window(monitor.name, window.end)
+
+    def _run_window(self, monitor: str, end: datetime) -> None:
+        url = f"{self.driftmon}/api/v1/monitors/{monitor}/runs"
+
+        def ran() -> bool | None:
+            # 409: the monitor's scheduled tick is running windows (it runs them oldest first too).
+            response = httpx.post(url, json={"window_end": end.isoformat()}, timeout=120)
+            if response.status_code == 409:
+                return None
+            if response.status_code != 200 or response.json().get("status") == "failed":
+                raise AssertionError(f"POST {url} {end.isoformat()}: {response.status_code} {response.text}")
+            return True
+
+        wait_for(f"monitor {monitor} window ending {end.isoformat()} run", ran, timeout=120)
 
     def _ready(self, name: str, url: str) -> None:
         def answered() -> bool | None:

@@ -51,3 +51,39 @@ def test_the_demo_shows_every_column_and_an_alert_within_60_seconds(tmp_path: Pa
 
         poll(shown, timeout=60 - (time.monotonic() - started), what="every demo column scored and an alert")
         assert server.stop(signal.SIGINT) == 0
+
+
+def test_before_driftmon_demo_every_command_says_to_run_it(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DRIFTMON_DATABASE_URL", "DRIFTMON_DEMO_DIR")}
+    # The README's way: from a copy of the repository's config/, where no driftmon-demo/ exists yet.
+    (tmp_path / "config").mkdir()
+    (tmp_path / "config" / "demo.yaml").write_text(DEMO_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    commands = {
+        "serve": ["serve", "-c", "config/demo.yaml", "--port", str(free_port())],
+        "backfill": ["backfill", "-c", "config/demo.yaml", "--last", "24"],
+        "run": ["run", "-c", "config/demo.yaml", "--monitor", "checkout-fraud"],
+    }
+    for name, args in commands.items():
+        done = subprocess.run(
+            [sys.executable, "-m", "driftmon", *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 1, (name, done.stdout, done.stderr)
+        assert f"directory {str(tmp_path / 'driftmon-demo')!r} does not exist" in done.stderr, name
+        assert "run `driftmon demo` first" in done.stderr, (name, done.stderr)
+    # With the demo kept elsewhere, the fix names that directory.
+    elsewhere = tmp_path / "kept" / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "driftmon", *commands["run"]],
+        cwd=tmp_path,
+        env={**env, "DRIFTMON_DEMO_DIR": str(elsewhere)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 1
+    assert f"run `driftmon demo --dir {elsewhere}` first" in done.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
@@ -325,7 +326,30 @@ def test_openapi_describes_every_route(served: Served) -> None:
     } <= set(spec["paths"])
     assert "post" in spec["paths"]["/api/v1/monitors/{monitor}/runs"]
     assert "RunDetailOut" in spec["components"]["schemas"]
-    assert served.client.get("/docs").status_code == 200
+
+
+def test_docs_load_nothing_from_outside_the_server(served: Served) -> None:
+    page = served.client.get("/docs")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    # Every URL the page refers to (scripts, styles, icon, the OpenAPI document) is the server's own.
+    urls = re.findall(r"""(?:src|href)=["']([^"']+)["']|url: ?["']([^"']+)["']""", page.text)
+    found = {a or b for a, b in urls}
+    assert found == {
+        "/docs/assets/swagger-ui.css",
+        "/docs/assets/favicon-32x32.png",
+        "/docs/assets/swagger-ui-bundle.js",
+        "/openapi.json",
+    }
+    assert "://" not in page.text.replace("http://127.0.0.1", "")
+    kinds = {"css": "text/css", "js": "javascript", "png": "image/png", "json": "application/json"}
+    for url in found:
+        response = served.client.get(url)
+        assert response.status_code == 200, url
+        assert kinds[url.rsplit(".", 1)[1]] in response.headers["content-type"], url
+        assert len(response.content) > 500, url
+    assert "SwaggerUIBundle" in served.client.get("/docs/assets/swagger-ui-bundle.js").text
+    assert served.client.get("/redoc").status_code == 404  # ReDoc would need a CDN
 
 
 def test_a_large_exposition_is_sent_whole(store: sessionmaker[Session], tmp_path: Path) -> None:

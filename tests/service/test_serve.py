@@ -20,6 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
@@ -427,6 +428,40 @@ def test_host_and_port_flags_override_the_config_and_survive_a_reload(tmp_path: 
     done = subprocess.run(command, cwd=tmp_path, env=ENV, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "Invalid value for '--port': 0 is not in the range 1<=x<=65535" in done.stderr
+
+
+def test_no_catch_up_runs_nothing_at_start_and_the_api_runs_the_missed_windows(
+    tmp_path: Path, store_of: sessionmaker[Session]
+) -> None:
+    hour = floor(datetime.now(UTC), HOUR)
+    ref = write_parquet(tmp_path / "ref.parquet", hour - 30 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", hour - 3 * HOUR, 4, seed=8)
+    port = free_port()
+    config = write_config(
+        tmp_path / "driftmon.yaml",
+        base(
+            tmp_path, port, [file_monitor("a", tmp_path / "live", ref)], scheduler={"max_backfill_windows": 2}
+        ),
+    )
+    with serve_process(config, tmp_path, port=port, env=ENV, args=["--no-catch-up"]) as server:
+        server.start()
+        poll(lambda: "no start-up catch-up" in server.log(), timeout=30, what="the scheduler to start")
+        assert server.get("/readyz").status_code == 200
+        parsed = server.metrics()[1]
+        assert value(parsed, "driftmon_monitor_runs_total", monitor="a", status="succeeded") == 0
+        assert value(parsed, "driftmon_monitor_windows_behind", monitor="a") == 2  # known from the start
+        assert all_runs(store_of, "a") == []
+        for end in (hour - HOUR, hour):  # the two windows a start-up catch-up would have run
+            response = httpx.post(
+                f"{server.url}/api/v1/monitors/a/runs", json={"window_end": end.isoformat()}, timeout=60
+            )
+            assert response.status_code == 200, response.text
+            assert response.json()["status"] == "succeeded"
+        assert [r.window_end for r in all_runs(store_of, "a")] == [hour - HOUR, hour]
+        parsed = server.metrics()[1]
+        assert value(parsed, "driftmon_monitor_runs_total", monitor="a", status="succeeded") == 2
+        assert value(parsed, "driftmon_monitor_windows_behind", monitor="a") == 0
+        assert server.stop() == 0
 
 
 @pytest.mark.postgres
