@@ -115,7 +115,9 @@ def test_windows_overlapping_the_reference_are_warned_about_and_recorded(setup: 
     config, store = setup
     months = last_months(3)
     runner = CliRunner()
-    result = runner.invoke(main, ["backfill", "-c", str(config), "--monitor", "overlapping", "--last", "3"])
+    # An explicit range is scored as asked (`--last N` would start after the reference period).
+    span = ["--start", months[0][0].isoformat(), "--end", months[2][1].isoformat()]
+    result = runner.invoke(main, ["backfill", "-c", str(config), "--monitor", "overlapping", *span])
     assert result.exit_code == 0, result.output
     ref_start, ref_end = months[1][0], months[2][0] + DAY
     period = f"[{ref_start.isoformat()}, {ref_end.isoformat()})"
