@@ -68,6 +68,17 @@ def missing_directory_hint(directory: str | os.PathLike[str]) -> str | None:
     return f"it is the demo's directory: run `{command}` first, it writes the demo's data there"
 
 
+def explained(exc: Exception) -> Exception:
+    """Return a store error with the fix a newcomer needs when its missing directory is the demo's."""
+    from driftmon.store import MissingDirectoryError
+
+    if isinstance(exc, MissingDirectoryError):
+        hint = missing_directory_hint(exc.directory)
+        if hint is not None:
+            return exc.with_hint(hint)
+    return exc
+
+
 def _choice(rng: np.random.Generator, values: list[str], p: npt.NDArray[np.float64], n: int) -> pa.Array:
     return pa.array(np.asarray(values, dtype=object)[rng.choice(len(values), size=n, p=p)], pa.string())
 

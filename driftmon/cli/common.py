@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
 __all__ = [
     "config_files_option",
     "database_url_option",
-    "explained",
     "fail",
     "job_logs",
     "load",
@@ -112,18 +111,6 @@ def parse_time(value: str, option: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def explained(exc: Exception) -> Exception:
-    """Return a store error with the fix a newcomer needs (the demo's data not written yet)."""
-    from driftmon.demo import missing_directory_hint
-    from driftmon.store import MissingDirectoryError
-
-    if isinstance(exc, MissingDirectoryError):
-        hint = missing_directory_hint(exc.directory)
-        if hint is not None:
-            return exc.with_hint(hint)
-    return exc
-
-
 @contextmanager
 def open_store(database_url: str | None, config: Config | None = None) -> Iterator[sessionmaker[Session]]:
     """Yield sessions on the store, its schema at head; exit 1 with the reason if it is unusable.
@@ -164,6 +151,8 @@ def open_store(database_url: str | None, config: Config | None = None) -> Iterat
         if engine is not None:
             engine.dispose()
         if isinstance(exc, StoreError):
+            from driftmon.demo import explained
+
             fail(str(explained(exc)))
         reason = str(getattr(exc, "orig", None) or exc).strip()
         fail(f"store {shown}: {reason.splitlines()[0] if reason else type(exc).__name__}")

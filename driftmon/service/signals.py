@@ -19,24 +19,13 @@ from types import FrameType
 from driftmon.errors import ConfigError
 from driftmon.http import ListenError
 from driftmon.service.service import Service
-from driftmon.store import MissingDirectoryError, StoreError
+from driftmon.store import StoreError
 
 __all__ = ["serve"]
 
 log = logging.getLogger(__name__)
 
 _WAKE_EVERY = 0.25  # seconds between checks for signals
-
-
-def _explained(exc: Exception) -> Exception:
-    """Name the fix a newcomer needs when the store's directory is the demo's, not written yet."""
-    if isinstance(exc, MissingDirectoryError):
-        from driftmon.demo import missing_directory_hint
-
-        hint = missing_directory_hint(exc.directory)
-        if hint is not None:
-            return exc.with_hint(hint)
-    return exc
 
 
 def serve(
@@ -68,7 +57,9 @@ def serve(
         print(str(exc), file=sys.stderr)
         return 1
     except (StoreError, ConnectionError, ListenError) as exc:
-        log.error("cannot start: %s", _explained(exc))
+        from driftmon.demo import explained
+
+        log.error("cannot start: %s", explained(exc))
         service.stop(0)
         return 1
     while True:
