@@ -35,8 +35,6 @@ def _configured(result: ColumnResultInput, statistics: Sequence[str]) -> ColumnR
 
 
 def _score(
-    monitor: MonitorConfig,
-    window: Window,
     settings: ColumnSettings,
     baseline: BaselineRecord,
     counts: SourceCounts,
@@ -82,7 +80,7 @@ def score_columns(
             reason = baseline_errors.get(name, "not fitted")
             out[name] = Scored(failed_column_result(name, f"no baseline: {reason}", role=settings.role))
         else:
-            out[name] = _score(monitor, window, settings, baseline, counts)
+            out[name] = _score(settings, baseline, counts)
     return out
 
 
