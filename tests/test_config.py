@@ -732,8 +732,14 @@ def test_yaml_problems(tmp_path: Path, text: str, message: str) -> None:
     assert str(path) in str(exc.value)
 
 
-def test_empty_file_is_an_empty_config_and_anchors_work(tmp_path: Path) -> None:
-    assert load_config(write(tmp_path, ""), {}).monitors == []
+def test_an_empty_file_is_refused_an_empty_mapping_is_an_empty_config_and_anchors_work(
+    tmp_path: Path,
+) -> None:
+    # An empty file is more often a file cut short than a choice: `{}` says so on purpose.
+    for text in ("", "\n  \n", "# nothing yet\n"):
+        with pytest.raises(ConfigSyntaxError, match=re.escape("the file is empty (write `{}`")):
+            load_config(write(tmp_path, text), {})
+    assert load_config(write(tmp_path, "{}\n"), {}).monitors == []
     path = write(
         tmp_path, "x-window: &hourly {size: 1h, delay: 5m}\n" + MONITOR.replace("{size: 1h}", "*hourly")
     )

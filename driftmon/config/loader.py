@@ -43,7 +43,6 @@ from driftmon.errors import (
     DuplicateMonitorError,
     UnsetVariableError,
 )
-from driftmon.pauses import collector_paused
 
 __all__ = ["load_config", "merge_trees"]
 
@@ -253,14 +252,6 @@ def load_config(
     environ: Mapping[str, str] | None = None,
 ) -> Config:
     """Read, merge (later files win) and validate config files; raise ConfigError naming each problem."""
-    with collector_paused():
-        return _load(paths, environ)
-
-
-def _load(
-    paths: str | os.PathLike[str] | Sequence[str | os.PathLike[str]],
-    environ: Mapping[str, str] | None,
-) -> Config:
     files = [paths] if isinstance(paths, str | os.PathLike) else list(paths)
     if not files:
         raise ConfigValidationError([ConfigProblem(None, None, "", "no config file given")])

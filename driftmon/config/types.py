@@ -36,6 +36,9 @@ __all__ = [
 MAX_NAME_LENGTH = 200
 
 _UNITS = {"w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
+# 100 years, like the longest calendar size: far more than any window, delay or timeout needs,
+# and times that far from now stay within what datetime can hold.
+MAX_DURATION_DAYS = 36525
 _CALENDAR_UNITS = {"y": 12, "q": 3, "mo": 1}
 _PART = re.compile(r"(\d+)\s*([A-Za-z]+)")
 _DURATION = re.compile(r"(?:\d+\s*[A-Za-z]+\s*)+")
@@ -78,7 +81,8 @@ def _parts(value: object, calendar: bool) -> list[tuple[int, str]]:
             raise DurationError(value, f"unknown unit {unit!r}", hint=hint)
         if unit not in _UNITS and unit not in _CALENDAR_UNITS:
             raise DurationError(value, f"unknown unit {unit!r}", calendar=calendar)
-        parts.append((int(number), unit))
+        # 20 digits are out of range already (and Python reads no more than 4,300 into an int).
+        parts.append((int(number) if len(number) <= 20 else 10**20, unit))
     return parts
 
 
@@ -98,7 +102,13 @@ def parse_duration(value: object) -> timedelta:
             f"{calendar[0]} has no fixed length",
             hint="months, quarters and years are window sizes only; write days, e.g. 30d or 365d",
         )
-    return timedelta(seconds=sum(n * _UNITS[unit] for n, unit in parts))
+    return _fixed(value, sum(n * _UNITS[unit] for n, unit in parts))
+
+
+def _fixed(value: object, seconds: int) -> timedelta:
+    if seconds > MAX_DURATION_DAYS * 86400:
+        raise DurationError(value, "out of range", hint=f"at most {MAX_DURATION_DAYS}d (100 years)")
+    return timedelta(seconds=seconds)
 
 
 def parse_window_size(value: object) -> timedelta | CalendarSize:
@@ -119,7 +129,7 @@ def parse_window_size(value: object) -> timedelta | CalendarSize:
             raise DurationError(value, str(exc), calendar=True) from None
     if not fixed:
         raise DurationError(value, "must be longer than zero", calendar=True)
-    return timedelta(seconds=fixed)
+    return _fixed(value, fixed)
 
 
 def format_window_size(value: timedelta | CalendarSize) -> str:
@@ -167,19 +177,21 @@ def as_utc(value: datetime) -> datetime:
 
 def _timestamp(value: object) -> object:
     # YAML turns `2024-01-01` into a date and ISO strings with an offset into aware datetimes.
-    if isinstance(value, datetime):
-        return as_utc(value)
-    if isinstance(value, date):
-        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     if isinstance(value, str):
-        text = value.strip()
         try:
-            return as_utc(datetime.fromisoformat(text))
+            value = datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(
                 f"invalid timestamp {value!r}; expected ISO 8601 such as '2024-05-01T00:00:00Z' "
                 "(a timestamp without an offset is read as UTC)"
             ) from None
+    if isinstance(value, datetime):
+        try:
+            return as_utc(value)
+        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+            raise ValueError(f"timestamp {value.isoformat()!r} is out of range in UTC") from None
+    if isinstance(value, date):
+        return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value
 
 

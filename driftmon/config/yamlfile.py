@@ -9,14 +9,12 @@ into the file itself are refused.
 
 from __future__ import annotations
 
-import functools
-import operator
 import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import Any, NoReturn
 
 import yaml
 
@@ -38,19 +36,14 @@ class Node:
     file: str
     line: int
     from_env: bool = False
-    # The plain value of a mapping or list, when it was built along with the node.
-    built: dict[str, Any] | list[Any] | None = field(default=None, repr=False, compare=False)
 
     def plain(self) -> Any:
         """Return the value as plain Python (dicts, lists, scalars)."""
-        if self.built is not None:
-            return self.built
-        value = self.value
-        if isinstance(value, dict):
-            return {k: v.plain() if isinstance(v.value, dict | list) else v.value for k, v in value.items()}
-        if isinstance(value, list):
-            return [v.plain() if isinstance(v.value, dict | list) else v.value for v in value]
-        return value
+        if isinstance(self.value, dict):
+            return {k: v.plain() for k, v in self.value.items()}
+        if isinstance(self.value, list):
+            return [v.plain() for v in self.value]
+        return self.value
 
     def find(self, path: tuple[Key, ...]) -> tuple[Node, int]:
         """Return the deepest node along `path` and how many path elements were matched."""
@@ -140,156 +133,170 @@ def _is_database_url(path: tuple[Key, ...]) -> bool:
 
 
 _STR_TAG = "tag:yaml.org,2002:str"
-# Keys whose tags make `flatten_mapping` change a mapping: `<<` merges and the `=` value key.
-_FLATTEN_TAGS = {"tag:yaml.org,2002:merge", "tag:yaml.org,2002:value"}
+_MERGE_TAG = "tag:yaml.org,2002:merge"  # the `<<` key
+_VALUE_TAG = "tag:yaml.org,2002:value"  # the `=` key, read as text
 # Text under these keys is checked or rewritten even without a `${...}` reference in it.
 _CHECKED_KEYS = {"path", "url", "api_token", "dead_letter"}
+# No config nests anywhere near this deep; deeper input would only exhaust the stack.
+MAX_DEPTH = 64
+# Values that aliases and `<<` merges may repeat in one file: far more than sharing settings
+# needs (a column list aliased into 1,000 monitors is about 60,000), and a 'billion laughs'
+# bomb is refused within a few MB instead of growing to GBs.
+MAX_REPEATED = 250_000
+
+# libyaml's parser and composer when PyYAML was built with it (much faster), else pure Python.
+_LOADER: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _resolve_in_c(loader: yaml.SafeLoader | yaml.CSafeLoader) -> None:
-    """Give the composer C-level stand-ins for the three resolver calls it makes on every node.
-
-    Without path resolvers (PyYAML registers none for its safe loaders) `descend_resolver` and
-    `ascend_resolver` do nothing, and a node's tag depends on its kind, text and style alone, so
-    it is resolved once per distinct scalar by PyYAML's own `resolve` and then remembered. A
-    large config repeats the same keys and values thousands of times; a Python call per node
-    for these took a third of the time libyaml spent composing.
-    """
-    if loader.yaml_path_resolvers:
-        return
-    vars(loader).update(
-        descend_resolver=operator.is_,  # takes (parent, index), does nothing that matters
-        ascend_resolver=tuple,  # takes nothing, does nothing that matters
-        resolve=functools.lru_cache(maxsize=None)(loader.resolve),
-    )
-
-
-def _forget_resolver(loader: yaml.SafeLoader | yaml.CSafeLoader) -> None:
-    # The remembered `resolve` refers back to the loader: break the cycle when reading ends.
-    for name in ("descend_resolver", "ascend_resolver", "resolve"):
-        vars(loader).pop(name, None)
-
-
-class _PureLoader(yaml.SafeLoader):
-    """PyYAML's pure-Python safe loader."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        _resolve_in_c(self)
-
-    def dispose(self) -> None:
-        super().dispose()
-        _forget_resolver(self)
-
-
-if TYPE_CHECKING:
-    _Loader = _PureLoader | yaml.CSafeLoader
-
-_LOADER: type[_Loader] = _PureLoader
-if getattr(yaml, "__with_libyaml__", False):  # without libyaml, PyYAML has no CSafeLoader at all
-
-    class _CLoader(yaml.CSafeLoader):
-        """The safe loader on libyaml's parser and composer (much faster); nodes keep their lines."""
-
-        def __init__(self, stream: str) -> None:
-            super().__init__(stream)
-            _resolve_in_c(self)
-
-        def dispose(self) -> None:
-            super().dispose()
-            _forget_resolver(self)
-
-    _LOADER = _CLoader
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 40 else repr(text[:40]) + "..."
 
 
 class _Reader:
-    def __init__(self, file: str, environ: Mapping[str, str]) -> None:
+    """Walk the YAML nodes PyYAML composed for one file into a located tree.
+
+    An alias is its anchor's own node, met again by the walk. Met again inside itself, it is a
+    recursive alias (refused). Otherwise its values are built once more for their new place:
+    those, and the pairs `<<` merges put in, count up to MAX_REPEATED.
+    """
+
+    def __init__(
+        self, file: str, environ: Mapping[str, str], loader: yaml.SafeLoader | yaml.CSafeLoader
+    ) -> None:
         self.file = file
         self.base = Path(file).resolve().parent
         self.environ = environ
+        self.loader = loader
         self.result = FileReading()
+        self.seen: set[int] = set()  # collections walked already
+        self.open: set[int] = set()  # collections being walked now
+        self.alias: tuple[yaml.Node, tuple[Key, ...]] | None = None  # the outermost alias being walked
+        self.repeated = 0
 
     def problem(self, line: int, path: tuple[Key, ...], message: str) -> None:
         self.result.problems.append(ConfigProblem(self.file, line, format_path(path), message))
 
-    def walk(self, loader: _Loader, node: yaml.Node, path: tuple[Key, ...]) -> Node:
+    def refuse(self, node: yaml.Node, path: tuple[Key, ...], message: str) -> NoReturn:
+        where = format_path(path) or "top level"
+        raise ConfigSyntaxError(self.file, node.start_mark.line + 1, f"{where}: {message}")
+
+    def repeat(self, count: int, node: yaml.Node, path: tuple[Key, ...]) -> None:
+        self.repeated += count
+        if self.repeated > MAX_REPEATED:
+            node, path = self.alias or (node, path)
+            self.refuse(
+                node,
+                path,
+                f"aliases and merge keys repeat more than {MAX_REPEATED:,} values (an alias bomb?); "
+                f"this one repeats the value anchored at line {node.start_mark.line + 1}. "
+                "Write shared settings once, e.g. under `defaults:`",
+            )
+
+    def enter(self, node: yaml.Node, path: tuple[Key, ...]) -> bool:
+        """Start walking a collection; return whether it was walked before (this is an alias of it)."""
+        if id(node) in self.open:
+            line = node.start_mark.line + 1
+            self.refuse(node, path, f"recursive alias: the value anchored at line {line} contains itself")
+        again = id(node) in self.seen
+        self.seen.add(id(node))
+        self.open.add(id(node))
+        return again
+
+    def walk(self, node: yaml.Node, path: tuple[Key, ...]) -> Node:
         line = node.start_mark.line + 1
         if isinstance(node, yaml.ScalarNode):
-            # A text scalar is its own value: skip the constructor's dispatch for the commonest case.
-            value = node.value if node.tag == _STR_TAG else loader.construct_object(node, deep=True)
+            if self.alias is not None:
+                self.repeat(1, node, path)
+            # A text scalar is its own value; other tags are constructed by PyYAML.
+            value = node.value if node.tag == _STR_TAG else self.construct(node, path)
             if isinstance(value, str) and ("$" in value or (path and path[-1] in _CHECKED_KEYS)):
                 value, from_env = self.scalar(value, line, path)
                 return Node(value, self.file, line, from_env)
             return Node(value, self.file, line)
         if node.tag not in _CONTAINER_TAGS:
-            raise ConfigSyntaxError(
-                self.file, line, f"{format_path(path) or 'top level'}: unsupported tag {node.tag}"
-            )
+            self.refuse(node, path, f"unsupported tag {node.tag}")
+        if len(path) >= MAX_DEPTH:
+            self.refuse(node, path[:4], f"nested more than {MAX_DEPTH} levels deep")
+        outermost = self.enter(node, path) and self.alias is None
+        if outermost:
+            self.alias = (node, path)
+        if self.alias is not None:
+            self.repeat(1, node, path)
         if isinstance(node, yaml.MappingNode):
-            return self.mapping(loader, node, path)
-        items = [self.walk(loader, v, (*path, i)) for i, v in enumerate(node.value)]
-        return Node(items, self.file, line, built=[n.value if n.built is None else n.built for n in items])
+            items: dict[str, Node] | list[Node] = self.mapping(node, path)
+        else:
+            items = [self.walk(v, (*path, i)) for i, v in enumerate(node.value)]
+        if outermost:
+            self.alias = None
+        self.open.discard(id(node))
+        return Node(items, self.file, line)
 
-    def mapping(self, loader: _Loader, node: yaml.MappingNode, path: tuple[Key, ...]) -> Node:
-        for key_node, _ in node.value:
-            if key_node.tag in _FLATTEN_TAGS:
-                loader.flatten_mapping(node)  # resolves `<<: *anchor` merge keys
-                break
-        file = self.file
+    def construct(self, node: yaml.ScalarNode, path: tuple[Key, ...]) -> Any:
+        """Construct a scalar of another tag than text (numbers, booleans, dates, `!!binary`)."""
+        try:
+            return self.loader.construct_object(node, deep=True)
+        except yaml.YAMLError:
+            raise
+        except Exception as exc:  # PyYAML's constructors let ValueError, KeyError, ... escape
+            tag = node.tag.rpartition(":")[2]
+            self.refuse(node, path, f"cannot read {_shown(node.value)} as {tag}: {exc}")
+
+    def mapping(self, node: yaml.MappingNode, path: tuple[Key, ...]) -> dict[str, Node]:
         out: dict[str, Node] = {}
-        built: dict[str, Any] = {}  # the plain value, built along with the tree
-        for key_node, value_node in node.value:
-            if key_node.tag == _STR_TAG and type(key_node) is yaml.ScalarNode:
-                key = key_node.value
-            else:
-                key = self.key(loader, key_node, path)
-                if key is None:
-                    continue
+        lines: dict[str, int] = {}
+        for key_node, value_node in self.pairs(node, path):
+            key = self.key(key_node, path)
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
             if key in out:
-                self.repeated(loader, node, key_node, key, path)
-            # Most values are plain text needing nothing more (what walk() would do, without the call).
-            if (
-                value_node.tag == _STR_TAG
-                and type(value_node) is yaml.ScalarNode
-                and key not in _CHECKED_KEYS
-                and "$" not in value_node.value
-            ):
-                out[key] = Node(value_node.value, file, value_node.start_mark.line + 1)
-                built[key] = value_node.value
-            else:
-                child = out[key] = self.walk(loader, value_node, (*path, key))
-                built[key] = child.value if child.built is None else child.built
-        return Node(out, file, node.start_mark.line + 1, built=built)
+                raise ConfigSyntaxError(
+                    self.file,
+                    line,
+                    f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
+                    f"(lines {lines[key]} and {line})",
+                )
+            lines[key] = line
+            out[key] = self.walk(value_node, (*path, key))
+        return out
 
-    def key(self, loader: _Loader, key_node: yaml.Node, path: tuple[Key, ...]) -> str | None:
-        """Construct a key that is not a plain text scalar; None (a problem noted) if it is not text."""
-        key = loader.construct_object(key_node, deep=True)
-        if isinstance(key, str):
-            return key
-        self.problem(key_node.start_mark.line + 1, path, f"keys must be text, got {key!r}")
+    def pairs(self, node: yaml.MappingNode, path: tuple[Key, ...]) -> list[tuple[yaml.Node, yaml.Node]]:
+        """Return a mapping's key and value nodes with `<<` merges put in, as PyYAML's own loaders do.
+
+        The merged pairs come first (a merged key written again is a repeated key), of the first
+        mapping listed last.
+        """
+        merged: list[tuple[yaml.Node, yaml.Node]] = []
+        own: list[tuple[yaml.Node, yaml.Node]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag != _MERGE_TAG:
+                own.append((key_node, value_node))
+                continue
+            sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
+            for source in reversed(sources):
+                if not isinstance(source, yaml.MappingNode):
+                    self.refuse(
+                        source,
+                        (*path, "<<"),
+                        f"expected a mapping or a list of mappings to merge, found {source.id}",
+                    )
+                self.enter(source, path)
+                pairs = self.pairs(source, path)
+                self.open.discard(id(source))
+                self.repeat(len(pairs), source, path)
+                merged.extend(pairs)
+        return merged + own
+
+    def key(self, key_node: yaml.Node, path: tuple[Key, ...]) -> str | None:
+        """Return a mapping key's text; None (a problem noted) if it is not text."""
+        if not isinstance(key_node, yaml.ScalarNode):
+            shown = "a mapping" if isinstance(key_node, yaml.MappingNode) else "a list"
+        elif key_node.tag in (_STR_TAG, _VALUE_TAG):
+            return str(key_node.value)
+        else:
+            shown = repr(self.construct(key_node, path))
+        self.problem(key_node.start_mark.line + 1, path, f"keys must be text, got {shown}")
         return None
-
-    def repeated(
-        self, loader: _Loader, node: yaml.MappingNode, key_node: yaml.Node, key: str, path: tuple[Key, ...]
-    ) -> NoReturn:
-        """Refuse `key` written a second time in one mapping, naming the lines of both."""
-        first = next(
-            k.start_mark.line + 1
-            for k, _ in node.value
-            if (
-                k.value
-                if k.tag == _STR_TAG and type(k) is yaml.ScalarNode
-                else loader.construct_object(k, deep=True)
-            )
-            == key
-        )
-        line = key_node.start_mark.line + 1
-        raise ConfigSyntaxError(
-            self.file,
-            line,
-            f"{format_path((*path, key))}: key {key!r} appears twice in one mapping "
-            f"(lines {first} and {line})",
-        )
 
     def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> tuple[str, bool]:
         value = text
@@ -339,28 +346,47 @@ def _has_password(url: str) -> bool:
 
 
 def read_config_file(path: str | os.PathLike[str], environ: Mapping[str, str]) -> tuple[Node, FileReading]:
-    """Read one YAML config file into a located tree (an empty file is an empty mapping)."""
+    """Read one YAML config file into a located tree; refuse an empty one (`{}` sets nothing)."""
     file = os.fspath(path)
     try:
-        text = Path(file).read_text(encoding="utf-8")
+        data = Path(file).read_bytes()
     except FileNotFoundError:
         raise ConfigFileError(file, "no such file") from None
     except IsADirectoryError:
         raise ConfigFileError(file, "it is a directory") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigFileError(file, str(exc)) from None
-    reader = _Reader(file, environ)
+    except OSError as exc:
+        raise ConfigFileError(file, exc.strerror or str(exc)) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigSyntaxError(
+            file,
+            data.count(b"\n", 0, exc.start) + 1,
+            f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
+        ) from None
     loader = _LOADER(text)
+    reader = _Reader(file, environ, loader)
     try:
         root = loader.get_single_node()
-        tree = reader.walk(loader, root, ()) if root is not None else Node({}, file, 1)
+        if root is None:
+            raise ConfigSyntaxError(
+                file, None, "the file is empty (write `{}` for a file that sets nothing on purpose)"
+            )
+        tree = reader.walk(root, ())
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark is not None else None
         reason = " ".join(filter(None, [exc.context, exc.problem]))
         raise ConfigSyntaxError(file, line, f"not valid YAML: {reason}") from None
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses anywhere: its first one is the culprit
+        line = text.count("\n", 0, max(0, text.find(chr(exc.character)))) + 1
+        raise ConfigSyntaxError(
+            file, line, f"not valid YAML: character #x{exc.character:04x}: {exc.reason}"
+        ) from None
     except yaml.YAMLError as exc:
         raise ConfigSyntaxError(file, None, f"not valid YAML: {exc}") from None
+    except RecursionError:  # PyYAML's pure-Python composer recurses once per nesting level
+        raise ConfigSyntaxError(file, None, f"nested more than {MAX_DEPTH} levels deep") from None
     finally:
         loader.dispose()
     if not isinstance(tree.value, dict):

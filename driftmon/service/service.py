@@ -149,12 +149,17 @@ class Service:
         return Readiness(checks)
 
     def reload(self) -> bool:
-        """Re-read the config files and apply them; keep running as before if they are invalid."""
+        """Re-read the config files and apply them; if unreadable or invalid, keep running as before."""
         old = self._current_config()
         try:
             new = self._load()
         except ConfigError as exc:
             log.error("reload refused, the running configuration stays in force: %s", exc)
+            return False
+        except Exception:  # a config driftmon fails to read must not end the service either
+            log.exception(
+                "reload refused, the running configuration stays in force: reading the config failed"
+            )
             return False
         if new.database.description != old.database.description:
             log.error("reload refused: the database changed to %s; restart", new.database.description)
