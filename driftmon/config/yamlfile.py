@@ -141,7 +141,7 @@ _CHECKED_KEYS = {"path", "url", "api_token", "dead_letter"}
 MAX_DEPTH = 64
 # Values that aliases and `<<` merges may repeat in one file: far more than sharing settings
 # needs (a column list aliased into 1,000 monitors is about 60,000), and a 'billion laughs'
-# bomb is refused within a few MB instead of growing to GBs.
+# bomb is refused within about 20 MB instead of growing to GBs.
 MAX_REPEATED = 250_000
 
 # libyaml's parser and composer when PyYAML was built with it (much faster), else pure Python.
@@ -364,9 +364,10 @@ def read_config_file(path: str | os.PathLike[str], environ: Mapping[str, str]) -
             data.count(b"\n", 0, exc.start) + 1,
             f"not valid UTF-8: byte 0x{data[exc.start]:02x} at byte offset {exc.start}",
         ) from None
-    loader = _LOADER(text)
-    reader = _Reader(file, environ, loader)
+    loader = None
     try:
+        loader = _LOADER(text)  # the pure-Python reader checks the characters here
+        reader = _Reader(file, environ, loader)
         root = loader.get_single_node()
         if root is None:
             raise ConfigSyntaxError(
@@ -388,7 +389,8 @@ def read_config_file(path: str | os.PathLike[str], environ: Mapping[str, str]) -
     except RecursionError:  # PyYAML's pure-Python composer recurses once per nesting level
         raise ConfigSyntaxError(file, None, f"nested more than {MAX_DEPTH} levels deep") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     if not isinstance(tree.value, dict):
         raise ConfigSyntaxError(
             file, tree.line, "the top level must be a mapping (database:, server:, defaults:, monitors:)"
