@@ -64,7 +64,7 @@ def time_zone(name: str) -> tzinfo:
         return UTC
     try:
         return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file name
         raise ValueError(
             f"unknown time zone {name!r}; expected an IANA name such as 'Europe/Berlin', "
             "'America/New_York' or 'UTC'"

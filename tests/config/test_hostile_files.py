@@ -188,6 +188,10 @@ def test_yaml_the_loaders_cannot_build_is_refused_with_its_place(
         ({"timeout": "9" * 5000 + "s"}, "timeout (monitor 'orders'): invalid duration '999"),
         ({"reference": "{start: '9999-12-31T23:00:00-05:00', end: 2024-02-01}"}, "is out of range in UTC"),
         ({"reference": "{start: 0001-01-01T00:00:00+05:00, end: 2024-02-01}"}, "is out of range in UTC"),
+        (
+            {"window": "{size: 1d, timezone: " + "x" * 300 + "}"},
+            "window.timezone (monitor 'orders'): unknown time zone",
+        ),
     ],
 )
 def test_values_out_of_range_are_validation_problems(
