@@ -5,6 +5,11 @@
 file they are written in (source and reference paths, SQLite files in database and source
 URLs, notifiers' dead-letter files; with or without a `${...}` in them), and passwords written
 into the file itself are refused.
+
+The tree is built from the nodes PyYAML composes (each with its start mark), by walking them:
+aliases and `<<` merge keys are expanded there, so a recursive alias, an alias bomb (more than
+MAX_REPEATED repeated values) and nesting deeper than MAX_DEPTH are refused with their line,
+and so is an empty file, a file that is not UTF-8 and a scalar PyYAML cannot construct.
 """
 
 from __future__ import annotations

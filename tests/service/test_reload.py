@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from driftmon.service import Service
 from tests.config.hostile import hostile
 
 from .helpers import HOUR, file_monitor, free_port, poll, write_parquet
+from .helpers import config as validated
 from .server import ServerProcess, serve_process, write_config
 
 ENV = {k: v for k, v in os.environ.items() if k != "DRIFTMON_DATABASE_URL"}
@@ -69,3 +74,24 @@ def test_a_reload_with_a_bad_config_keeps_the_running_one_and_logs_why(tmp_path:
         poll(lambda: "configuration reloaded" in server.log(), timeout=60, what="the good config to load")
         assert [name for name, *_ in monitors(server)] == ["a", "b"]
         assert server.stop() == 0
+
+
+def test_a_reload_that_fails_unexpectedly_also_keeps_the_running_config(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The last line of defence: an error that is not a ConfigError (a bug in reading) is logged
+    # with its traceback, and the service goes on as it was.
+    service = Service([str(tmp_path / "driftmon.yaml")])
+    running = service.config = validated(file_monitor("a", tmp_path / "live", tmp_path / "ref.parquet"))
+
+    def broken() -> None:
+        raise OverflowError("Python int too large to convert to C int")
+
+    monkeypatch.setattr(service, "_load", broken)
+    with caplog.at_level(logging.ERROR, logger="driftmon.service.service"):
+        assert service.reload() is False
+    assert service.config is running
+    (record,) = caplog.records
+    assert "reload refused, the running configuration stays in force" in record.getMessage()
+    assert record.exc_info is not None
+    assert record.exc_info[0] is OverflowError
