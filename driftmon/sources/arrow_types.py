@@ -81,13 +81,42 @@ def _check_utf8(chunk: pa.Array) -> None:
         raise InvalidText(_first_invalid(chunk)) from None
 
 
+def _checked_dictionary(chunk: pa.DictionaryArray) -> pa.Array:
+    # A Parquet dictionary holds the values of its whole row group, not only of the rows kept
+    # by the window: a bad entry fails the column only if a kept row uses it.
+    try:
+        chunk.dictionary.validate(full=True)
+        return chunk
+    except pa.ArrowInvalid:
+        pass
+    bad = []
+    for i, value in enumerate(chunk.dictionary.cast(pa.binary()).to_pylist()):
+        try:
+            value.decode("utf-8")
+        except UnicodeDecodeError:
+            bad.append(i)
+    used = pc.is_in(chunk.indices, pa.array(bad, chunk.indices.type))
+    if pc.any(used).as_py():
+        first = pc.index(used, True).as_py()
+        raise InvalidText(chunk.dictionary.cast(pa.binary())[chunk.indices[first].as_py()].as_py())
+    return chunk.dictionary_decode()  # only the window's values, every one of them UTF-8
+
+
 def checked_text(array: pa.Array | pa.ChunkedArray, *, csv: bool) -> pa.Array | pa.ChunkedArray:
     """Return the array with its text checked to be UTF-8 (CSV binary cast to string); raise InvalidText."""
-    chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+    if isinstance(array, pa.ChunkedArray):
+        if pa.types.is_dictionary(array.type) and _is_text(array.type.value_type):
+            parts = [_checked_dictionary(c) for c in array.chunks]
+            if any(p.type != array.type for p in parts):  # one was decoded: decode them all alike
+                parts = [p.dictionary_decode() if pa.types.is_dictionary(p.type) else p for p in parts]
+            array = pa.chunked_array(parts, parts[0].type if parts else array.type)
+        chunks = array.chunks
+    else:
+        if pa.types.is_dictionary(array.type) and _is_text(array.type.value_type):
+            array = _checked_dictionary(array)
+        chunks = [array]
     for chunk in chunks:
-        if pa.types.is_dictionary(chunk.type) and _is_text(chunk.type.value_type):
-            _check_utf8(chunk.dictionary)
-        elif _is_text(chunk.type):
+        if _is_text(chunk.type):
             _check_utf8(chunk)
     if csv and _is_binary(array.type):
         try:
