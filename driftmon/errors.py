@@ -17,6 +17,7 @@ __all__ = [
     "AmbiguousDurationError",
     "ColumnError",
     "ColumnReadError",
+    "ColumnTypeChangedError",
     "ColumnTypeError",
     "ConfigError",
     "ConfigFileError",
@@ -27,6 +28,7 @@ __all__ = [
     "DuplicateMonitorError",
     "DurationError",
     "EmptyReferenceError",
+    "InvalidTextError",
     "MissingColumnError",
     "NonNumericColumnError",
     "SourceError",
@@ -265,6 +267,27 @@ class ColumnTypeError(ColumnError, TypeError):
 
 class NonNumericColumnError(ColumnError, ValueError):
     """Values in a numeric column that are not numbers (strings in a text-typed column)."""
+
+
+class InvalidTextError(ColumnError, ValueError):
+    """A text value that is not valid UTF-8 (a Parquet string column, a CSV field)."""
+
+    def __init__(self, column: str, file: str, value: bytes) -> None:
+        self.file = file
+        self.value = value
+        shown = repr(value if len(value) <= 40 else value[:37] + b"...")
+        super().__init__(
+            column,
+            f"value {shown} in {file} is not valid UTF-8 text; re-encode the file as UTF-8 "
+            "(only this column fails; the others are still counted)",
+        )
+
+
+class ColumnTypeChangedError(ColumnError, TypeError):
+    """A categorical column whose live values have a type its baseline's categories cannot match."""
+
+    def __init__(self, column: str, description: str) -> None:
+        super().__init__(column, description)
 
 
 class ColumnReadError(ColumnError, RuntimeError):

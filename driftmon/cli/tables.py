@@ -104,6 +104,9 @@ def run_report(outcome: RunOutcome) -> list[str]:
         )
     for column in outcome.failed_columns:
         lines.append(f"column {column.column!r} failed: {column.error}")
+    for column in outcome.columns:
+        if column.status == "type_changed" and column.n_live is not None:
+            lines.append(column.error or f"column {column.column!r}: type changed")
     for change in outcome.transitions:
         lines.append(f"alert: {change.notification().summary()}")
     return lines

@@ -55,7 +55,10 @@ class ResultOut(BaseModel):
     column: str
     kind: str | None
     role: str
-    status: str = Field(description="ok, insufficient_data or failed")
+    status: str = Field(
+        description="ok, insufficient_data, failed or type_changed (the live values changed type; "
+        "scored when compared by text)"
+    )
     window_start: datetime
     window_end: datetime
     baseline_version: int | None

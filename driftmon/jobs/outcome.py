@@ -48,7 +48,7 @@ class ColumnOutcome:
     column: str
     window_start: datetime
     window_end: datetime
-    status: str  # ok | insufficient_data | failed
+    status: str  # ok | insufficient_data | failed | type_changed (scored if compared by text)
     role: str = "feature"
     kind: str | None = None
     baseline_version: int | None = None
@@ -195,7 +195,12 @@ class RunOutcome:
 
     @property
     def failed_columns(self) -> tuple[ColumnOutcome, ...]:
-        return tuple(c for c in self.columns if c.status == "failed")
+        # A type change that could not be compared has no scores: it failed like any column.
+        return tuple(
+            c
+            for c in self.columns
+            if c.status == "failed" or (c.status == "type_changed" and c.n_live is None)
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Return the run as JSON-ready data (the `driftmon run --json` document)."""

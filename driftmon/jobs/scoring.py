@@ -1,4 +1,10 @@
-"""Score one window: compare each column's live histogram with its baseline, and name the run's status."""
+"""Score one window: compare each column's live histogram with its baseline, and name the run's status.
+
+A categorical column whose live values changed type (core.types) is stored with the status
+`type_changed`: scored as usual when its values were compared by text, not scored (no counts,
+no alert evaluated) when they could not be compared. Either way the change is in the column's
+error text, its status in the store, the API and the `driftmon_column_status_info` series.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +13,24 @@ from dataclasses import dataclass, replace
 
 from driftmon.config import ColumnSettings, MonitorConfig
 from driftmon.core import Comparison, compare
+from driftmon.errors import ColumnTypeChangedError
 from driftmon.jobs.outcome import ColumnOutcome
 from driftmon.sources import SourceCounts
 from driftmon.store import BaselineRecord, ColumnResultInput, column_result, failed_column_result
 from driftmon.windows import Window
 
-__all__ = ["Scored", "column_outcome", "run_error", "run_status", "score_columns"]
+__all__ = [
+    "TYPE_CHANGED",
+    "Scored",
+    "column_outcome",
+    "run_error",
+    "run_status",
+    "score_columns",
+    "scored_status",
+]
 
 TOP_BINS = 5
+TYPE_CHANGED = "type_changed"
 
 
 @dataclass(frozen=True)
@@ -41,6 +57,9 @@ def _score(
 ) -> Scored:
     name = settings.name
     error = counts.errors.get(name)
+    if isinstance(error, ColumnTypeChangedError):
+        failed = failed_column_result(name, str(error), baseline=baseline, role=settings.role)
+        return Scored(replace(failed, status=TYPE_CHANGED))
     if error is not None:
         return Scored(failed_column_result(name, str(error), baseline=baseline, role=settings.role))
     live = counts.histograms.get(name)
@@ -60,8 +79,11 @@ def _score(
         return Scored(
             failed_column_result(name, f"cannot compare: {exc}", baseline=baseline, role=settings.role)
         )
-    result = column_result(comparison, baseline, role=settings.role)
-    return Scored(_configured(result, settings.statistics), comparison)
+    result = _configured(column_result(comparison, baseline, role=settings.role), settings.statistics)
+    change = counts.type_changes.get(name)
+    if change is not None:
+        result = replace(result, status=TYPE_CHANGED, error=f"column {name!r}: {change.describe()}")
+    return Scored(result, comparison)
 
 
 def score_columns(
@@ -84,8 +106,18 @@ def score_columns(
     return out
 
 
+def scored_status(result: ColumnResultInput) -> str:
+    """Return the status a column counts as in its run's: a type change is ok if compared, else failed."""
+    if result.status == TYPE_CHANGED:
+        return "ok" if result.live_counts is not None else "failed"
+    return result.status
+
+
 def run_status(statuses: Sequence[str]) -> str:
-    """Return the run's status from its columns': failed, partial, insufficient_data or succeeded."""
+    """Return the run's status from its columns': failed, partial, insufficient_data or succeeded.
+
+    Pass each column's scored_status() (a type change counts as ok or failed).
+    """
     if not statuses or all(s == "failed" for s in statuses):
         return "failed"
     if any(s == "failed" for s in statuses):
@@ -97,15 +129,19 @@ def run_status(statuses: Sequence[str]) -> str:
 
 def run_error(results: Sequence[ColumnResultInput]) -> str | None:
     """Return a one-paragraph summary of the failed columns, or None when none failed."""
-    failed = [r for r in results if r.status == "failed"]
-    if not failed:
-        return None
-    head = (
-        "every column failed"
-        if len(failed) == len(results)
-        else f"{len(failed)} of {len(results)} columns failed"
-    )
-    return f"{head}: " + "; ".join(f"{r.column!r}: {r.error}" for r in failed)
+    failed = [r for r in results if scored_status(r) == "failed"]
+    changed = [r for r in results if r.status == TYPE_CHANGED and scored_status(r) != "failed"]
+    parts = []
+    if failed:
+        head = (
+            "every column failed"
+            if len(failed) == len(results)
+            else f"{len(failed)} of {len(results)} columns failed"
+        )
+        parts.append(f"{head}: " + "; ".join(f"{r.column!r}: {r.error}" for r in failed))
+    if changed:
+        parts.append("; ".join(r.error or f"column {r.column!r}: type changed" for r in changed))
+    return "; ".join(parts) or None
 
 
 def column_outcome(

@@ -38,7 +38,7 @@ Level = Literal["process", "monitor", "column"]
 RUN_STATUSES = ("succeeded", "partial", "insufficient_data", "failed")
 # Outcomes that complete a window: it is not computed again, so it counts as a success.
 COMPLETED_STATUSES = frozenset({"succeeded", "partial", "insufficient_data"})
-COLUMN_STATUSES = ("ok", "insufficient_data", "failed")
+COLUMN_STATUSES = ("ok", "insufficient_data", "failed", "type_changed")
 THRESHOLD_SEVERITIES = ("warning", "critical")
 # Run durations range from sub-second pushed-down counts to long file scans.
 DURATION_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -192,7 +192,7 @@ _COLUMN_HEAD: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         "gauge",
         (*_C, "status"),
         "",
-        "Status of the column's latest result (ok, insufficient_data, failed); always 1",
+        "Status of the column's latest result (ok, insufficient_data, failed, type_changed); always 1",
     ),
     (
         "driftmon_column_baseline_info",

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import BinSpec, Histogram
+from driftmon.core.types import TypeChange
 from driftmon.errors import ColumnError
 from driftmon.windows import Span
 
@@ -49,16 +50,25 @@ CHECK_ROWS = 100
 
 @dataclass(frozen=True)
 class SourceCounts:
-    """Bin counts of one read: a histogram per counted column, an error per failed column."""
+    """Bin counts of one read: a histogram per counted column, an error per failed column.
+
+    `type_changes` names the counted columns whose live values changed type and were counted by
+    their text (core.types); a change that cannot be compared is an error of its column
+    (ColumnTypeChangedError) instead.
+    """
 
     histograms: Mapping[str, Histogram]
     errors: Mapping[str, ColumnError] = field(default_factory=dict)
     rows: int = 0
+    type_changes: Mapping[str, TypeChange] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         both = set(self.histograms) & set(self.errors)
         if both:
             raise ValueError(f"columns both counted and failed: {sorted(both)}")
+        uncounted = set(self.type_changes) - set(self.histograms)
+        if uncounted:
+            raise ValueError(f"type changes of columns not counted: {sorted(uncounted)}")
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,16 @@ Files are scanned one at a time so a corrupt file is named in the error; within 
 decodes in parallel and skips row groups whose timestamp statistics fall outside the window.
 Memory is bounded by the batch size (`batch_rows`), not by the window.
 
+Bad files: only the files that may hold the span's rows are opened (hidden files are skipped and
+date partitions outside the span pruned, see file_list). A file among them that cannot be read
+(corrupt, truncated, still being written) fails the whole read with CorruptFileError naming it:
+the window fails and is retried later; other windows are unaffected. Counting the other files
+alone would store a window short of rows as if it were complete.
+
+Text: string values that are not UTF-8 (Parquet) and CSV fields that are not UTF-8 fail their
+column alone (InvalidTextError names the column, file and value). Categorical values whose type
+differs from the baseline's categories are counted by text or not at all (see arrow_types).
+
 The timestamp column must be a timestamp (or date) type. A timestamp without a zone is read
 as UTC, matching the rest of driftmon. A source opened without a timestamp column (a training
 set used as the reference) reads every row and needs none. In CSV files, columns declared
@@ -15,7 +25,6 @@ only.
 
 from __future__ import annotations
 
-import glob
 import os
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -27,15 +36,18 @@ import pyarrow as pa
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
+from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
+    ColumnTypeChangedError,
     CorruptFileError,
+    InvalidTextError,
     MissingColumnError,
     NonNumericColumnError,
-    SourceFileNotFoundError,
     SourceSchemaError,
 )
 from driftmon.sources.arrow_counts import IntArray, count_arrow
+from driftmon.sources.arrow_types import InvalidText, as_text, categorical_plan, checked_text
 from driftmon.sources.base import (
     CHECK_ROWS,
     DEFAULT_REFERENCE_SAMPLE,
@@ -45,6 +57,7 @@ from driftmon.sources.base import (
 )
 from driftmon.sources.checks import check_arrow_columns, non_numeric_reason
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
+from driftmon.sources.file_list import FileList, list_files
 from driftmon.sources.first_row import earliest_timestamp
 from driftmon.sources.sampling import RowSampler
 from driftmon.windows import Span
@@ -54,7 +67,6 @@ if TYPE_CHECKING:
 
 __all__ = ["FileSource"]
 
-_GLOB_CHARS = ("*", "?", "[")
 _COUNT_THREADS = max(2, os.cpu_count() or 1)
 # Batches decoded ahead of the counting threads: enough to keep both busy, few enough to bound memory.
 _READAHEAD_BATCHES = 2
@@ -85,20 +97,13 @@ class FileSource:
     def close(self) -> None:
         """Nothing to release: files are opened per read."""
 
-    def _paths(self) -> str | list[str]:
-        path = self.config.path
-        if any(c in path for c in _GLOB_CHARS):
-            matches = sorted(p for p in glob.glob(path, recursive=True) if os.path.isfile(p))
-            if not matches:
-                raise SourceFileNotFoundError(self.description, path)
-            return matches
-        if not os.path.exists(path):
-            raise SourceFileNotFoundError(self.description, path)
-        return path
+    def _files(self, span: Span | None) -> FileList:
+        # Without a timestamp column every row is read: no partition can be pruned.
+        return list_files(self.description, self.config.path, span if self.timestamp_column else None)
 
     def ping(self) -> None:
         """Raise SourceFileNotFoundError unless the path matches at least one file."""
-        self._paths()
+        self._files(None)
 
     def _format(self, kinds: Mapping[str, ColumnKind | None]) -> ds.FileFormat:
         # pyarrow.dataset (and the pandas it loads) is imported at the first read: half a second
@@ -115,20 +120,40 @@ class FileSource:
                 # local files it only adds a row group of compressed bytes to peak memory.
                 default_fragment_scan_options=ds.ParquetFragmentScanOptions(pre_buffer=False),
             )
-        # Numeric columns come in as text so a stray string fails that column, not the scan.
-        types = {name: pa.string() for name, kind in kinds.items() if kind == "numeric"}
+        # Numeric columns come in as bytes, checked to be UTF-8 and parsed batch by batch, so a
+        # stray string or byte fails that column, not the scan.
+        types = {name: pa.binary() for name, kind in kinds.items() if kind == "numeric"}
         convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
         return ds.CsvFileFormat(convert_options=convert)
 
-    def _dataset(self, kinds: Mapping[str, ColumnKind | None]) -> ds.Dataset:
+    def _dataset(self, kinds: Mapping[str, ColumnKind | None], span: Span | None) -> ds.Dataset | None:
+        """Open the files that may hold the span's rows as one dataset (None: there are none)."""
         import pyarrow.dataset as ds
 
-        paths = self._paths()
+        listed = self._files(span)
+        if not listed.files:
+            return None
+        files = list(listed.files)
         fmt = self._format(kinds)
+        options: dict[str, Any] = {"format": fmt, "partitioning": "hive", "partition_base_dir": listed.base}
         try:
-            return ds.dataset(paths, format=fmt, partitioning="hive")
+            dataset = ds.dataset(files, **options)
+            text = [
+                n
+                for n in kinds
+                if self._text
+                and n in dataset.schema.names
+                and pa.types.is_string(dataset.schema.field(n).type)
+            ]
+            if text:
+                # CSV text columns are read as bytes too: one field that is not UTF-8 would
+                # otherwise fail the whole file (or turn the column binary in the first one).
+                schema = dataset.schema
+                for name in text:
+                    schema = schema.set(schema.get_field_index(name), pa.field(name, pa.binary()))
+                dataset = ds.dataset(files, schema=schema, **options)
+            return dataset
         except (pa.ArrowInvalid, pa.ArrowTypeError, OSError) as exc:
-            files = paths if isinstance(paths, list) else [paths]
             raise CorruptFileError(self.description, _culprit(files, fmt) or files[0], _reason(exc)) from None
 
     def _filter(self, schema: pa.Schema, span: Span | None) -> ds.Expression | None:
@@ -177,13 +202,14 @@ class FileSource:
 
     def _batches(
         self, dataset: ds.Dataset, columns: list[str], span: Span | None
-    ) -> Iterator[pa.RecordBatch]:
+    ) -> Iterator[tuple[str, pa.RecordBatch]]:
+        """Yield (file, batch) for the rows of the span, file after file."""
         expr = self._filter(dataset.schema, span)
         fragments = dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments()
         for fragment in fragments:
             try:
                 for piece in _row_groups(fragment, expr):
-                    yield from piece.to_batches(
+                    for batch in piece.to_batches(
                         schema=dataset.schema,
                         columns=columns,
                         filter=expr,
@@ -191,7 +217,8 @@ class FileSource:
                         batch_readahead=_READAHEAD_BATCHES,
                         fragment_readahead=1,
                         use_threads=True,
-                    )
+                    ):
+                        yield fragment.path, batch
             except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
 
@@ -199,7 +226,9 @@ class FileSource:
         """Return the earliest event time inside the span (None: no row), from statistics if possible."""
         if self.timestamp_column is None:
             raise SourceSchemaError(self.description, "no timestamp column to find the first row by")
-        dataset = self._dataset({})
+        dataset = self._dataset({}, span)
+        if dataset is None:
+            return None
         expr = self._filter(dataset.schema, span)
         best: datetime | None = None
         for fragment in dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments():
@@ -214,7 +243,8 @@ class FileSource:
         self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
     ) -> dict[str, ColumnError]:
         """Check the timestamp column, then each column's presence, type and first `rows` values."""
-        dataset = self._dataset(columns)
+        dataset = self._dataset(columns, None)
+        assert dataset is not None  # without a span, list_files finds a file or raises
         self._filter(dataset.schema, None)
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(columns), errors)
@@ -222,6 +252,16 @@ class FileSource:
             head = dataset.head(rows, columns=active) if active else None
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
             raise CorruptFileError(self.description, self.config.path, _reason(exc)) from None
+        if head is not None:
+            checked = []
+            for name in list(active):
+                try:
+                    checked.append(checked_text(head.column(name), csv=self._text))
+                except InvalidText as exc:
+                    errors[name] = InvalidTextError(name, self.config.path, exc.value)
+                    active.remove(name)
+                    continue
+            head = pa.table(dict(zip(active, checked, strict=True))) if active else None
         errors.update(check_arrow_columns(dataset.schema, head, columns, active, parse_text=self._text))
         return errors
 
@@ -238,20 +278,36 @@ class FileSource:
     def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
         """Count each column over its bins, batch by batch, for rows in the span."""
         kinds: dict[str, ColumnKind | None] = {name: spec.kind for name, spec in specs.items()}
-        dataset = self._dataset(kinds)
+        dataset = self._dataset(kinds, span)
+        if dataset is None:  # no file may hold a row of the span
+            return SourceCounts({name: Histogram.empty(spec) for name, spec in specs.items()})
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(specs), errors)
-        counts = {name: np.zeros(specs[name].n_bins, dtype=np.int64) for name in active}
+        plans = {
+            name: categorical_plan(specs[name], dataset.schema.field(name).type, csv=self._text)
+            for name in active
+        }
+        changes: dict[str, TypeChange] = {}
+        for name, plan in plans.items():
+            if plan.change is not None and not plan.change.compared:
+                errors[name] = ColumnTypeChangedError(name, plan.change.describe())
+            elif plan.change is not None:
+                changes[name] = plan.change
+        counts = {name: np.zeros(specs[name].n_bins, dtype=np.int64) for name in active if name not in errors}
         rows = 0
 
         def count_column(batch: pa.RecordBatch, name: str, offset: int) -> IntArray:
-            values = arrow_values(batch.column(name), specs[name].kind, name, offset, self._text)
-            return count_arrow(specs[name], values, name)
+            plan = plans[name]
+            column = checked_text(batch.column(name), csv=self._text)
+            values = arrow_values(
+                as_text(column) if plan.as_text else column, plan.spec.kind, name, offset, self._text
+            )
+            return count_arrow(plan.spec, values, name)
 
         # numpy releases the GIL while comparing, so columns are counted on every core while
         # pyarrow's own threads decode the next batches.
         with ThreadPoolExecutor(max_workers=_COUNT_THREADS) as pool:
-            for batch in self._batches(dataset, active, span):
+            for file, batch in self._batches(dataset, active, span):
                 futures = {name: pool.submit(count_column, batch, name, rows) for name in counts}
                 rows += batch.num_rows
                 for name, future in futures.items():
@@ -260,8 +316,11 @@ class FileSource:
                     except NonNumericValueError as exc:
                         errors[name] = NonNumericColumnError(name, non_numeric_reason(exc))
                         del counts[name]
+                    except InvalidText as exc:
+                        errors[name] = InvalidTextError(name, file, exc.value)
+                        del counts[name]
         histograms = {name: Histogram(specs[name], c) for name, c in counts.items()}
-        return SourceCounts(histograms, errors, rows)
+        return SourceCounts(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
 
     def read_reference(
         self,
@@ -272,21 +331,30 @@ class FileSource:
         seed: int = 0,
     ) -> ReferenceSample:
         """Sample up to `sample_size` rows of the span (all of them when there are fewer)."""
-        dataset = self._dataset(columns)
+        dataset = self._dataset(columns, span)
+        if dataset is None:  # no file may hold a row of the span: an empty reference
+            empty = {
+                n: ReferenceColumn(n, k or "categorical", _empty(k or "categorical"))
+                for n, k in columns.items()
+            }
+            return ReferenceSample(empty, {}, 0, False)
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(columns), errors)
         kinds = {n: columns[n] or arrow_kind(dataset.schema.field(n).type) for n in active}
         sampler = RowSampler(sample_size, seed)
-        for batch in self._batches(dataset, active, span):
+        for file, batch in self._batches(dataset, active, span):
             chosen = pa.array(sampler.offer(batch.num_rows))
             taken: dict[str, Any] = {}
             for name in [n for n in active if n not in errors]:
                 try:
-                    taken[name] = arrow_to_numpy(
-                        batch.column(name).take(chosen), kinds[name], name, self._text
-                    )
+                    # Every value is checked, not only the sampled ones: the counts read them all.
+                    column = checked_text(batch.column(name), csv=self._text)
+                    taken[name] = arrow_to_numpy(column.take(chosen), kinds[name], name, self._text)
                 except NonNumericValueError as exc:
                     errors[name] = NonNumericColumnError(name, non_numeric_reason(exc))
+                    sampler.drop(name)
+                except InvalidText as exc:
+                    errors[name] = InvalidTextError(name, file, exc.value)
                     sampler.drop(name)
             sampler.add(taken)
         values = sampler.result()

@@ -7,6 +7,13 @@ without a timestamp column (a training table or query used as the reference) rea
 
 If the one statement for all columns fails, each column is retried alone so the failing one is
 named (ColumnReadError) and the others are still counted.
+
+Read only: a source's `query` is trusted input (it is run as written, by the source's database
+user), but every statement runs in a read-only transaction where the database has one:
+PostgreSQL transactions begin with SET TRANSACTION READ ONLY, so a query that writes (directly
+or through a function it calls) fails with a clear error and changes nothing; SQLite
+connections of a source run with PRAGMA query_only. Other databases get no such guard: give
+the source a database user that may only read.
 """
 
 from __future__ import annotations
@@ -23,9 +30,11 @@ from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import ColumnKind, SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins, Histogram
+from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
+    ColumnTypeChangedError,
     ColumnTypeError,
     MissingColumnError,
     SourceError,
@@ -150,10 +159,19 @@ class SqlSource:
             return SourceUnreachableError(self.description, self._reason(exc))
         if sqlstate(exc) == "57014" and self.timeout is not None:
             return SourceTimeoutError(self.description, self.timeout)
+        if sqlstate(exc) == "25006":  # read_only_sql_transaction
+            return SourceQueryError(
+                self.description,
+                f"the query tried to write, and sources are read only: {self._reason(exc)}; "
+                "nothing was changed (a source query may only read)",
+            )
         return SourceQueryError(self.description, f"the database rejected the query: {self._reason(exc)}")
 
     def _begin(self, conn: Connection) -> None:
-        if self.timeout is not None and self.dialect == "postgresql":
+        if self.dialect != "postgresql":
+            return  # SQLite source connections are query_only (sql_engine)
+        conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+        if self.timeout is not None:
             conn.exec_driver_sql(f"SET LOCAL statement_timeout = {max(1, int(self.timeout * 1000))}")
 
     def _probe(self, conn: Connection) -> dict[str, object]:
@@ -250,6 +268,7 @@ class SqlSource:
     def count(self, specs: Mapping[str, BinSpec], span: Span | None) -> SourceCounts:
         """Count every column's bins in the database: one aggregate query, per column if it fails."""
         errors: dict[str, ColumnError] = {}
+        changes: dict[str, TypeChange] = {}
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, {n: s.kind for n, s in specs.items()}, errors)
@@ -267,9 +286,16 @@ class SqlSource:
                 except _Isolate as exc:
                     errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
                     continue
-                counts[plan.name] = decode_distinct(plan.spec, grouped)
+                decoded, change = decode_distinct(plan.spec, grouped)
+                if decoded is None:
+                    assert change is not None
+                    errors[plan.name] = ColumnTypeChangedError(plan.name, change.describe())
+                    continue
+                counts[plan.name] = decoded
+                if change is not None:
+                    changes[plan.name] = change
         histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
-        return SourceCounts(histograms, errors, rows)
+        return SourceCounts(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
 
     def first_timestamp(self, span: Span | None) -> datetime | None:
         """Return the earliest event time inside the span (None: no row), as MIN() in the database."""

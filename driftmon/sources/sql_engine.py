@@ -1,4 +1,4 @@
-"""Engines for SQL sources: fail fast when unreachable, read naive timestamps as UTC."""
+"""Engines for SQL sources: fail fast when unreachable, read naive timestamps as UTC, SQLite read only."""
 
 from __future__ import annotations
 
@@ -40,7 +40,16 @@ def create_source_engine(url_text: str, description: str) -> Engine:
     engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     if backend == "postgresql":
         sa.event.listen(engine, "connect", _utc_session)
+    if backend == "sqlite":
+        sa.event.listen(engine, "connect", _query_only)
     return engine
+
+
+def _query_only(dbapi_connection: Any, _record: Any) -> None:
+    # A source only reads: SQLite then refuses any write on this connection.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only = ON")
+    cursor.close()
 
 
 def _utc_session(dbapi_connection: Any, _record: Any) -> None:

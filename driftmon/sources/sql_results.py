@@ -10,6 +10,7 @@ import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import CategoricalBins, NonNumericValueError
+from driftmon.core.types import TypeChange, text_bins, value_type
 from driftmon.core.values import is_missing, to_category
 from driftmon.errors import ColumnError, NonNumericColumnError
 from driftmon.sources.columns import plain_value, python_to_numpy
@@ -117,14 +118,24 @@ def _mapped(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntA
     counts[plan.name] = out
 
 
-def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> IntArray:
-    """Map (is_null, value, count) rows onto categorical bins with the core's rules."""
+def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> tuple[IntArray | None, TypeChange | None]:
+    """Map (is_null, value, count) rows onto categorical bins with the core's rules.
+
+    When the values' types differ from the categories' (core.types), they are matched by text
+    and the change is returned with the counts, or, if they cannot be compared, no counts.
+    """
+    values = [(bool(int(null)), plain_value(value), int(n)) for null, value, n in rows]
+    live = frozenset(value_type(v) for null, v, _ in values if not null and not is_missing(v))
+    change = TypeChange.between(spec, live)
+    if change is not None and not change.compared:
+        return None, change
+    by_text = change is not None
+    index = (text_bins(spec) if by_text else spec).index()
     out = np.zeros(spec.n_bins, dtype=np.int64)
-    index = spec.index()
-    for null, value, n in rows:
-        plain = plain_value(value)
-        if int(null) or is_missing(plain):
-            out[spec.missing_index] += int(n)
+    for null, plain, n in values:
+        if null or is_missing(plain):
+            out[spec.missing_index] += n
         else:
-            out[index.get(to_category(plain), spec.other_index)] += int(n)
-    return out
+            key = str(to_category(plain)) if by_text else to_category(plain)
+            out[index.get(key, spec.other_index)] += n
+    return out, change

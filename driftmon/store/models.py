@@ -35,7 +35,8 @@ __all__ = [
 BASELINE_KINDS = ("numeric", "categorical")
 COLUMN_ROLES = ("feature", "prediction", "label")
 RUN_STATUSES = ("running", "succeeded", "failed", "insufficient_data", "partial")
-RESULT_STATUSES = ("ok", "insufficient_data", "failed")
+# type_changed: a categorical column whose live values changed type (scored if compared by text).
+RESULT_STATUSES = ("ok", "insufficient_data", "failed", "type_changed")
 ALERT_SEVERITIES = ("warning", "critical")
 ALERT_STATES = ("firing", "resolved")
 

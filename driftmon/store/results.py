@@ -108,7 +108,7 @@ def _top_bins(top_bins: Sequence[Mapping[str, Any]], where: str) -> list[dict[st
 
 def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[int] | None:
     if result.live_counts is None:
-        if result.status != "failed":
+        if result.status not in ("failed", "type_changed"):
             raise InvalidCountsError(f"{where}: a result with status {result.status!r} needs its live counts")
         return None
     counts = np.asarray(result.live_counts)

@@ -1,0 +1,68 @@
+"""Migration 0005 (column status type_changed) keeps every stored result, latest_results included."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from driftmon.jobs import backfill
+from driftmon.store import downgrade, make_engine, session_factory, upgrade
+from tests.jobs.conftest import HOUR, STABLE, T0, monitor, write_events
+
+
+def _rows(url: str) -> dict[str, int]:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {
+                table: int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
+                for table in ("runs", "column_results", "latest_results", "latest_packs")
+            }
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_and_downgrade_keep_the_results(database_url: str, tmp_path: Path) -> None:
+    upgrade(database_url, "0004")
+    upgrade(database_url)
+    write_events(tmp_path / "reference.parquet", T0 - 24 * HOUR, 24, STABLE, rows_per_hour=300, seed=7)
+    write_events(tmp_path / "live.parquet", T0, 3, STABLE, seed=8)
+    m = monitor(tmp_path / "live.parquet", {"path": str(tmp_path / "reference.parquet")}, ["x", "c"])
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    assert [r.status for r in backfill(m, T0, T0 + 3 * HOUR, sessions=sessions, now=T0 + 4 * HOUR).runs] == [
+        "succeeded"
+    ] * 3
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE latest_results SET status = 'type_changed' WHERE column_name = 'c'"))
+        conn.execute(sa.text("UPDATE column_results SET status = 'type_changed' WHERE column_name = 'c'"))
+    engine.dispose()
+    before = _rows(database_url)
+    assert before == {"runs": 3, "column_results": 6, "latest_results": 2, "latest_packs": 1}
+
+    downgrade(database_url, "0004")
+    assert _rows(database_url) == before
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        statuses = conn.execute(
+            sa.text("SELECT DISTINCT status FROM latest_results ORDER BY status")
+        ).scalars()
+        assert list(statuses) == ["failed", "ok"]  # the older schema has no type_changed
+        with pytest.raises(sa.exc.IntegrityError):
+            conn.execute(sa.text("UPDATE latest_results SET status = 'type_changed'"))
+    engine.dispose()
+
+    upgrade(database_url)
+    assert _rows(database_url) == before
+    engine = make_engine(database_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE column_results SET status = 'type_changed' WHERE column_name = 'c'"))
+        conn.execute(sa.text("UPDATE latest_results SET status = 'type_changed' WHERE column_name = 'c'"))
+    with engine.begin() as conn, pytest.raises(sa.exc.IntegrityError):
+        conn.execute(sa.text("UPDATE latest_results SET status = 'unknown'"))
+    with engine.connect() as conn:
+        found = conn.execute(sa.text("SELECT column_name, status FROM latest_results ORDER BY column_name"))
+        assert [tuple(row) for row in found] == [("c", "type_changed"), ("x", "ok")]
+    engine.dispose()
