@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -68,7 +69,7 @@ def _instant(name: str, value: str | None) -> datetime | None:
 def overview(request: Request) -> HTMLResponse:
     ctx = context(request)
     with ctx.sessions() as session:
-        rows = load_overview(session, ctx.config().monitors, datetime.now(UTC))
+        rows = load_overview(session, ctx.config().monitors, request.app.state.driftmon_pages_clock())
     return _html(render_overview(rows))
 
 
@@ -158,8 +159,13 @@ def _error_page(title: str, message: str, status: int) -> HTMLResponse:
     return _html(document(title, body, [("Overview", "/"), (title, None)]), status)
 
 
-def add_pages(app: FastAPI) -> None:
-    """Serve the pages on `app` (the API's app: same port, same token setting)."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def add_pages(app: FastAPI, clock: Callable[[], datetime] = _utc_now) -> None:
+    """Serve the pages on `app` (the API's app: same port, same token setting); `clock` judges staleness."""
+    app.state.driftmon_pages_clock = clock
     app.include_router(login_router)
     app.include_router(router)
 

@@ -133,7 +133,7 @@ class Service:
                 next_ticks=scheduler.next_ticks,
             )
         )
-        add_pages(app)
+        add_pages(app, self.clock)
         server = config.server
         self.http = HttpServer(app, server.host, server.port, access_log=config.logging.level == "DEBUG")
         self.http.start()
