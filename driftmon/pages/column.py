@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import urlencode
 
 from driftmon.pages.bins import CONTRIBUTION_UNITS
 from driftmon.pages.history import HistoryPoint
@@ -17,14 +18,12 @@ _TRANSITION_TEXT = {"firing": "fired", "resolved": "resolved"}
 
 
 def _link(page: ColumnPage, history: int) -> Callable[[HistoryPoint], str]:
+    # Built once: quoting the names again for each of thousands of points would cost more than the chart.
+    base = column_path(page.monitor.name, page.settings.name)
+    tail = "&" + urlencode({"statistic": page.statistic, "n": history})
+
     def link(point: HistoryPoint) -> str:
-        return column_path(
-            page.monitor.name,
-            page.settings.name,
-            window_end=point.window_end,
-            statistic=page.statistic,
-            history=history,
-        )
+        return f"{base}?window={format_instant(point.window_end)}{tail}"
 
     return link
 

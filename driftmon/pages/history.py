@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftmon.alerts import AlertRule
-from driftmon.store import ResultDetail, RunRecord
+from driftmon.store import HistoryEntry, RunRecord
 
 __all__ = ["HistoryPoint", "history_points"]
 
@@ -45,14 +45,15 @@ def _finite(value: float | None) -> float | None:
 
 def history_points(
     runs: Sequence[RunRecord],
-    results: Mapping[tuple[datetime, datetime], ResultDetail],
+    entries: Mapping[tuple[datetime, datetime], HistoryEntry],
     statistic: str,
     rule: AlertRule | None,
 ) -> list[HistoryPoint]:
     """Return a point per run (any order in, oldest window first out) for `statistic`."""
     points = []
     for run in sorted(runs, key=lambda r: (r.window_end, r.window_start)):
-        result = results.get((run.window_start, run.window_end))
+        entry = entries.get((run.window_start, run.window_end))
+        result = entry.summary if entry is not None else None
         value = noise = expected = p_value = None
         warning = critical = resolve = None
         state = None
@@ -61,8 +62,8 @@ def history_points(
             noise = _finite(getattr(result, f"{statistic}_null_quantile"))
             expected = _finite(getattr(result, f"{statistic}_null_expected"))
             p_value = _finite(getattr(result, f"{statistic}_p_value"))
-            if result.alert_states is not None:
-                state = result.alert_states.get(statistic)
+            if entry is not None and entry.alert_states is not None:
+                state = entry.alert_states.get(statistic)
         if rule is not None:
             levels = rule.levels(noise if noise is not None else math.nan)
             warning, critical, resolve = levels.warning, levels.critical, levels.resolve

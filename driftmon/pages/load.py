@@ -19,6 +19,8 @@ from driftmon.store import (
     ResultDetail,
     RunRecord,
     alert_history,
+    column_history,
+    get_result,
     run_history,
     window_results,
 )
@@ -111,11 +113,23 @@ def load_column_page(
     runs = newest
     if run.window_end < newest[-1].window_end:  # older than the newest N: the N up to it
         runs = run_history(session, monitor.name, limit=history, before=run.window_end)
-    results = {(s, e): r for (_, s, e), r in recent_history(session, monitor.name, runs, [name]).items()}
+    first, last = min(r.window_start for r in runs), max(r.window_end for r in runs)
+    entries = {
+        (e.summary.window_start, e.summary.window_end): e
+        for e in column_history(session, monitor.name, name, first, last)
+    }
     if window_end is None and at is None:
         # Default: the newest window with counts to show (a failed newest run is still on the chart).
-        run = next((r for r in runs if (r.window_start, r.window_end) in results), run)
-    result = results.get((run.window_start, run.window_end))
+        run = next((r for r in runs if (r.window_start, r.window_end) in entries), run)
+    result = None
+    if (run.window_start, run.window_end) in entries:
+        result = get_result(
+            session,
+            monitor=monitor.name,
+            column=name,
+            window_start=run.window_start,
+            window_end=run.window_end,
+        )
     bins: list[BinRow] = []
     if result is not None and result.labels and result.reference_counts and result.live_counts:
         bins = distribution_rows(
@@ -126,7 +140,7 @@ def load_column_page(
             alpha=result.alpha,
             statistic=chosen_stat,
         )
-    points = history_points(runs, results, chosen_stat, column_rule(settings, chosen_stat))
+    points = history_points(runs, entries, chosen_stat, column_rule(settings, chosen_stat))
     oldest = min(r.window_start for r in runs)
     newest_end = max(r.window_end for r in runs)
     events = [

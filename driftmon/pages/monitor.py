@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 from driftmon.config import ColumnSettings, MonitorConfig
 from driftmon.pages.errors import BadPageRequestError
 from driftmon.pages.layout import attr, document, number, pvalue, state_badge, table, when
-from driftmon.pages.load import column_rule, recent_history
+from driftmon.pages.load import column_rule
 from driftmon.pages.svg import sparkline
 from driftmon.pages.urls import column_path, monitor_path, run_path
 from driftmon.store import (
     BaselineRecord,
-    ResultDetail,
+    ResultSummary,
     RunRecord,
+    column_history,
     current_alert_states,
     list_baselines,
     run_history,
@@ -33,7 +34,7 @@ _STATE_RANK = {"critical": 2, "warning": 1}
 @dataclass(frozen=True)
 class ColumnRow:
     settings: ColumnSettings
-    latest: ResultDetail | None
+    latest: ResultSummary | None
     history: dict[str, list[float | None]]  # statistic -> values, oldest first
     firing: dict[str, str]  # statistic -> severity
 
@@ -77,7 +78,6 @@ def load_monitor_page(session: Session, monitor: MonitorConfig, sort: str, desce
     if sort not in SORT_KEYS:
         raise BadPageRequestError(f"sort={sort!r}: sort by one of {', '.join(SORT_KEYS)}")
     runs = run_history(session, monitor.name, limit=SPARKLINE_WINDOWS)
-    results = recent_history(session, monitor.name, runs)
     ordered = sorted(runs, key=lambda r: r.window_end)
     firing: dict[str, dict[str, str]] = {}
     for event in current_alert_states(session, [monitor.name]):
@@ -85,7 +85,12 @@ def load_monitor_page(session: Session, monitor: MonitorConfig, sort: str, desce
             firing.setdefault(event.column, {})[event.statistic] = event.severity
     rows = []
     for settings in monitor.all_column_settings():
-        mine = [results.get((settings.name, r.window_start, r.window_end)) for r in ordered]
+        found = {}
+        if ordered:
+            start, end = ordered[0].window_start, ordered[-1].window_end
+            entries = column_history(session, monitor.name, settings.name, start, end)
+            found = {(e.summary.window_start, e.summary.window_end): e.summary for e in entries}
+        mine = [found.get((r.window_start, r.window_end)) for r in ordered]
         stored = [r for r in mine if r is not None]
         history = {
             stat: [getattr(r, stat) if r is not None else None for r in mine] for stat in settings.alerts
