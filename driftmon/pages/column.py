@@ -14,6 +14,7 @@ from driftmon.pages.urls import column_path, format_instant, monitor_path, run_p
 
 __all__ = ["render_column"]
 
+_OPTIONS = 200
 _TRANSITION_TEXT = {"firing": "fired", "resolved": "resolved"}
 
 
@@ -30,7 +31,10 @@ def _link(page: ColumnPage, history: int) -> Callable[[HistoryPoint], str]:
 
 def _controls(page: ColumnPage, history: int) -> str:
     options = []
-    for p in reversed(page.history):
+    # The nearest windows only: a list of 2,000 options is no use to read, and the chart links them all.
+    at = next((i for i, p in enumerate(page.history) if p.window_end == page.run.window_end), 0)
+    near = page.history[max(0, at - _OPTIONS // 2) : at + _OPTIONS // 2 + 1]
+    for p in reversed(near):
         selected = " selected" if p.window_end == page.run.window_end else ""
         state = f" — {p.alert_state}" if p.alert_state and p.alert_state != "ok" else ""
         options.append(
@@ -54,10 +58,10 @@ def _pager(page: ColumnPage, history: int) -> str:
     name, column, stat = page.monitor.name, page.settings.name, page.statistic
     parts = []
     if page.older is not None:
-        href = column_path(name, column, window_end=page.older.window_end, statistic=stat, history=history)
+        href = column_path(name, column, window_end=page.older, statistic=stat, history=history)
         parts.append(f'<a href="{attr(href)}" rel="prev">← older window</a>')
     if page.newer is not None:
-        href = column_path(name, column, window_end=page.newer.window_end, statistic=stat, history=history)
+        href = column_path(name, column, window_end=page.newer, statistic=stat, history=history)
         parts.append(f'<a href="{attr(href)}" rel="next">newer window →</a>')
     latest = column_path(name, column, statistic=stat, history=history)
     parts.append(f'<a href="{attr(latest)}">latest</a>')
@@ -66,7 +70,7 @@ def _pager(page: ColumnPage, history: int) -> str:
 
 def _facts(page: ColumnPage) -> str:
     r, run, stat = page.result, page.run, page.statistic
-    point = next((p for p in page.history if p.run_id == run.id), None)
+    point = next((p for p in page.history if p.window_end == run.window_end), None)
     facts = [
         ("Window", f"{when(run.window_start)} → {when(run.window_end)}"),
         ("Run", f'<a href="{run_path(run.id)}">#{run.id}</a> {state_badge(run.status)}'),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftmon.alerts import AlertRule
-from driftmon.store import HistoryEntry, RunRecord
+from driftmon.store import HistoryEntry
 
 __all__ = ["HistoryPoint", "history_points"]
 
@@ -24,7 +24,7 @@ class HistoryPoint:
 
     window_start: datetime
     window_end: datetime
-    run_id: int
+    run_id: int | None  # None: the run stored no result for this column
     run_status: str
     status: str | None  # the column's result status; None: the run stored no result for it
     value: float | None
@@ -44,15 +44,15 @@ def _finite(value: float | None) -> float | None:
 
 
 def history_points(
-    runs: Sequence[RunRecord],
+    windows: Sequence[tuple[datetime, datetime, str]],
     entries: Mapping[tuple[datetime, datetime], HistoryEntry],
     statistic: str,
     rule: AlertRule | None,
 ) -> list[HistoryPoint]:
-    """Return a point per run (any order in, oldest window first out) for `statistic`."""
+    """Return a point per (start, end, run status) window, oldest first, for `statistic`."""
     points = []
-    for run in sorted(runs, key=lambda r: (r.window_end, r.window_start)):
-        entry = entries.get((run.window_start, run.window_end))
+    for start, end, run_status in sorted(windows, key=lambda w: (w[1], w[0])):
+        entry = entries.get((start, end))
         result = entry.summary if entry is not None else None
         value = noise = expected = p_value = None
         warning = critical = resolve = None
@@ -69,10 +69,10 @@ def history_points(
             warning, critical, resolve = levels.warning, levels.critical, levels.resolve
         points.append(
             HistoryPoint(
-                window_start=run.window_start,
-                window_end=run.window_end,
-                run_id=run.id,
-                run_status=run.status,
+                window_start=start,
+                window_end=end,
+                run_id=result.run_id if result is not None else None,
+                run_status=run_status,
                 status=result.status if result is not None else None,
                 value=value,
                 noise=noise,
@@ -83,8 +83,7 @@ def history_points(
                 critical=critical,
                 resolve=resolve,
                 alert_state=state,
-                error=(result.error if result is not None else None)
-                or (run.error if result is None else None),
+                error=result.error if result is not None else None,
             )
         )
     return points

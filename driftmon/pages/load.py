@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -22,10 +21,10 @@ from driftmon.store import (
     column_history,
     get_result,
     run_history,
-    window_results,
+    stored_windows,
 )
 
-__all__ = ["ColumnPage", "column_rule", "load_column_page", "recent_history"]
+__all__ = ["ColumnPage", "column_rule", "last_windows", "load_column_page"]
 
 DEFAULT_HISTORY = 100
 MAX_HISTORY = 2000
@@ -44,8 +43,8 @@ class ColumnPage:
     bins: list[BinRow]  # empty when the window has no counts
     history: list[HistoryPoint]  # oldest first; includes the chosen window
     transitions: list[AlertEventRecord]  # this column's, newest first, within the history
-    newer: RunRecord | None
-    older: RunRecord | None
+    newer: datetime | None  # the end of the next window in the history (or after it)
+    older: datetime | None
 
 
 def column_rule(settings: ColumnSettings, statistic: str) -> AlertRule | None:
@@ -54,35 +53,27 @@ def column_rule(settings: ColumnSettings, statistic: str) -> AlertRule | None:
     return alert_rule(settings, rule) if rule is not None else None
 
 
-def recent_history(
-    session: Session,
-    monitor: str,
-    runs: Sequence[RunRecord],
-    columns: Sequence[str] | None = None,
-) -> dict[tuple[str, datetime, datetime], ResultDetail]:
-    """Return the column results of these runs by (column, window_start, window_end)."""
-    if not runs:
-        return {}
-    start = min(r.window_start for r in runs)
-    end = max(r.window_end for r in runs)
-    results = window_results(session, monitor, start, end, columns=columns)
-    return {(r.column, r.window_start, r.window_end): r for r in results}
+Window = tuple[datetime, datetime, str]  # start, end, run status
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def _pick(
-    session: Session, monitor: str, newest: list[RunRecord], window_end: datetime | None, at: datetime | None
-) -> RunRecord:
-    if window_end is not None:
-        found = run_history(session, monitor, limit=1, before=window_end)
-        if not found or found[0].window_end != window_end:
-            raise PageNotFoundError(f"monitor {monitor!r} has no window ending at {window_end.isoformat()}")
-        return found[0]
-    if at is not None:
-        found = run_history(session, monitor, limit=1, before=at)
-        if not found:
-            raise PageNotFoundError(f"monitor {monitor!r} has no window ending at or before {at.isoformat()}")
-        return found[0]
-    return newest[0]
+def _run(session: Session, monitor: str, end: datetime, exact: bool) -> RunRecord:
+    found = run_history(session, monitor, limit=1, before=end)
+    if not found or (exact and found[0].window_end != end):
+        what = "ending at" if exact else "ending at or before"
+        raise PageNotFoundError(f"monitor {monitor!r} has no window {what} {end.isoformat()}")
+    return found[0]
+
+
+def last_windows(session: Session, monitor: MonitorConfig, end: datetime, count: int) -> list[Window]:
+    """Return the `count` latest windows ending at or before `end`, oldest first (any run status)."""
+    # Windows follow the schedule, so `count` of them rarely span more than count window lengths;
+    # read that span first, all of history only when it holds too few (gaps, a changed size).
+    lo = end - (count + 1) * monitor.window.longest
+    found = stored_windows(session, monitor.name, max(lo, _EPOCH), end)
+    if len(found) < count:
+        found = stored_windows(session, monitor.name, _EPOCH, end)
+    return [(s, e, status) for (s, e), status in found.items()][-count:]
 
 
 def load_column_page(
@@ -106,21 +97,29 @@ def load_column_page(
         raise PageNotFoundError(
             f"column {name!r} has no statistic {chosen_stat!r}; it has {', '.join(settings.statistics)}"
         )
-    newest = run_history(session, monitor.name, limit=history)
-    if not newest:
+    latest = run_history(session, monitor.name, limit=1)
+    if not latest:
         raise PageNotFoundError(f"monitor {monitor.name!r} has no stored window yet")
-    run = _pick(session, monitor.name, newest, window_end, at)
-    runs = newest
-    if run.window_end < newest[-1].window_end:  # older than the newest N: the N up to it
-        runs = run_history(session, monitor.name, limit=history, before=run.window_end)
-    first, last = min(r.window_start for r in runs), max(r.window_end for r in runs)
+    newest_end = latest[0].window_end
+    if window_end is not None:
+        run = _run(session, monitor.name, window_end, exact=True)
+    elif at is not None:
+        run = _run(session, monitor.name, at, exact=False)
+    else:
+        run = latest[0]
+    windows = last_windows(session, monitor, newest_end, history)
+    if run.window_end < windows[0][1]:  # older than the newest N: the N up to it
+        windows = last_windows(session, monitor, run.window_end, history)
+    first, last = windows[0][0], windows[-1][1]
     entries = {
         (e.summary.window_start, e.summary.window_end): e
         for e in column_history(session, monitor.name, name, first, last)
     }
     if window_end is None and at is None:
         # Default: the newest window with counts to show (a failed newest run is still on the chart).
-        run = next((r for r in runs if (r.window_start, r.window_end) in entries), run)
+        scored = next((w for w in reversed(windows) if (w[0], w[1]) in entries), None)
+        if scored is not None and scored[1] != run.window_end:
+            run = _run(session, monitor.name, scored[1], exact=True)
     result = None
     if (run.window_start, run.window_end) in entries:
         result = get_result(
@@ -140,23 +139,22 @@ def load_column_page(
             alpha=result.alpha,
             statistic=chosen_stat,
         )
-    points = history_points(runs, entries, chosen_stat, column_rule(settings, chosen_stat))
-    oldest = min(r.window_start for r in runs)
-    newest_end = max(r.window_end for r in runs)
+    points = history_points(windows, entries, chosen_stat, column_rule(settings, chosen_stat))
     events = [
         e
-        for e in alert_history(session, monitor.name, since=oldest - timedelta(seconds=1))
-        if e.column == name and e.window_end is not None and oldest < e.window_end <= newest_end
+        for e in alert_history(session, monitor.name, since=first - timedelta(seconds=1))
+        if e.column == name and e.window_end is not None and first < e.window_end <= last
     ]
-    ordered = sorted(runs, key=lambda r: r.window_end)
-    position = next(i for i, r in enumerate(ordered) if r.id == run.id)
-    newer = ordered[position + 1] if position + 1 < len(ordered) else None
-    if newer is None and run.window_end < newest[0].window_end:
-        newer = next((r for r in reversed(newest) if r.window_end > run.window_end), None)
-    older = ordered[position - 1] if position > 0 else None
+    ends = [w[1] for w in windows]
+    position = ends.index(run.window_end)
+    newer = ends[position + 1] if position + 1 < len(ends) else None
+    if newer is None and run.window_end < newest_end:
+        after = stored_windows(session, monitor.name, run.window_end, newest_end)
+        newer = next(iter(after))[1] if after else None
+    older = ends[position - 1] if position > 0 else None
     if older is None:
         before = run_history(session, monitor.name, limit=2, before=run.window_end)
-        older = before[1] if len(before) > 1 else None
+        older = before[1].window_end if len(before) > 1 else None
     return ColumnPage(
         monitor=monitor,
         settings=settings,

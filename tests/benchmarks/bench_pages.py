@@ -1,6 +1,7 @@
 """Server-side rendering time of the pages over a store with 2,000 windows of one monitor.
 
 Run: .venv/bin/python -m tests.benchmarks.bench_pages [--windows 2000] [--columns 7] [--repeat 15]
+     [--database FILE]   (keep the filled SQLite file there, and reuse it when it exists)
 
 Stores `windows` hourly windows of a monitor with `columns` columns (half numeric with 10
 quantile bins, half categorical with 12 categories) in a fresh SQLite file through the public
@@ -127,17 +128,22 @@ def main() -> None:
     parser.add_argument("--windows", type=int, default=2000)
     parser.add_argument("--columns", type=int, default=7)
     parser.add_argument("--repeat", type=int, default=15)
+    parser.add_argument("--database", type=Path, help="SQLite file to fill once and reuse")
     args = parser.parse_args()
     columns = [f"col{i}" for i in range(args.columns)]
     with tempfile.TemporaryDirectory() as folder:
-        url = f"sqlite:///{Path(folder) / 'bench.sqlite'}"
+        database = args.database or Path(folder) / "bench.sqlite"
+        url = f"sqlite:///{database}"
+        filled = database.exists()
         engine = make_engine(url)
         upgrade(engine)
-        started = time.perf_counter()
-        _fill(url, columns, args.windows)
-        print(
-            f"stored {args.windows} windows x {args.columns} columns in {time.perf_counter() - started:.1f} s"
-        )
+        if filled:
+            print(f"reusing {database} (filled by an earlier run with the same --windows and --columns)")
+        else:
+            started = time.perf_counter()
+            _fill(url, columns, args.windows)
+            took = time.perf_counter() - started
+            print(f"stored {args.windows} windows x {args.columns} columns in {took:.1f} s")
         cfg = _config(columns, Path(folder))
         monitor = cfg.monitors[0]
         sessions = session_factory(engine)
