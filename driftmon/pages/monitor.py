@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -109,7 +108,7 @@ def _header(name: str, key: str, label: str, sort: str, descending: bool) -> str
     return f'<a href="{href}" aria-label="sort by {label}">{label}</a>{mark}'
 
 
-def _scores(row: ColumnRow, window_end: datetime | None) -> str:
+def _scores(row: ColumnRow) -> str:
     if not row.settings.alerts:
         return '<span class="muted">no alert rule</span>'
     parts = []
@@ -153,7 +152,7 @@ def render_monitor(page: MonitorPage, sort: str, descending: bool) -> str:
                 f'<a href="{attr(column_path(m.name, name))}">{attr(name)}</a>',
                 attr(row.kind),
                 attr(row.settings.role),
-                _scores(row, latest.window_end if latest else None),
+                _scores(row),
                 spark or '<span class="muted">—</span>',
                 states,
                 (f"{when(latest.window_end)} {state_badge(latest.status)}" if latest else "no result yet"),
