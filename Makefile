@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 # Demo data with drift injected 12 hours ago (written if missing or stale), then `driftmon serve`
-# on it: start-up replays the last 24 hourly windows; http://127.0.0.1:9650/metrics. Ctrl-C stops.
+# on it: start-up replays the last 24 hourly windows; the pages at http://127.0.0.1:9650/ and
+# http://127.0.0.1:9650/metrics. Ctrl-C stops.
 demo: $(STAMP)
 	$(BIN)/driftmon demo
 	$(BIN)/driftmon serve -c config/demo.yaml

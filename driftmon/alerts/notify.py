@@ -130,7 +130,13 @@ class WebhookNotifier:
 
     def body(self, notification: Notification) -> dict[str, Any]:
         """Return the JSON body this notifier sends for `notification`."""
-        return payload(notification, join_link(self.link_base_url, notification.result_path), self.format)
+        base = self.link_base_url
+        return payload(
+            notification,
+            join_link(base, notification.result_path),
+            self.format,
+            join_link(base, notification.page_path),
+        )
 
     def send(self, notification: Notification) -> DeliveryResult:
         """Deliver one notification, retrying; dead-letter it if every attempt fails.

@@ -31,7 +31,8 @@ _SLACK_LABEL_MAX = 80
 class Notification:
     """One transition of one column's statistic, with what explains it and where to read more.
 
-    `result_path` is joined to the notifier's base URL to link to the stored result.
+    `result_path` (the stored result in the API) and `page_path` (the column page of the
+    window that fired) are joined to the notifier's base URL.
     """
 
     monitor: str
@@ -40,6 +41,7 @@ class Notification:
     transition: Transition
     top_bins: Sequence[BinContribution] = field(default_factory=tuple)
     result_path: str | None = None
+    page_path: str | None = None
 
     def summary(self) -> str:
         """Return a one-line human summary of the transition."""
@@ -66,8 +68,11 @@ def join_link(base_url: str | None, path: str | None) -> str | None:
     return f"{base_url.rstrip('/')}/{path.lstrip('/')}"
 
 
-def json_payload(notification: Notification, link: str | None) -> dict[str, Any]:
-    """Return driftmon's JSON body for a transition (NaN and infinities become null)."""
+def json_payload(notification: Notification, link: str | None, page: str | None = None) -> dict[str, Any]:
+    """Return driftmon's JSON body for a transition (NaN and infinities become null).
+
+    `link` is the stored result in the API, `page` the column page of the window that fired.
+    """
     t = notification.transition
     return {
         "schema": PAYLOAD_SCHEMA,
@@ -96,10 +101,11 @@ def json_payload(notification: Notification, link: str | None) -> dict[str, Any]
             for b in notification.top_bins
         ],
         "link": link,
+        "page": page,
     }
 
 
-def slack_payload(notification: Notification, link: str | None) -> dict[str, Any]:
+def slack_payload(notification: Notification, link: str | None, page: str | None = None) -> dict[str, Any]:
     """Return a Slack incoming-webhook message: `text` as the fallback, `blocks` for the layout."""
     t = notification.transition
     summary = notification.summary()
@@ -130,18 +136,22 @@ def slack_payload(notification: Notification, link: str | None) -> dict[str, Any
         blocks.append(
             {"type": "section", "text": {"type": "mrkdwn", "text": "*Top bins*\n" + "\n".join(lines)}}
         )
+    links = [f"<{page}|Open the column page>"] if page is not None else []
     if link is not None:
-        blocks.append(
-            {"type": "context", "elements": [{"type": "mrkdwn", "text": f"<{link}|View the result>"}]}
-        )
-    return {"text": summary if link is None else f"{summary} {link}", "blocks": blocks}
+        links.append(f"<{link}|View the result>" if page is None else f"<{link}|JSON result>")
+    if links:
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": " · ".join(links)}]})
+    shown = page or link
+    return {"text": summary if shown is None else f"{summary} {shown}", "blocks": blocks}
 
 
-def payload(notification: Notification, link: str | None, format: PayloadFormat) -> dict[str, Any]:
-    """Return the body for `format` ('json' or 'slack')."""
+def payload(
+    notification: Notification, link: str | None, format: PayloadFormat, page: str | None = None
+) -> dict[str, Any]:
+    """Return the body for `format` ('json' or 'slack'); `page` links to the column page."""
     if format == "slack":
-        return slack_payload(notification, link)
-    return json_payload(notification, link)
+        return slack_payload(notification, link, page)
+    return json_payload(notification, link, page)
 
 
 def _finite(value: float) -> float | None:

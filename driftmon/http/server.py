@@ -76,7 +76,7 @@ class HttpServer:
             if time.monotonic() > deadline:
                 raise ListenError(f"the HTTP server on {self.url} did not start within {timeout:g}s")
             time.sleep(0.01)
-        log.info("serving on %s (/metrics, /healthz, /readyz, /api/v1, /docs)", self.url)
+        log.info("serving on %s (pages at /, /metrics, /healthz, /readyz, /api/v1, /docs)", self.url)
 
     def stop(self, timeout: float = 10.0) -> None:
         """Stop accepting requests, finish those in flight, and wait for the server thread."""

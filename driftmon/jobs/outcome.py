@@ -123,9 +123,11 @@ class AlertChange:
         """The alert event's state: firing or resolved."""
         return self.transition.event_state
 
-    def notification(self, result_path: str | None = None) -> Notification:
+    def notification(self, result_path: str | None = None, page_path: str | None = None) -> Notification:
         """Return what a notifier sends for this transition."""
-        return Notification(self.monitor, self.column, self.role, self.transition, self.top_bins, result_path)
+        return Notification(
+            self.monitor, self.column, self.role, self.transition, self.top_bins, result_path, page_path
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"monitor": self.monitor, "column": self.column, "role": self.role} | self.transition.to_dict()

@@ -3,7 +3,8 @@
 RunOutcome                -> RunValues (counted, timestamps)
 ColumnOutcome             -> ColumnValues (the column's latest scores and calibration)
 ColumnOutcome.severities  -> AlertValue per statistic with thresholds
-AlertChange (transition)  -> Notification, linked to /api/v1/runs/{run_id}
+AlertChange (transition)  -> Notification, linked to /api/v1/runs/{run_id} and to the column page
+                             of the window that fired
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import timedelta
 from driftmon.config import MonitorConfig
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues
+from driftmon.pages import column_path
 from driftmon.service.notifications import Notifications
 
 __all__ = ["Reporter", "outcome_values", "result_path", "source_reachable"]
@@ -84,7 +86,9 @@ class Reporter:
             return
         path = result_path(outcome.run_id) if outcome.run_id is not None else None
         for change in outcome.transitions:
-            self.notifications.submit(change.notification(path))
+            t = change.transition
+            page = column_path(change.monitor, change.column, window_end=t.window_end, statistic=t.statistic)
+            self.notifications.submit(change.notification(path, page))
 
     def windows_behind(self, monitor: MonitorConfig, count: int) -> None:
         """Export how many complete windows of the monitor are not done yet."""

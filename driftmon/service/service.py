@@ -22,6 +22,7 @@ from driftmon.errors import ConfigError, WindowError
 from driftmon.http import ApiContext, HttpServer, Readiness, TriggerRejectedError, create_app
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import MetricsSnapshot, monitor_specs
+from driftmon.pages import add_pages
 from driftmon.scheduler import (
     Clock,
     MonitorBusyError,
@@ -132,6 +133,7 @@ class Service:
                 next_ticks=scheduler.next_ticks,
             )
         )
+        add_pages(app, self.clock)
         server = config.server
         self.http = HttpServer(app, server.host, server.port, access_log=config.logging.level == "DEBUG")
         self.http.start()

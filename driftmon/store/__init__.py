@@ -39,6 +39,7 @@ from driftmon.store.errors import (
     UnknownRunError,
     UnsupportedDatabaseError,
 )
+from driftmon.store.history import HistoryEntry, column_history
 from driftmon.store.latest import LatestResults
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import list_monitors, upsert_monitor
@@ -91,6 +92,7 @@ __all__ = [
     "Claim",
     "ColumnResultInput",
     "DatabaseNotAtHeadError",
+    "HistoryEntry",
     "InvalidCountsError",
     "LatestResults",
     "MigrationsNotFoundError",
@@ -118,6 +120,7 @@ __all__ = [
     "add_baseline",
     "alert_history",
     "claim_run",
+    "column_history",
     "column_result",
     "current_alert_states",
     "current_revision",

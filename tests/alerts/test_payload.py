@@ -38,6 +38,7 @@ def test_json_payload_carries_everything_an_on_call_engineer_needs() -> None:
             {"label": "<missing>", "reference_share": 0.01, "live_share": 0.05, "contribution": 0.012},
         ],
         "link": LINK,
+        "page": None,
     }
 
 
@@ -105,6 +106,21 @@ def test_slack_payload_has_fallback_text_and_blocks() -> None:
         "type": "context",
         "elements": [{"type": "mrkdwn", "text": f"<{LINK}|View the result>"}],
     }
+
+
+PAGE = "https://driftmon.example.com/monitors/checkout/columns/amount?window=2024-03-01T01:00:00Z"
+
+
+def test_payloads_link_to_the_column_page_of_the_window_that_fired() -> None:
+    note = sample_notification()
+    assert json_payload(note, LINK, PAGE)["page"] == PAGE
+    assert json_payload(note, LINK, PAGE)["link"] == LINK
+    body = slack_payload(note, LINK, PAGE)
+    assert body["blocks"][-1] == {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": f"<{PAGE}|Open the column page> · <{LINK}|JSON result>"}],
+    }
+    assert body["text"].endswith(f" {PAGE}")
 
 
 def test_slack_payload_without_bins_or_link_and_with_a_resolve() -> None:

@@ -38,7 +38,7 @@ def test_identity_and_no_import_placeholders() -> None:
 
 def test_variables() -> None:
     variables = {v["name"]: v for v in load_dashboard()["templating"]["list"]}
-    assert list(variables) == ["datasource", "monitor", "column", "statistic"]
+    assert list(variables) == ["datasource", "monitor", "column", "statistic", "driftmon_url"]
     assert variables["datasource"]["type"] == "datasource"
     assert variables["datasource"]["query"] == "prometheus"
     for name in ("monitor", "column"):
@@ -116,3 +116,19 @@ def test_provisioning_points_at_the_mounted_dashboards_and_prometheus() -> None:
     mounts = compose["services"]["grafana"]["volumes"]
     assert f"./grafana/dashboards:{dashboards['options']['path']}:ro" in mounts
     assert "./grafana/provisioning:/etc/grafana/provisioning:ro" in mounts
+
+
+def test_series_link_to_the_column_page_of_their_window() -> None:
+    dashboard = load_dashboard()
+    variables = {v["name"]: v for v in dashboard["templating"]["list"]}
+    # The links' base is driftmon's public_url, as the compose deployment sets it.
+    compose = load_yaml(DEPLOY / "compose" / "driftmon.yaml")
+    assert variables["driftmon_url"]["type"] == "textbox"
+    assert variables["driftmon_url"]["query"] == compose["server"]["public_url"]
+    linked = {p["title"]: p["fieldConfig"]["defaults"].get("links", []) for p in panels(dashboard)}
+    for title in ("$statistic of $column: value, noise level, thresholds", "Alert state by column"):
+        (link,) = linked[title]
+        assert link["url"] == (
+            "${driftmon_url}/monitors/${__field.labels.monitor}/columns/${__field.labels.column}"
+            "?at=${__value.time}&statistic=${statistic}"
+        )

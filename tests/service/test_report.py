@@ -70,6 +70,11 @@ def test_a_run_outcome_becomes_the_snapshot_values_and_notifications(
         (t.column, t.transition.window_end.isoformat()) for t in transitions
     ]
     assert bodies[0]["link"] == f"http://x/api/v1/runs/{outcomes[0].run_id}"
+    first = transitions[0]
+    window = first.transition.window_end.strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert bodies[0]["page"] == (
+        f"http://x/monitors/m/columns/{first.column}?window={window}&statistic={first.transition.statistic}"
+    )
 
 
 def test_source_reachability_follows_the_run() -> None:

@@ -165,6 +165,11 @@ def test_metrics_equal_the_stored_results_pass_promtool_and_alerts_reach_the_web
             parse_time = datetime.fromisoformat
             assert parse_time(linked["window_start"]) == parse_time(fired["window_start"])
             assert linked["monitor"] == "m1"
+            # The column page of the window that fired, on the same server.
+            assert fired["page"].startswith("http://driftmon.test/monitors/m1/columns/x?window=")
+            page = server.get(fired["page"].removeprefix("http://driftmon.test"))
+            assert page.status_code == 200
+            assert 'class="point chosen"' in page.text
 
             assert server.stop(signal.SIGTERM) == 0
             lines = [json.loads(line) for line in server.log().splitlines() if line.strip()]
