@@ -56,6 +56,10 @@ class ServerSettings(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(DEFAULT_PORT, ge=1, le=65535)
     api_token: SecretStr | None = Field(None, description="bearer token for the API; use ${ENV_VAR}")
+    allow_anonymous_writes: bool = Field(
+        False,
+        description="without api_token, allow POST (run a window now) from anyone who can reach the server",
+    )
     metrics_auth: bool = Field(False, description="require the token on /metrics too")
     health_auth: bool = Field(False, description="require the token on /healthz and /readyz too")
     public_url: str | None = Field(None, description="base URL used in links sent by notifiers")

@@ -6,7 +6,10 @@ import logging
 
 import sqlalchemy as sa
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+from starlette.routing import Match, Route
 
 from driftmon import __version__
 from driftmon.http import api, probes
@@ -24,7 +27,11 @@ calibrated to the window's sample size, with alert states and transitions.
 
 `/metrics` serves Prometheus; `/healthz` and `/readyz` are the probes; `/api/v1` is read-only
 except `POST /api/v1/monitors/{monitor}/runs`, which runs a window now. With `server.api_token`
-set, the API needs `Authorization: Bearer <token>`.
+set, the API needs `Authorization: Bearer <token>`; without one, the POST is refused (403)
+unless `server.allow_anonymous_writes` is true.
+
+Times are ISO 8601 date-times (without an offset: UTC) from 1900-01-01 up to 9000-01-01;
+others are refused with 400 or 422 naming the parameter. Errors are `{"detail": "..."}`.
 """
 
 
@@ -37,6 +44,14 @@ def create_app(ctx: ApiContext) -> FastAPI:
     add_docs(app)
     app.include_router(probes.router)
     app.include_router(api.router)
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 405:
+            # Starlette names the methods of the first route on the path only (GET of
+            # /monitors/{monitor}/runs, not its POST): name every route's.
+            exc.headers = {**(exc.headers or {}), "Allow": ", ".join(_allowed(app, request))}
+        return await http_exception_handler(request, exc)
 
     @app.exception_handler(TriggerRejectedError)
     async def _rejected(request: Request, exc: TriggerRejectedError) -> JSONResponse:
@@ -56,3 +71,11 @@ def create_app(ctx: ApiContext) -> FastAPI:
         return JSONResponse({"detail": f"store unavailable: {reason}"}, status_code=503)
 
     return app
+
+
+def _allowed(app: FastAPI, request: Request) -> list[str]:
+    methods: set[str] = set()
+    for route in [*app.routes, *probes.router.routes, *api.router.routes]:
+        if isinstance(route, Route) and route.matches(request.scope)[0] is not Match.NONE:
+            methods |= route.methods or set()
+    return sorted(methods)

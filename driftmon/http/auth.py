@@ -1,4 +1,9 @@
-"""Bearer-token checks: the API always when a token is configured, /metrics and health by choice."""
+"""Bearer-token checks: the API always when a token is configured, /metrics and health by choice.
+
+Writes (POST) need the token; with no token configured they are refused unless the config
+says `server.allow_anonymous_writes: true`, so a server reachable by others does not store
+whatever windows anyone asks for.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +13,22 @@ from fastapi import HTTPException, Request
 
 from driftmon.http.context import ApiContext
 
-__all__ = ["context", "require_token", "require_token_for_health", "require_token_for_metrics"]
+__all__ = [
+    "WRITES_DISABLED",
+    "context",
+    "require_token",
+    "require_token_for_health",
+    "require_token_for_metrics",
+    "require_write_access",
+]
 
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+WRITES_DISABLED = (
+    "writes are disabled: this server has no API token. Set server.api_token "
+    "(e.g. api_token: ${DRIFTMON_API_TOKEN}) and send 'Authorization: Bearer <token>', "
+    "or set server.allow_anonymous_writes: true to allow writes without a token"
+)
 
 
 def context(request: Request) -> ApiContext:
@@ -37,6 +55,16 @@ def _check(request: Request) -> None:
 def require_token(request: Request) -> None:
     """Refuse an API request without the configured bearer token (no token configured: open)."""
     _check(request)
+
+
+def require_write_access(request: Request) -> None:
+    """Refuse a write without a configured token unless anonymous writes are allowed.
+
+    With a token configured, the API router has already checked it.
+    """
+    server = context(request).config().server
+    if server.api_token is None and not server.allow_anonymous_writes:
+        raise HTTPException(403, WRITES_DISABLED)
 
 
 def require_token_for_metrics(request: Request) -> None:

@@ -15,6 +15,10 @@ __all__ = ["router"]
 
 router = APIRouter()
 
+_AUTH: dict[int | str, dict[str, Any]] = {
+    401: {"description": "missing or wrong bearer token (server.metrics_auth or health_auth is on)"}
+}
+
 # Large bodies go out in slices: asyncio's socket transport (Python 3.11) copies whatever the
 # socket does not take at once into its buffer, which for an 85 MB body costs more CPU than
 # everything else a scrape does. Slices keep that buffer small; the bytes are never copied whole.
@@ -28,7 +32,10 @@ MAX_LAG_SECONDS = 1.0
     "/metrics",
     dependencies=[Depends(require_token_for_metrics)],
     response_class=Response,
-    responses={200: {"content": {CONTENT_TYPE.split(";")[0]: {}}, "description": "Prometheus text format"}},
+    responses={
+        200: {"content": {CONTENT_TYPE.split(";")[0]: {}}, "description": "Prometheus text format"},
+        **_AUTH,
+    },
     tags=["metrics"],
 )
 async def metrics(request: Request) -> Response:
@@ -47,7 +54,7 @@ async def _chunks(body: bytes) -> AsyncIterator[memoryview]:
         yield view[start : start + _CHUNK]
 
 
-@router.get("/healthz", dependencies=[Depends(require_token_for_health)], tags=["health"])
+@router.get("/healthz", dependencies=[Depends(require_token_for_health)], tags=["health"], responses=_AUTH)
 async def healthz() -> dict[str, str]:
     """Answer while the process is alive (liveness)."""
     return {"status": "ok"}
@@ -57,7 +64,7 @@ async def healthz() -> dict[str, str]:
     "/readyz",
     dependencies=[Depends(require_token_for_health)],
     tags=["health"],
-    responses={503: {"description": "not ready; `checks` says why"}},
+    responses={503: {"description": "not ready; `checks` says why"}, **_AUTH},
 )
 def readyz(request: Request) -> JSONResponse:
     """Answer 200 when the database is reachable and at the schema head and the scheduler runs, else 503."""

@@ -8,10 +8,11 @@ window's sample sizes): a value above `noise` is unlikely without drift.
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftmon.config import MonitorConfig, format_duration
 from driftmon.core import STATISTICS
@@ -19,6 +20,7 @@ from driftmon.store import AlertEventRecord, ResultDetail, ResultSummary, RunRec
 
 __all__ = [
     "AlertEventOut",
+    "ApiTime",
     "BinOut",
     "ColumnOut",
     "MonitorOut",
@@ -34,6 +36,23 @@ __all__ = [
     "result_out",
     "run_out",
 ]
+
+
+_DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
+
+
+def _date_and_time(value: Any) -> Any:
+    # Pydantic would also take a number (or a numeric string) as Unix seconds, and a bare date
+    # as midnight: neither is the date-time the API documents, so both are refused.
+    if isinstance(value, datetime):
+        return value
+    if not isinstance(value, str) or not _DATE_AND_TIME.match(value):
+        raise ValueError("expected an ISO 8601 date and time such as 2026-03-02T10:00:00Z (no offset: UTC)")
+    return value
+
+
+# A time given to the API: an ISO 8601 date and time; without an offset it is UTC.
+ApiTime = Annotated[datetime, BeforeValidator(_date_and_time)]
 
 
 def _finite(value: float | None) -> float | None:
@@ -166,7 +185,7 @@ class TriggerIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    window_end: datetime | None = None
+    window_end: ApiTime | None = None
 
 
 def _statistics(result: ResultSummary | ResultDetail) -> dict[str, StatisticOut]:

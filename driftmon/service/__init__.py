@@ -6,7 +6,7 @@ and scheduler (`start`, `reload`, `stop`); `serve(config_files)` runs it until a
 
 from __future__ import annotations
 
-from driftmon.service.logs import JsonFormatter, TextFormatter, configure_logging
+from driftmon.service.logs import JsonFormatter, TextFormatter, config_secrets, configure_logging
 from driftmon.service.notifications import Notifications, build_notifier
 from driftmon.service.rebuild import rebuild_snapshot
 from driftmon.service.report import Reporter, outcome_values, result_path, source_reachable
@@ -23,6 +23,7 @@ __all__ = [
     "StoreHandle",
     "TextFormatter",
     "build_notifier",
+    "config_secrets",
     "configure_logging",
     "open_store",
     "outcome_values",

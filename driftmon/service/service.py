@@ -12,6 +12,7 @@ files and applies them without losing the snapshot's values or the runs in fligh
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -31,11 +32,12 @@ from driftmon.scheduler import (
     WindowNotReadyError,
     utc_now,
 )
-from driftmon.service.logs import configure_logging
+from driftmon.service.logs import config_secrets, configure_logging
 from driftmon.service.notifications import Notifications, build_notifier
 from driftmon.service.rebuild import rebuild_snapshot
 from driftmon.service.report import Reporter
 from driftmon.service.store import StoreHandle, open_store
+from driftmon.store import DATABASE_URL_ENV
 
 __all__ = ["DATABASE_CHECK_EVERY", "SchedulerTrigger", "Service"]
 
@@ -102,7 +104,7 @@ class Service:
     def start(self) -> None:
         """Bring the service up, or raise ConfigError, StoreError, ConnectionError or ListenError."""
         config = self.config = self._load()
-        configure_logging(config.logging)
+        configure_logging(config.logging, secrets=self._secrets(config))
         enabled = [m for m in config.monitors if m.enabled]
         log.info("driftmon starting: %d monitors enabled (%d configured)", len(enabled), len(config.monitors))
         store = self.store = open_store(config, self.database_url)
@@ -139,6 +141,10 @@ class Service:
         self.http.start()
         scheduler.start(catch_up=self.catch_up)
 
+    def _secrets(self, config: Config) -> list[str]:
+        """The secrets no log line may show: the config's and the store URL's (flag or environment)."""
+        return config_secrets(config, self.database_url or os.environ.get(DATABASE_URL_ENV))
+
     def readiness(self) -> Readiness:
         """Check the database (reachable, schema at head) and the scheduler."""
         store, scheduler = self.store, self.scheduler
@@ -170,7 +176,8 @@ class Service:
             log.warning("reload: the server keeps listening on %s until a restart", self.url)
         if new.scheduler != old.scheduler:
             log.warning("reload: scheduler settings change at the next restart")
-        configure_logging(new.logging)
+        # The old secrets stay hidden too: notifications queued before the reload still use them.
+        configure_logging(new.logging, secrets=[*self._secrets(old), *self._secrets(new)])
         self.snapshot.configure(monitor_specs(new, now=self.clock()))
         if self.notifications is not None and (new.notifiers != old.notifiers or new.server != old.server):
             self.notifications.replace([build_notifier(n, new.server) for n in new.notifiers])

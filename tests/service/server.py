@@ -143,10 +143,14 @@ def serve_process(
 
 
 class Receiver:
-    """A webhook endpoint on a free local port that keeps every JSON body it receives."""
+    """A webhook endpoint on a free local port that keeps every JSON body it receives.
 
-    def __init__(self) -> None:
+    It answers on any path; `url` is the one it is known by (webhook URLs often carry a token).
+    """
+
+    def __init__(self, path: str = "/hook") -> None:
         self.port = free_port()
+        self.path = path
         self.bodies: list[dict[str, Any]] = []
         self._lock = threading.Lock()
         receiver = self
@@ -168,7 +172,7 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hook"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
     def received(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -275,7 +275,10 @@ def test_post_runs_a_window_now(served: Served) -> None:
 def test_post_to_a_busy_monitor_is_409(store: sessionmaker[Session], tmp_path: Path) -> None:
     url = write_sqlite(tmp_path / "source.sqlite", T0 - 24 * HOUR, 30, rows=150)
     reference = {"table": "events", "start": (T0 - 24 * HOUR).isoformat(), "end": T0.isoformat()}
-    cfg = config(monitor("m", {"kind": "sql", "url": f"{url}?timeout=60", "table": "events"}, reference))
+    cfg = config(
+        monitor("m", {"kind": "sql", "url": f"{url}?timeout=60", "table": "events"}, reference),
+        server={"api_token": TOKEN},
+    )
     with serve(store, cfg, Clock(T0 + 3 * HOUR)) as busy:
         busy.worker.run_now("m", T0 + HOUR)  # the baseline, fitted while the source is free
         holder = sqlite3.connect(tmp_path / "source.sqlite", isolation_level=None, check_same_thread=False)

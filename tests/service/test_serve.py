@@ -445,7 +445,11 @@ def test_no_catch_up_runs_nothing_at_start_and_the_api_runs_the_missed_windows(
     config = write_config(
         tmp_path / "driftmon.yaml",
         base(
-            tmp_path, port, [file_monitor("a", tmp_path / "live", ref)], scheduler={"max_backfill_windows": 2}
+            tmp_path,
+            port,
+            [file_monitor("a", tmp_path / "live", ref)],
+            server={"port": port, "allow_anonymous_writes": True},
+            scheduler={"max_backfill_windows": 2},
         ),
     )
     with serve_process(config, tmp_path, port=port, env=ENV, args=["--no-catch-up"]) as server:
