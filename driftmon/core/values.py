@@ -212,9 +212,10 @@ def _numeric_view(chunk: object) -> npt.NDArray[Any] | None:
 def numeric_blocks(values: object, column: str | None, size: int) -> Iterator[FloatArray]:
     """Yield `values` as float64 blocks of at most `size` rows (NaN for missing), as numeric_chunks.
 
-    Numbers already in a numpy dtype and pyarrow arrays are converted one block at a time, so an
-    integer column or an Arrow array with nulls is never copied whole; other containers (objects,
-    lists, pandas extension arrays) are converted per chunk, then cut.
+    Numbers in a numpy dtype, pyarrow arrays and pandas' nullable or object arrays are converted
+    one block at a time, so an integer column, an Arrow array with nulls or a pandas Float64
+    column is never copied whole; other containers (lists, numpy objects) are converted per
+    chunk, then cut.
     """
     offset = 0
     for chunk in iter_chunks(values):
@@ -223,11 +224,12 @@ def numeric_blocks(values: object, column: str | None, size: int) -> Iterator[Fl
             n = view.shape[0]
             for start in range(0, n, size):
                 yield view[start : start + size].astype(np.float64, copy=False)
-        elif _library(chunk) == "pyarrow" and len(chunk) > size:  # type: ignore[arg-type]
-            arrow: Any = chunk
-            n = len(arrow)
+        elif _library(chunk) in ("pyarrow", "pandas") and len(chunk) > size:  # type: ignore[arg-type]
+            # Arrow arrays and pandas' own arrays (nullable Int64/Float64, objects) slice as views.
+            whole: Any = getattr(chunk, "array", chunk)  # a pandas Series or Index holds an array
+            n = len(whole)
             for start in range(0, n, size):
-                yield to_float64(arrow.slice(start, size), column, offset + start)
+                yield to_float64(whole[start : start + size], column, offset + start)
         else:
             out = to_float64(chunk, column, offset)
             n = out.shape[0]

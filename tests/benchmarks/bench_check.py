@@ -12,7 +12,8 @@ and generated here with a fixed seed; every other live column is shifted by 0.05
   a result DataFrame.
 - Evidently: `Report([DataDriftPreset()]).run(live, reference)`, timed once (it is slow); skipped
   with a message when evidently is not installed (it is no dependency of driftmon, not even a dev
-  one: `pip install evidently` into the venv to run it).
+  one: `pip install evidently` into the venv to run it) or cannot be imported (evidently 0.7
+  needs pandas 2: run this benchmark from a venv with `pip install -e . evidently "pandas<3"`).
 - Input types: the same check() on a pyarrow Table and a polars DataFrame (polars if installed).
 - Big: check() on `--big-rows` (10M) x C in a fresh child process. Its RSS high-water mark
   (VmHWM) is reset once the frames are built, so the peak printed is the one during check(),
@@ -103,13 +104,16 @@ def numpy_same_work(reference: pd.DataFrame, live: pd.DataFrame) -> dict[str, fl
     return out
 
 
-def evidently_report(reference: pd.DataFrame, live: pd.DataFrame) -> Callable[[], object] | None:
+def evidently_report(reference: pd.DataFrame, live: pd.DataFrame) -> Callable[[], object] | str:
+    """A run of Evidently's Report, or why there is none."""
     os.environ.setdefault("DO_NOT_TRACK", "1")
     try:
         from evidently import Report
         from evidently.presets import DataDriftPreset
-    except ImportError:
-        return None
+    except ModuleNotFoundError:
+        return "evidently is not installed; `pip install evidently` into the venv to compare"
+    except ImportError as exc:  # e.g. evidently 0.7 imports a pandas internal that pandas 3 dropped
+        return f"evidently cannot be imported here ({exc}); try a venv with pandas 2"
 
     def run() -> object:
         return Report([DataDriftPreset()]).run(current_data=live, reference_data=reference)
@@ -204,10 +208,9 @@ def bench_small(args: argparse.Namespace) -> None:
         polars, polars_cpu = best(lambda: driftmon.check(polars_ref, polars_live), args.repeats)
         print(f"{'check on polars DataFrames':<44} {polars:8.3f} {polars_cpu:8.3f}")
 
-    report = None if args.skip_evidently else evidently_report(reference, live)
-    if report is None:
-        reason = "--skip-evidently" if args.skip_evidently else "evidently is not installed"
-        print(f"Evidently Report: skipped ({reason}; `pip install evidently` into the venv to compare)")
+    report = "--skip-evidently" if args.skip_evidently else evidently_report(reference, live)
+    if isinstance(report, str):
+        print(f"Evidently Report: skipped ({report})")
     else:
         w, c = time.perf_counter(), time.process_time()
         report()

@@ -341,7 +341,7 @@ def test_long_columns_convert_block_by_block_with_the_same_counts(make: Callable
     assert count_values(NUMERIC, values).counts.tolist() == [*expected.tolist(), 0]
 
 
-def test_long_arrow_columns_keep_nulls_and_row_numbers_across_blocks() -> None:
+def test_long_columns_keep_nulls_and_row_numbers_across_blocks() -> None:
     x = long_integers().astype(float)
     mask = np.zeros(x.size, dtype=bool)
     mask[[0, 65_535, 65_536, 149_999]] = True
@@ -351,7 +351,10 @@ def test_long_arrow_columns_keep_nulls_and_row_numbers_across_blocks() -> None:
     assert counts.sum() == x.size
     # Missing values (nulls) are fine in a numeric column; the first string is the error, and its
     # row counts the earlier chunk and the earlier blocks.
-    words = pa.array([None] * 70_000 + ["x"] + [None] * 10, type=pa.string())
     message = r"column 'n': non-numeric value 'x' \(str\) at row 70003;"
-    with pytest.raises(NonNumericValueError, match=message):
-        count_values(NUMERIC, iter([np.zeros(3), words]), column="n")
+    for words in (
+        pa.array([None] * 70_000 + ["x"] + [None] * 10, type=pa.string()),
+        pd.Series([None] * 70_000 + ["x"] + [None] * 10, dtype=object),
+    ):
+        with pytest.raises(NonNumericValueError, match=message):
+            count_values(NUMERIC, iter([np.zeros(3), words]), column="n")
