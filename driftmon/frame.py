@@ -87,10 +87,10 @@ class _Frame:
             self.rows = frame.height
             self._get = self._polars_column
         elif module == "polars" and hasattr(frame, "collect"):
-            raise TypeError(f"the {role} is a polars LazyFrame: collect() it first")
+            raise TypeError(f"the {role} frame is a polars LazyFrame: collect() it first")
         else:
             raise TypeError(
-                f"the {role} must be a pandas DataFrame, a pyarrow Table or a polars DataFrame, "
+                f"the {role} frame must be a pandas DataFrame, a pyarrow Table or a polars DataFrame, "
                 f"got {type(frame).__name__}"
             )
 

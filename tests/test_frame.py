@@ -126,9 +126,11 @@ def test_bad_columns_fail_alone() -> None:
     assert pd.isna(result.loc["text", "n_reference"])
     with pytest.raises(MissingColumnError, match="column 'nope': not found in the reference DataFrame"):
         check(reference, live, ["nope"])
-    with pytest.raises(TypeError, match="reference must be a pandas DataFrame, a pyarrow Table or a polars"):
+    with pytest.raises(
+        TypeError, match="reference frame must be a pandas DataFrame, a pyarrow Table or"
+    ):
         check({"a": [1]}, live)
-    with pytest.raises(TypeError, match="the live is a polars LazyFrame: collect"):
+    with pytest.raises(TypeError, match="the live frame is a polars LazyFrame: collect"):
         check(reference, pl.from_pandas(live).lazy())
     with pytest.raises(ValueError, match="sample must be a number of rows"):
         check(reference, live, sample=0)
