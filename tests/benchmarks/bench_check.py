@@ -174,7 +174,8 @@ def main() -> None:
 def bench_small(args: argparse.Namespace) -> None:
     reference, live = frames(args.rows, args.columns)
     shape = f"{args.rows:,} rows x {args.columns} columns"
-    print(f"driftmon.check on {shape} (reference and live), {os.cpu_count()} CPUs")
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"driftmon.check on {shape} (reference and live), {os.cpu_count()} CPUs, load average {load}")
     print(f"{'case':<44} {'wall s':>8} {'cpu s':>8}  ratio")
 
     ours, ours_cpu = best(lambda: driftmon.check(reference, live), args.repeats)
@@ -236,6 +237,7 @@ def bench_big(args: argparse.Namespace) -> None:
         f"{figures['cpu']:.2f} s cpu ({'meets' if figures['wall'] <= GOAL_BIG_SECONDS else 'MISSES'} "
         f"the {GOAL_BIG_SECONDS:g} s goal)"
     )
+    print(f"  load average after it: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(
         f"  data {figures['data'] / gib:.2f} GiB, RSS with the frames {figures['before'] / gib:.2f} GiB, "
         f"peak RSS during check {figures['peak'] / gib:.2f} GiB = data x {over:.3f} "
