@@ -126,9 +126,7 @@ def test_bad_columns_fail_alone() -> None:
     assert pd.isna(result.loc["text", "n_reference"])
     with pytest.raises(MissingColumnError, match="column 'nope': not found in the reference DataFrame"):
         check(reference, live, ["nope"])
-    with pytest.raises(
-        TypeError, match="reference frame must be a pandas DataFrame, a pyarrow Table or"
-    ):
+    with pytest.raises(TypeError, match="reference frame must be a pandas DataFrame, a pyarrow Table or"):
         check({"a": [1]}, live)
     with pytest.raises(TypeError, match="the live frame is a polars LazyFrame: collect"):
         check(reference, pl.from_pandas(live).lazy())
