@@ -1,17 +1,25 @@
 """driftmon.check(): compare two DataFrames column by column, with the service's core and defaults.
 
-For notebooks and pipelines: bins are fitted on the reference exactly as a baseline fit does,
-both frames are counted over them, and every statistic comes with its no-drift noise level
-for these sample sizes. Accepts pandas DataFrames and pyarrow Tables.
+For notebooks and pipelines: bins are fitted on the reference as a baseline fit does (numeric
+edges on a seeded sample of at most DEFAULT_REFERENCE_SAMPLE rows, the sample a source draws),
+both frames are counted over them exactly, on every row, and every statistic comes with its
+no-drift noise level for these sample sizes. Accepts pandas and polars DataFrames and pyarrow
+Tables, read one column at a time (never converted whole); columns are compared in threads,
+as numpy's counting releases the GIL.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Literal
 
+import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 
 from driftmon.config import ColumnKind
 from driftmon.core import (
@@ -29,9 +37,12 @@ from driftmon.core import (
     count_values,
     fit_bins,
 )
+from driftmon.core.values import infer_kind
 from driftmon.errors import MissingColumnError
+from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE
+from driftmon.sources.sampling import RowSampler
 
-__all__ = ["RESULT_COLUMNS", "check"]
+__all__ = ["RESULT_COLUMNS", "SAMPLE_SEED", "check"]
 
 RESULT_COLUMNS = (
     "column",
@@ -48,19 +59,89 @@ RESULT_COLUMNS = (
     "error",
 )
 
+# The seed of the reference sample, the one a baseline fit uses: same rows, same edges.
+SAMPLE_SEED = 0
+# Rows given a sampling key at a time: the keys of a block stay a few MB however long the frame.
+_SAMPLE_BLOCK = 1 << 20
+
 BinsOption = int | Mapping[str, int | Sequence[float]]
+IndexArray = npt.NDArray[np.intp]
 
 
-def _names(frame: Any) -> list[str]:
-    if isinstance(frame, pd.DataFrame):
-        return [str(c) for c in frame.columns]
-    if hasattr(frame, "column_names"):  # pyarrow.Table
-        return list(frame.column_names)
-    raise TypeError(f"expected a pandas DataFrame or a pyarrow Table, got {type(frame).__name__}")
+class _Frame:
+    """One column at a time of a pandas or polars DataFrame or a pyarrow Table, never converted whole."""
+
+    def __init__(self, frame: Any, role: str) -> None:
+        module = type(frame).__module__.split(".", 1)[0]
+        self.frame = frame
+        if isinstance(frame, pd.DataFrame):
+            self.names = [str(c) for c in frame.columns]
+            self.rows = len(frame)
+            self._get: Callable[[str], Any] = frame.__getitem__
+        elif isinstance(frame, pa.Table):
+            self.names = list(frame.column_names)
+            self.rows = frame.num_rows
+            self._get = frame.column
+        elif module == "polars" and hasattr(frame, "get_column"):
+            self.names = list(frame.columns)
+            self.rows = frame.height
+            self._get = self._polars_column
+        elif module == "polars" and hasattr(frame, "collect"):
+            raise TypeError(f"the {role} frame is a polars LazyFrame: collect() it first")
+        else:
+            raise TypeError(
+                f"the {role} frame must be a pandas DataFrame, a pyarrow Table or a polars DataFrame, "
+                f"got {type(frame).__name__}"
+            )
+
+    def _polars_column(self, name: str) -> Any:
+        # Each chunk's Arrow array is the polars buffer itself (zero copy); to_arrow() on a
+        # column of several chunks would first join them into a copy.
+        series = self.frame.get_column(name)
+        if series.n_chunks() == 1:
+            return series.to_arrow()
+        return pa.chunked_array([chunk.to_arrow() for chunk in series.get_chunks()])
+
+    def column(self, name: str) -> Any:
+        return self._get(name)
 
 
-def _column(frame: Any, name: str) -> Any:
-    return frame[name] if isinstance(frame, pd.DataFrame) else frame.column(name)
+def sample_rows(n_rows: int, size: int, seed: int = SAMPLE_SEED) -> IndexArray | None:
+    """Return the rows (in order) of the seeded uniform sample a source would draw, or None for all.
+
+    The sources' bottom-k sampler, offered the rows in blocks: every row gets a uniform key from
+    one seeded stream and the `size` smallest keys win, so the sample does not depend on how the
+    rows are split into chunks, and a frame gets the rows a file source reading it would pick.
+    """
+    if n_rows <= size:
+        return None
+    sampler = RowSampler(size, seed)
+    # The first `size` rows all enter the sample; from then on a block keeps only the rows whose
+    # keys beat the current size-th smallest.
+    start, block = 0, size
+    while start < n_rows:
+        chosen = sampler.offer(min(block, n_rows - start))
+        sampler.add({"row": chosen + start})
+        start, block = start + block, _SAMPLE_BLOCK
+    return sampler.result()["row"]
+
+
+def _take(column: Any, rows: IndexArray) -> Any:
+    """The values of `rows` (sorted positions) of one column, as the same kind of container."""
+    if isinstance(column, pd.Series):
+        if isinstance(column.dtype, np.dtype):  # numpy-backed: gather straight from its array
+            return column.to_numpy()[rows]
+        return column.take(rows)
+    chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
+    # One take per chunk: a take on the whole chunked array may first join its chunks (a copy).
+    taken: list[Any] = []
+    start = 0
+    for chunk in chunks:
+        lo, hi = np.searchsorted(rows, [start, start + len(chunk)])
+        if hi > lo or not taken:
+            taken.append(chunk.take(pa.array(rows[lo:hi] - start)))
+        start += len(chunk)
+    return pa.chunked_array(taken, type=column.type)
 
 
 def _bin_options(name: str, bins: BinsOption) -> dict[str, Any]:
@@ -94,6 +175,15 @@ def _row(name: str, kind: str | None, result: Comparison | None, error: str | No
     return row
 
 
+def _workers(workers: int | None, n_columns: int) -> int:
+    if workers is None:
+        available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        return max(1, min(n_columns, available or 1))
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be a number of threads (at least 1) or None, got {workers!r}")
+    return workers
+
+
 def check(
     reference: Any,
     live: Any,
@@ -108,52 +198,71 @@ def check(
     min_samples: int = DEFAULT_MIN_SAMPLES,
     top_bins: int = 5,
     seed: int | None = None,
+    sample: int | None = DEFAULT_REFERENCE_SAMPLE,
+    workers: int | None = None,
 ) -> pd.DataFrame:
     """Compare `live` with `reference` column by column; return one result row per column.
 
-    `columns` defaults to every column of the reference. `kinds` fixes a column's kind (else it
-    is inferred from the reference's dtype). `bins` is the number of numeric bins for every
-    column, or a mapping from column to a number of bins or a list of explicit edges. A column
+    Both frames may be pandas DataFrames, pyarrow Tables or polars DataFrames (not necessarily
+    of one type). `columns` defaults to every column of the reference. `kinds` fixes a column's
+    kind (else it is inferred from the reference's dtype). `bins` is the number of numeric bins
+    for every column, or a mapping from column to a number of bins or a list of explicit edges.
+    Numeric edges are fitted on a seeded uniform sample of `sample` reference rows (every row
+    when the reference has no more; `sample=None` always fits on every row, for exact quantile
+    edges); categorical bins on every row; counts are always exact over every row of both
+    frames. `workers` threads compare columns side by side (default: one per CPU). A column
     absent from `live`, or holding non-numbers where numbers are expected, gets status
     `failed` and an `error`; the other columns are still compared. Units: kl_* and
     js_divergence in bits, psi in nats; `<statistic>_noise` is the 99% no-drift level for
     these sample sizes and `p_value` that of js_divergence.
     """
-    ref_names, live_names = _names(reference), set(_names(live))
-    chosen = list(ref_names if columns is None else columns)
-    absent = [c for c in chosen if c not in ref_names]
+    if sample is not None and (isinstance(sample, bool) or not isinstance(sample, int) or sample < 1):
+        raise ValueError(f"sample must be a number of rows (at least 1) or None, got {sample!r}")
+    ref, cur = _Frame(reference, "reference"), _Frame(live, "live")
+    live_names = set(cur.names)
+    chosen = list(ref.names if columns is None else columns)
+    absent = [c for c in chosen if c not in ref.names]
     if absent:
-        raise MissingColumnError(absent[0], "the reference DataFrame", ref_names)
+        raise MissingColumnError(absent[0], "the reference DataFrame", ref.names)
     kinds = kinds or {}
-    rows = []
-    for name in chosen:
+    options = {name: _bin_options(name, bins) for name in chosen}
+    rows = sample_rows(ref.rows, sample) if sample is not None else None
+
+    def one(name: str) -> dict[str, Any]:
         kind = kinds.get(name)
         if name not in live_names:
             error = MissingColumnError(name, "the live DataFrame", sorted(live_names))
-            rows.append(_row(name, kind, None, str(error)))
-            continue
+            return _row(name, kind, None, str(error))
+        reference_values = ref.column(name)
         try:
-            options = _bin_options(name, bins)
+            resolved = kind or ("numeric" if "edges" in options[name] else infer_kind(reference_values))
+            sampled = rows is not None and resolved == "numeric" and "edges" not in options[name]
             spec = fit_bins(
-                _column(reference, name),
-                kind=kind,
+                _take(reference_values, rows) if sampled and rows is not None else reference_values,
+                kind=resolved,
                 method=method,
                 top_k=top_k,
                 coverage=coverage,
                 column=name,
-                **options,
+                **options[name],
             )
             result = compare(
-                count_values(spec, _column(reference, name), name),
-                count_values(spec, _column(live, name), name),
+                count_values(spec, reference_values, name),
+                count_values(spec, cur.column(name), name),
                 alpha=alpha,
                 min_samples=min_samples,
                 seed=seed,
                 top_k=top_bins,
             )
         except (NonNumericValueError, BinSpecError, CountsError) as exc:
-            rows.append(_row(name, kind, None, str(exc)))
-            continue
-        rows.append(_row(name, spec.kind, result, None))
-    frame = pd.DataFrame(rows, columns=list(RESULT_COLUMNS))
+            return _row(name, kind, None, str(exc))
+        return _row(name, spec.kind, result, None)
+
+    n_threads = _workers(workers, len(chosen))
+    if n_threads == 1:
+        results = [one(name) for name in chosen]
+    else:
+        with ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix="driftmon-check") as pool:
+            results = list(pool.map(one, chosen))
+    frame = pd.DataFrame(results, columns=list(RESULT_COLUMNS))
     return frame.astype({"n_reference": "Int64", "n_live": "Int64", "n_bins": "Int64"})

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pandas as pd
+import polars as pl
 import pyarrow as pa
 import pytest
 
@@ -16,12 +19,16 @@ from driftmon.core import (
     DEFAULT_MIN_SAMPLES,
     DEFAULT_NUMERIC_BINS,
     STATISTICS,
+    Histogram,
+    NumericBins,
     compare,
     count_values,
     fit_bins,
 )
 from driftmon.errors import MissingColumnError
-from driftmon.frame import RESULT_COLUMNS, check
+from driftmon.frame import RESULT_COLUMNS, SAMPLE_SEED, check, sample_rows
+from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE
+from driftmon.sources.sampling import RowSampler
 
 
 def frames(seed: int = 0, n_ref: int = 4000, n_live: int = 3000) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -119,8 +126,14 @@ def test_bad_columns_fail_alone() -> None:
     assert pd.isna(result.loc["text", "n_reference"])
     with pytest.raises(MissingColumnError, match="column 'nope': not found in the reference DataFrame"):
         check(reference, live, ["nope"])
-    with pytest.raises(TypeError, match="expected a pandas DataFrame or a pyarrow Table"):
+    with pytest.raises(TypeError, match="reference frame must be a pandas DataFrame, a pyarrow Table or"):
         check({"a": [1]}, live)
+    with pytest.raises(TypeError, match="the live frame is a polars LazyFrame: collect"):
+        check(reference, pl.from_pandas(live).lazy())
+    with pytest.raises(ValueError, match="sample must be a number of rows"):
+        check(reference, live, sample=0)
+    with pytest.raises(ValueError, match="workers must be a number of threads"):
+        check(reference, live, workers=0)
 
 
 def test_all_null_and_empty_frames() -> None:
@@ -142,3 +155,157 @@ def test_pyarrow_tables_are_accepted() -> None:
     pd.testing.assert_frame_equal(
         from_pandas.drop(columns=["top_bins"]), from_arrow.drop(columns=["top_bins"])
     )
+
+
+def test_polars_dataframes_are_accepted() -> None:
+    reference, live = frames(5)
+    from_pandas = check(reference, live)
+    from_polars = check(pl.from_pandas(reference), pl.from_pandas(live))
+    pd.testing.assert_frame_equal(from_pandas, from_polars)
+
+
+# --- fitting on a sample, counting every row ---------------------------------------------------
+
+
+def same_results(a: pd.DataFrame, b: pd.DataFrame) -> None:
+    pd.testing.assert_frame_equal(a.drop(columns=["top_bins"]), b.drop(columns=["top_bins"]))
+    assert a["top_bins"].tolist() == b["top_bins"].tolist()
+
+
+def test_the_sample_is_the_sources_sample_however_the_rows_are_split() -> None:
+    rows = sample_rows(50_000, 1000)
+    assert rows is not None
+    assert rows.shape == (1000,)
+    assert np.all(np.diff(rows) > 0)  # distinct rows, in row order
+    for split in (1000, 777, 50_000):  # a source reading the same rows in other batches
+        sampler = RowSampler(1000, SAMPLE_SEED)
+        for start in range(0, 50_000, split):
+            chosen = sampler.offer(min(split, 50_000 - start))
+            sampler.add({"row": chosen + start})
+        assert np.array_equal(sampler.result()["row"], rows)
+    assert np.array_equal(sample_rows(50_000, 1000), rows)  # seeded: the same every time
+    assert not np.array_equal(sample_rows(50_000, 1000, seed=1), rows)
+    assert sample_rows(1000, 1000) is None  # no more rows than the sample: every row
+
+
+def test_edges_come_from_the_seeded_sample_and_counts_from_every_row() -> None:
+    n = 300_000
+    rng = np.random.default_rng(6)
+    reference = pd.DataFrame({"x": rng.lognormal(size=n), "n": rng.integers(0, 40, size=n)})
+    live = pd.DataFrame({"x": rng.lognormal(0.02, 1.0, size=n // 2), "n": rng.integers(0, 41, size=n // 2)})
+    rows = sample_rows(n, DEFAULT_REFERENCE_SAMPLE)
+    assert rows is not None
+    result = check(reference, live).set_index("column")
+    again = check(reference, live).set_index("column")
+    same_results(result, again)  # same input, same edges, same figures
+    for name in ("x", "n"):
+        spec = fit_bins(reference[name].to_numpy()[rows], kind="numeric")
+        assert isinstance(spec, NumericBins)
+        expected = compare(count_values(spec, reference[name]), count_values(spec, live[name]))
+        assert result.loc[name, "n_reference"] == n  # counted over every row, not the sample
+        assert result.loc[name, "n_bins"] == spec.n_bins
+        for stat in STATISTICS:
+            assert result.loc[name, stat] == getattr(expected, stat)
+    # Sampled decile edges sit within half a percentage point of rank of the exact ones.
+    x = np.sort(reference["x"].to_numpy())
+    sampled = fit_bins(reference["x"].to_numpy()[rows])
+    assert isinstance(sampled, NumericBins)
+    ranks = np.searchsorted(x, sampled.edges) / n
+    assert np.max(np.abs(ranks - np.arange(1, 10) / 10)) < 0.005
+    exact = check(reference, live, ["x"], sample=None).iloc[0]
+    spec = fit_bins(reference["x"])
+    expected = compare(count_values(spec, reference["x"]), count_values(spec, live["x"]))
+    assert exact["js_divergence"] == expected.js_divergence
+    assert exact["js_divergence"] != result.loc["x", "js_divergence"]  # the sample did move the edges
+
+
+def test_threads_change_nothing() -> None:
+    reference, live = frames(7)
+    same_results(check(reference, live, workers=1), check(reference, live, workers=3))
+
+
+# --- one meaning of the bins, whatever the frame type -----------------------------------------
+
+
+def edge_case_columns() -> dict[str, list[Any]]:
+    """Values on edges, -0.0, infinities, NaN and missing values, repeated past the sample size."""
+    base: list[Any] = [-1.0, 0.0, -0.0, 1.0, 0.5, -math.inf, math.inf, math.nan, None, 2.0, -3.5, 1e300]
+    rng = np.random.default_rng(8)
+    noise = [float(v) for v in rng.normal(size=588)]
+    reference = (base * 10 + noise)[:700]
+    live = (base[::-1] * 5 + noise[::3])[:250]
+    return {"reference": reference, "live": live}
+
+
+def expected_counts(values: list[Any], edges: tuple[float, ...]) -> list[int]:
+    """Half-open [lo, hi) bins, open outer bins, then `missing`: by hand, one value at a time."""
+    counts = [0] * (len(edges) + 2)
+    for v in values:
+        if v is None or math.isnan(v):
+            counts[-1] += 1
+        else:
+            counts[sum(1 for e in edges if v >= e)] += 1
+    return counts
+
+
+def as_frames(values: list[Any], kind: str) -> Any:
+    floats = [math.nan if v is None else v for v in values]
+    nulls = [None if v is None or math.isnan(v) else v for v in values]  # Arrow and polars: null
+    if kind == "pandas":
+        return pd.DataFrame({"v": pd.Series(floats, dtype="float64")})
+    if kind == "pandas Float64":
+        return pd.DataFrame({"v": pd.Series(nulls, dtype="Float64")})
+    if kind == "pandas object":
+        return pd.DataFrame({"v": pd.Series(values, dtype=object)})
+    if kind == "pyarrow":
+        return pa.table({"v": pa.array(values, type=pa.float64(), from_pandas=False)})
+    if kind == "pyarrow chunked":
+        half = len(values) // 3
+        return pa.Table.from_batches(
+            [
+                pa.record_batch({"v": pa.array(values[:half], type=pa.float64())}),
+                pa.record_batch({"v": pa.array(values[half:], type=pa.float64())}),
+            ]
+        )
+    if kind == "polars":
+        return pl.DataFrame({"v": pl.Series(values, dtype=pl.Float64, strict=False)})
+    if kind == "polars chunked":
+        half = len(values) // 3
+        parts = [pl.DataFrame({"v": pl.Series(p, dtype=pl.Float64)}) for p in (values[:half], values[half:])]
+        frame = pl.concat(parts, rechunk=False)
+        assert frame.get_column("v").n_chunks() == 2
+        return frame
+    raise AssertionError(kind)
+
+
+FRAME_KINDS = [
+    "pandas",
+    "pandas Float64",
+    "pandas object",
+    "pyarrow",
+    "pyarrow chunked",
+    "polars",
+    "polars chunked",
+]
+
+
+@pytest.mark.parametrize("kind", FRAME_KINDS)
+@pytest.mark.parametrize("sample", [100, None], ids=["sampled edges", "exact edges"])
+def test_edge_cases_mean_the_same_in_every_frame_type(kind: str, sample: int | None) -> None:
+    data = edge_case_columns()
+    ref, cur = as_frames(data["reference"], kind), as_frames(data["live"], kind)
+    explicit = check(ref, cur, bins={"v": [-1.0, 0.0, 1.0]}, sample=sample).iloc[0]
+    spec = NumericBins((-1.0, 0.0, 1.0))
+    by_hand = compare(
+        Histogram(spec, expected_counts(data["reference"], spec.edges)),
+        Histogram(spec, expected_counts(data["live"], spec.edges)),
+    )
+    assert explicit["n_reference"] == 700
+    for stat in STATISTICS:
+        assert explicit[stat] == getattr(by_hand, stat)
+    # Fitted edges (on a 100-row sample, or on every row) are the same for every frame type.
+    numeric = {"v": "numeric"}  # a pandas object column would be inferred categorical
+    fitted = check(ref, cur, kinds=numeric, sample=sample)
+    plain = as_frames(data["reference"], "pandas"), as_frames(data["live"], "pandas")
+    same_results(fitted, check(*plain, sample=sample))
+    assert fitted["status"].tolist() == ["ok"]

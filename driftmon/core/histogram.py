@@ -10,7 +10,7 @@ import numpy.typing as npt
 
 from driftmon.core.bins import BinSpec, CategoricalBins, NumericBins
 from driftmon.core.errors import CountsError
-from driftmon.core.values import missing_and_category_counts, numeric_chunks
+from driftmon.core.values import missing_and_category_counts, numeric_blocks
 
 __all__ = ["Histogram", "as_counts", "count_values"]
 
@@ -171,13 +171,11 @@ def _count_numeric(spec: NumericBins, values: object, column: str | None) -> Int
     out = np.zeros(spec.n_bins, dtype=np.int64)
     edges = np.asarray(spec.edges, dtype=np.float64)
     grid = _Grid(edges) if edges.shape[0] > _MAX_COMPARE_EDGES else None
-    for chunk in numeric_chunks(values, column):
-        for start in range(0, chunk.shape[0], _BLOCK):
-            block = chunk[start : start + _BLOCK]
-            if grid is None:
-                _count_block_compare(block, edges, out)
-            else:
-                grid.count(block, out)
+    for block in numeric_blocks(values, column, _BLOCK):
+        if grid is None:
+            _count_block_compare(block, edges, out)
+        else:
+            grid.count(block, out)
     return out
 
 

@@ -25,6 +25,7 @@ __all__ = [
     "infer_kind",
     "is_missing",
     "iter_chunks",
+    "numeric_blocks",
     "numeric_chunks",
     "peek_kind",
     "to_category",
@@ -197,9 +198,51 @@ def numeric_chunks(values: object, column: str | None = None) -> Iterator[FloatA
         yield out
 
 
+def _numeric_view(chunk: object) -> npt.NDArray[Any] | None:
+    """A zero-copy numpy view of a chunk of numbers or booleans held in a numpy dtype, else None."""
+    if isinstance(chunk, np.ndarray):
+        arr = chunk
+    elif _library(chunk) == "pandas" and isinstance(getattr(chunk, "dtype", None), np.dtype):
+        arr = np.asarray(chunk.to_numpy())  # type: ignore[attr-defined]
+    else:
+        return None
+    return arr if arr.ndim == 1 and arr.dtype.kind in "iufb" else None
+
+
+def numeric_blocks(values: object, column: str | None, size: int) -> Iterator[FloatArray]:
+    """Yield `values` as float64 blocks of at most `size` rows (NaN for missing), as numeric_chunks.
+
+    Numbers in a numpy dtype, pyarrow arrays and pandas' nullable or object arrays are converted
+    one block at a time, so an integer column, an Arrow array with nulls or a pandas Float64
+    column is never copied whole; other containers (lists, numpy objects) are converted per
+    chunk, then cut.
+    """
+    offset = 0
+    for chunk in iter_chunks(values):
+        view = _numeric_view(chunk)
+        if view is not None:
+            n = view.shape[0]
+            for start in range(0, n, size):
+                yield view[start : start + size].astype(np.float64, copy=False)
+        elif _library(chunk) in ("pyarrow", "pandas") and len(chunk) > size:  # type: ignore[arg-type]
+            # Arrow arrays and pandas' own arrays (nullable Int64/Float64, objects) slice as views.
+            whole: Any = getattr(chunk, "array", chunk)  # a pandas Series or Index holds an array
+            n = len(whole)
+            for start in range(0, n, size):
+                yield to_float64(whole[start : start + size], column, offset + start)
+        else:
+            out = to_float64(chunk, column, offset)
+            n = out.shape[0]
+            for start in range(0, n, size):
+                yield out[start : start + size]
+        offset += n
+
+
 def finite_numeric(values: object, column: str | None = None) -> FloatArray:
-    """Return the finite values of a (reference) sample as one float64 array."""
-    parts = [c[np.isfinite(c)] for c in numeric_chunks(values, column)]
+    """Return the finite values of a (reference) sample as one fresh float64 array (free to reorder)."""
+    parts = [c[np.isfinite(c)] for c in numeric_chunks(values, column)]  # boolean indexing copies
+    if len(parts) == 1:
+        return parts[0]
     return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
 
 

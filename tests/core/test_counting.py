@@ -308,3 +308,53 @@ def test_a_table_is_refused_one_column_is_expected(
         count_values(spec, values)
     with pytest.raises(TypeError, match=r"values must be one column, got a \w+"):
         count_values(spec, iter([values]))
+
+
+# --- columns longer than one counting block ---------------------------------------------------
+
+
+def long_integers() -> np.ndarray:
+    """150,000 integers around the edges: more than two counting blocks of 65,536 rows."""
+    return np.random.default_rng(5).integers(-3, 4, size=150_000)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda x: x,
+        lambda x: x.astype(np.int8),
+        lambda x: pd.Series(x),
+        lambda x: pd.Series(x, dtype="Int64"),
+        lambda x: x > 0,
+        lambda x: pa.array(x),
+        lambda x: pa.chunked_array([pa.array(x[:70_000]), pa.array(x[70_000:])]),
+    ],
+    ids=["numpy int64", "numpy int8", "pandas int64", "pandas Int64", "bool", "pyarrow", "pyarrow chunked"],
+)
+def test_long_columns_convert_block_by_block_with_the_same_counts(make: Callable[[np.ndarray], Any]) -> None:
+    x = long_integers()
+    values = make(x)
+    booleans = isinstance(values, np.ndarray) and values.dtype == bool
+    as_floats = np.asarray(x > 0 if booleans else x, dtype=float)
+    edges = np.asarray(NUMERIC.edges)
+    expected = np.bincount(np.searchsorted(edges, as_floats, side="right"), minlength=edges.size + 1)
+    assert count_values(NUMERIC, values).counts.tolist() == [*expected.tolist(), 0]
+
+
+def test_long_columns_keep_nulls_and_row_numbers_across_blocks() -> None:
+    x = long_integers().astype(float)
+    mask = np.zeros(x.size, dtype=bool)
+    mask[[0, 65_535, 65_536, 149_999]] = True
+    with_nulls = pa.array(x, mask=mask)
+    counts = count_values(NUMERIC, with_nulls).counts
+    assert counts[-1] == 4
+    assert counts.sum() == x.size
+    # Missing values (nulls) are fine in a numeric column; the first string is the error, and its
+    # row counts the earlier chunk and the earlier blocks.
+    message = r"column 'n': non-numeric value 'x' \(str\) at row 70003;"
+    for words in (
+        pa.array([None] * 70_000 + ["x"] + [None] * 10, type=pa.string()),
+        pd.Series([None] * 70_000 + ["x"] + [None] * 10, dtype=object),
+    ):
+        with pytest.raises(NonNumericValueError, match=message):
+            count_values(NUMERIC, iter([np.zeros(3), words]), column="n")
