@@ -37,10 +37,9 @@ from driftmon.core import (
     count_values,
     fit_bins,
 )
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
 from driftmon.core.values import infer_kind
 from driftmon.errors import MissingColumnError
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE
-from driftmon.sources.sampling import RowSampler
 
 __all__ = ["RESULT_COLUMNS", "SAMPLE_SEED", "check"]
 

@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import BinSpec, Histogram
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
 from driftmon.core.types import TypeChange
 from driftmon.errors import ColumnError
 from driftmon.windows import Span
@@ -41,9 +42,6 @@ __all__ = [
     "SourceCounts",
 ]
 
-# Rows kept to fit reference bin edges: decile edges from 200k rows sit within about 0.1% of
-# rank of the exact ones, and 25 float columns stay near 40 MB however large the reference.
-DEFAULT_REFERENCE_SAMPLE = 200_000
 # Rows read to check that columns fit their kinds (`check-config --connect`): a look, not a scan.
 CHECK_ROWS = 100
 

@@ -36,6 +36,7 @@ import pyarrow as pa
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
+from driftmon.core.sampling import RowSampler
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -59,7 +60,6 @@ from driftmon.sources.checks import check_arrow_columns, non_numeric_reason
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
 from driftmon.sources.file_list import FileList, list_files
 from driftmon.sources.first_row import earliest_timestamp
-from driftmon.sources.sampling import RowSampler
 from driftmon.windows import Span
 
 if TYPE_CHECKING:

@@ -30,6 +30,7 @@ from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import ColumnKind, SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins, Histogram
+from driftmon.core.sampling import RowSampler
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -53,7 +54,6 @@ from driftmon.sources.base import (
 from driftmon.sources.checks import check_python_columns
 from driftmon.sources.columns import infer_python_kind, python_to_numpy
 from driftmon.sources.first_row import moment_utc
-from driftmon.sources.sampling import RowSampler
 from driftmon.sources.sql_engine import create_source_engine, first_line, sqlstate
 from driftmon.sources.sql_query import (
     PG_NUMERIC_TYPES,

@@ -10,11 +10,11 @@ import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import CategoricalBins, NonNumericValueError
+from driftmon.core.sampling import RowSampler
 from driftmon.core.types import TypeChange, text_bins, value_type
 from driftmon.core.values import is_missing, to_category
 from driftmon.errors import ColumnError, NonNumericColumnError
 from driftmon.sources.columns import plain_value, python_to_numpy
-from driftmon.sources.sampling import RowSampler
 from driftmon.sources.sql_query import PG_NUMERIC_TYPES, ColumnPlan
 
 __all__ = ["PG_TYPE_NAMES", "decode_aggregates", "decode_distinct", "pg_kind", "take_sample"]

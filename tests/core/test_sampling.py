@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from driftmon.sources.sampling import RowSampler
+from driftmon.core.sampling import RowSampler
 
 
 def run(chunks: list[int], size: int, seed: int = 0) -> dict[str, np.ndarray]:
