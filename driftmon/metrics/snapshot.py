@@ -4,8 +4,7 @@ Writers (runs on worker threads, the scheduler, health checks) are serialised by
 lock; each builds the new immutable state of one monitor and renders its exposition lines
 before swapping them in under a short read lock. A scrape takes that read lock only to pick
 up references, so it never waits for a render and never computes anything but the join of
-already rendered lines, which is itself cached until the next change (and, with the background
-joiner started, done ahead of scrapes: see joining.py).
+already rendered lines, which is itself cached until the next change.
 """
 
 from __future__ import annotations
@@ -19,10 +18,8 @@ from dataclasses import replace
 from driftmon import __version__
 from driftmon.metrics.checks import check_count, check_name
 from driftmon.metrics.errors import MetricsInputError
-from driftmon.metrics.joining import JoinedBody
 from driftmon.metrics.names import COMPLETED_STATUSES
-from driftmon.metrics.render import Fragments, render_fragments
-from driftmon.metrics.samples import monitor_samples, process_samples
+from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
 from driftmon.metrics.specs import MonitorSpec, check_specs
 from driftmon.metrics.state import (
     MonitorState,
@@ -36,7 +33,6 @@ from driftmon.metrics.state import (
     with_counted_run,
 )
 from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
-from driftmon.pauses import collector_paused
 
 __all__ = ["MetricsSnapshot"]
 
@@ -52,11 +48,11 @@ class MetricsSnapshot:
         self._write = threading.Lock()  # serialises writers
         self._read = threading.Lock()  # guards the references scrapes pick up
         self._process = ProcessState(check_name(version, "version", "build info"))
-        self._process_fragments = render_fragments(process_samples(self._process))
+        self._process_fragments = process_fragments(self._process)
         self._monitors: dict[str, MonitorState] = {}
         self._fragments: dict[str, Fragments] = {}
         self._generation = 0
-        self._joined = JoinedBody(self._owners, lambda: self._generation)
+        self._joined: tuple[int, bytes] | None = None  # (generation, body) of the last join
         if monitors:
             self.configure(monitors)
 
@@ -96,7 +92,7 @@ class MetricsSnapshot:
         ):
             raise MetricsInputError(f"read_seconds must be a finite number >= 0, got {read_seconds!r}")
         specs = check_specs(monitors)
-        with self._write, collector_paused():
+        with self._write:
             # Everything is checked first, then each monitor's state is built once.
             by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
             for values in results:
@@ -216,30 +212,19 @@ class MetricsSnapshot:
         with self._read:
             return tuple(self._monitors)
 
-    def view(self) -> tuple[ProcessState, tuple[MonitorState, ...]]:
-        """Return the current immutable states (what a Collector turns into metric families)."""
+    def exposition(self) -> bytes:
+        """Return the exposition body (Prometheus text format 0.0.4), joined once per change."""
         with self._read:
-            return self._process, tuple(self._monitors.values())
-
-    def exposition(self, max_lag: float | None = None) -> bytes:
-        """Return the exposition body (Prometheus text format 0.0.4), joined once per change.
-
-        With `max_lag` (seconds) and the background joiner started (`start_joining`), a body
-        that misses at most the last `max_lag` seconds of changes may be returned at once.
-        """
-        return self._joined.get(max_lag)
-
-    def start_joining(self, settle: float = 0.1) -> None:
-        """Join the body in a background thread `settle` seconds after changes (see exposition)."""
-        self._joined.start(settle)
-
-    def stop_joining(self) -> None:
-        """Stop the background joiner."""
-        self._joined.stop()
-
-    def _owners(self) -> tuple[int, list[Fragments]]:
+            joined = self._joined
+            generation = self._generation
+            if joined is not None and joined[0] == generation:
+                return joined[1]
+            owners = [self._process_fragments, *self._fragments.values()]
+        body = join_exposition(owners)
         with self._read:
-            return self._generation, [self._process_fragments, *self._fragments.values()]
+            if self._joined is None or self._joined[0] < generation:
+                self._joined = (generation, body)
+        return body
 
     # -- internals (callers hold self._write) ----------------------------------------------
 
@@ -250,27 +235,23 @@ class MetricsSnapshot:
                 self._swap_one(replace(state, **changes))  # type: ignore[arg-type]
 
     def _swap_one(self, state: MonitorState) -> None:
-        fragments = render_fragments(monitor_samples(state))
+        fragments = monitor_fragments(state)
         with self._read:
             self._monitors[state.spec.name] = state
             self._fragments[state.spec.name] = fragments
-            self._changed()
+            self._generation += 1
 
     def _swap_all(self, states: dict[str, MonitorState]) -> None:
-        fragments = {name: render_fragments(monitor_samples(s)) for name, s in states.items()}
+        fragments = {name: monitor_fragments(s) for name, s in states.items()}
         with self._read:
             self._monitors, self._fragments = states, fragments
-            self._changed()
+            self._generation += 1
 
     def _swap_process(self, process: ProcessState) -> None:
-        fragments = render_fragments(process_samples(process))
+        fragments = process_fragments(process)
         with self._read:
             self._process, self._process_fragments = process, fragments
-            self._changed()
-
-    def _changed(self) -> None:
-        self._generation += 1
-        self._joined.changed()
+            self._generation += 1
 
 
 def _column_values(values: object) -> ColumnValues:

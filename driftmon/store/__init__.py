@@ -39,7 +39,6 @@ from driftmon.store.errors import (
     UnknownRunError,
     UnsupportedDatabaseError,
 )
-from driftmon.store.latest import LatestResults
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import list_monitors, upsert_monitor
 from driftmon.store.queries import (
@@ -92,7 +91,6 @@ __all__ = [
     "ColumnResultInput",
     "DatabaseNotAtHeadError",
     "InvalidCountsError",
-    "LatestResults",
     "MigrationsNotFoundError",
     "MissingDirectoryError",
     "MonitorRecord",

@@ -146,7 +146,7 @@ def test_reconfiguring_keeps_known_values_and_drops_what_is_gone() -> None:
         alerts=[AlertValue("m", "x", "js_divergence", 2), AlertValue("m", "x", "psi", 1)],
     )
     kept = ColumnSpec("x", "prediction", {"js_divergence": Thresholds(0.2, 0.3)})
-    s.configure([MonitorSpec("m", [kept, ColumnSpec("new")], 60.0)])
+    s.configure([MonitorSpec("m", [kept, ColumnSpec("new")], 60.0, full=True)])
     assert s.monitors == ("m",)
     parsed = parse(s.exposition())
     x = {"column": "x", "monitor": "m", "role": "prediction"}
@@ -303,7 +303,7 @@ def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_inpu
 
 
 def test_rebuild_folds_every_run_and_alert_of_a_monitor_in_order() -> None:
-    spec = MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(0.1, 0.2)})])
+    spec = MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(0.1, 0.2)})], full=True)
     early = RunValues("m", T0, T0 + HOUR, "succeeded", T0 + 5 * HOUR)
     late = RunValues("m", T0 + HOUR, T0 + 2 * HOUR, "partial", T0 + 3 * HOUR)
     failed = RunValues("m", T0 + 2 * HOUR, T0 + 3 * HOUR, "failed", T0 + 9 * HOUR)
