@@ -9,14 +9,13 @@ already rendered lines, which is itself cached until the next change.
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
-from driftmon.metrics.checks import check_count, check_name
+from driftmon.metrics.checks import check_count, check_name, check_seconds
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COMPLETED_STATUSES
 from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
@@ -25,10 +24,8 @@ from driftmon.metrics.state import (
     MonitorState,
     ProcessState,
     configured,
-    with_alert,
     with_alerts,
     with_columns,
-    with_completed_run,
     with_completed_runs,
     with_counted_run,
 )
@@ -84,13 +81,7 @@ class MetricsSnapshot:
         driftmon_snapshot_load_seconds.
         """
         started = time.perf_counter()
-        if (
-            isinstance(read_seconds, bool)
-            or not isinstance(read_seconds, int | float)
-            or not math.isfinite(read_seconds)
-            or read_seconds < 0
-        ):
-            raise MetricsInputError(f"read_seconds must be a finite number >= 0, got {read_seconds!r}")
+        read = check_seconds(read_seconds, "read_seconds", "rebuild")
         specs = check_specs(monitors)
         with self._write:
             # Everything is checked first, then each monitor's state is built once.
@@ -121,7 +112,7 @@ class MetricsSnapshot:
                     state = with_alerts(state, severities[name])
                 states[name] = state
             self._swap_all(states)
-            seconds = float(read_seconds) + time.perf_counter() - started
+            seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))
 
     def apply_run(
@@ -142,15 +133,7 @@ class MetricsSnapshot:
             raise MetricsInputError(f"run must be RunValues, got {run!r}")
         run.check(finished=True)
         where = run.where()
-        if (
-            isinstance(duration_seconds, bool)
-            or not isinstance(duration_seconds, int | float)
-            or not math.isfinite(duration_seconds)
-            or duration_seconds < 0
-        ):
-            raise MetricsInputError(
-                f"{where}: duration_seconds must be a finite number >= 0, got {duration_seconds!r}"
-            )
+        duration = check_seconds(duration_seconds, "duration_seconds", where)
         checked = []
         for values in columns:
             if _column_values(values).monitor != run.monitor:
@@ -171,13 +154,11 @@ class MetricsSnapshot:
             state = self._monitors.get(run.monitor)
             if state is None:
                 return
-            state = with_counted_run(state, run.status, float(duration_seconds), run.rows_read)
-            state = with_completed_run(
-                state, run.status, run.window_end.timestamp(), run.finished_at.timestamp()
-            )
+            state = with_counted_run(state, run.status, duration, run.rows_read)
+            ended = (run.status, run.window_end.timestamp(), run.finished_at.timestamp())
+            state = with_completed_runs(state, [ended])
             state = with_columns(state, checked)
-            for alert in alerts:
-                state = with_alert(state, alert.column, alert.statistic, alert.severity)
+            state = with_alerts(state, [(a.column, a.statistic, a.severity) for a in alerts])
             if source_up is not None:
                 state = replace(state, source_up=source_up)
             self._swap_one(state)

@@ -20,10 +20,8 @@ __all__ = [
     "MonitorState",
     "ProcessState",
     "configured",
-    "with_alert",
     "with_alerts",
     "with_columns",
-    "with_completed_run",
     "with_completed_runs",
     "with_counted_run",
 ]
@@ -136,13 +134,8 @@ def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn
     return replace(state, columns=columns)
 
 
-def with_alert(state: MonitorState, column: str, statistic: str, severity: int) -> MonitorState:
-    """Return the state with the statistic's alert severity, if it has thresholds in force."""
-    return with_alerts(state, [(column, statistic, severity)])
-
-
 def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> MonitorState:
-    """Return the state with each (column, statistic, severity) in order, as with_alert() does."""
+    """Return the state with each (column, statistic, severity) in order (statistics with thresholds only)."""
     columns: dict[str, ColumnState] | None = None
     for column, statistic, severity in alerts:
         current = (columns or state.columns).get(column)
@@ -153,13 +146,6 @@ def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> 
         severities = {**current.alerts, statistic: int(severity)}
         columns[column] = ColumnState(current.spec, current.labels, current.latest, severities)
     return state if columns is None else replace(state, columns=columns)
-
-
-def with_completed_run(
-    state: MonitorState, status: str, window_end: float, finished_at: float | None
-) -> MonitorState:
-    """Return the state with a finished run's timestamps folded in (completed windows only)."""
-    return with_completed_runs(state, [(status, window_end, finished_at)])
 
 
 def with_completed_runs(state: MonitorState, runs: Iterable[tuple[str, float, float | None]]) -> MonitorState:
