@@ -52,7 +52,6 @@ def timestamp(value: object, what: str, where: str) -> float:
 
 def check_seconds(value: object, what: str, where: str) -> float:
     """Return a finite number of seconds >= 0 as a float, else raise naming it."""
-    number = check_number(value, what, where)
-    if number is None or not math.isfinite(number) or number < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
         raise MetricsInputError(f"{where}: {what} must be a finite number >= 0, got {value!r}")
-    return number
+    return float(value)
