@@ -172,12 +172,6 @@ class MetricsSnapshot:
             )
         self._update(monitor, windows_behind=count)
 
-    def set_source_up(self, monitor: str, up: bool) -> None:
-        """Report whether `monitor`'s source could be reached."""
-        if not isinstance(up, bool):
-            raise MetricsInputError(f"monitor {monitor!r}: source up must be True or False, got {up!r}")
-        self._update(monitor, source_up=up)
-
     def set_database_up(self, up: bool) -> None:
         """Report whether the store's database answered."""
         if not isinstance(up, bool):
@@ -186,12 +180,6 @@ class MetricsSnapshot:
             self._swap_process(replace(self._process, database_up=up))
 
     # -- readers ---------------------------------------------------------------------------
-
-    @property
-    def monitors(self) -> tuple[str, ...]:
-        """Return the names of the exported monitors, in configuration order."""
-        with self._read:
-            return tuple(self._monitors)
 
     def exposition(self) -> bytes:
         """Return the exposition body (Prometheus text format 0.0.4), joined once per change."""
