@@ -33,6 +33,9 @@ __all__ = [
 
 _KNOWN = frozenset(STATISTICS)
 _NULL_PARTS = ("expected", "quantile", "p_value")
+# What a bad value is called in an error message (built once, not per value checked).
+_WHAT = {s: f"statistic {s}" for s in STATISTICS}
+_NULL_WHAT = {s: tuple(f"null {part} of {s}" for part in _NULL_PARTS) for s in STATISTICS}
 
 
 class ResultLike(Protocol):
@@ -158,7 +161,7 @@ class ColumnValues:
         stats: dict[str, float] = {}
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         for stat in STATISTICS:  # statistic order, whatever the mapping's
-            value = finite_or_none(self.statistics.get(stat), f"statistic {stat}", where)
+            value = finite_or_none(self.statistics.get(stat), _WHAT[stat], where)
             if value is not None:
                 stats[stat] = value
             level = self.null.get(stat)
@@ -166,9 +169,10 @@ class ColumnValues:
                 continue
             if not isinstance(level, NullLevel):
                 raise MetricsInputError(f"{where}: null[{stat!r}] must be a core NullLevel, got {level!r}")
-            e, q, p = (
-                finite_or_none(getattr(level, part), f"null {part} of {stat}", where) for part in _NULL_PARTS
-            )
+            what = _NULL_WHAT[stat]
+            e = finite_or_none(level.expected, what[0], where)
+            q = finite_or_none(level.quantile, what[1], where)
+            p = finite_or_none(level.p_value, what[2], where)
             if (e, q, p) != (None, None, None):
                 nulls[stat] = (e, q, p)
         return CheckedColumn(
