@@ -112,9 +112,12 @@ _NULL_FIELDS = {s: (f"{s}_null_expected", f"{s}_null_quantile", f"{s}_p_value") 
 
 
 def _null(result: ResultSummary | ResultDetail, statistic: str) -> NullLevel | None:
-    if statistic not in _NULL_FIELDS:
+    fields = _NULL_FIELDS.get(statistic)
+    if fields is None:
         raise KeyError(f"unknown statistic {statistic!r}; known: {', '.join(STATISTICS)}")
-    expected, quantile, p_value = (getattr(result, name) for name in _NULL_FIELDS[statistic])
+    expected = getattr(result, fields[0])
+    quantile = getattr(result, fields[1])
+    p_value = getattr(result, fields[2])
     if expected is None or quantile is None or p_value is None:
         return None
     return NullLevel(expected, quantile, p_value)
