@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta, tzinfo
-from typing import Any, get_args
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -154,6 +154,7 @@ MONITOR_DEFAULT_KEYS = frozenset(
         "timeout",
         "bins",
         "alerts",
+        "metrics",
     }
 )
 
@@ -237,6 +238,10 @@ class MonitorConfig(BaseModel):
     bins: BinDefaults = BinDefaults()
     alerts: AlertSettings = Field(
         default_factory=dict, description="rules over the default policy; `none` turns alerts off"
+    )
+    metrics: Literal["default", "full"] = Field(
+        "default",
+        description="series on /metrics: `default` (the alerted statistics) or `full` (docs/metrics.md)",
     )
 
     @field_validator("statistics")
@@ -377,7 +382,8 @@ class MonitorConfig(BaseModel):
 
     def config_hash(self) -> str:
         """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""
-        data = self.model_dump(mode="python", by_alias=True)
+        # What /metrics exports changes no result, so `metrics` is left out.
+        data = self.model_dump(mode="python", by_alias=True, exclude={"metrics"})
         if isinstance(self.source, SqlSourceConfig):
             data["source"]["url"] = redact_url(self.source.url.get_secret_value())
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_default)

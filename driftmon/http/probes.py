@@ -23,9 +23,6 @@ _AUTH: dict[int | str, dict[str, Any]] = {
 # socket does not take at once into its buffer, which for an 85 MB body costs more CPU than
 # everything else a scrape does. Slices keep that buffer small; the bytes are never copied whole.
 _CHUNK = 1 << 20
-# A scrape may be served a body that misses the last second of changes, when the service's
-# background joiner keeps it current (see driftmon.metrics.joining): a scrape then never joins.
-MAX_LAG_SECONDS = 1.0
 
 
 @router.get(
@@ -40,7 +37,7 @@ MAX_LAG_SECONDS = 1.0
 )
 async def metrics(request: Request) -> Response:
     """Return every metric in the Prometheus text format (docs/metrics.md lists them)."""
-    body = context(request).snapshot.exposition(max_lag=MAX_LAG_SECONDS)
+    body = context(request).snapshot.exposition()
     if len(body) <= _CHUNK:
         return Response(body, media_type=CONTENT_TYPE)
     return StreamingResponse(

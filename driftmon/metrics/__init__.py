@@ -1,8 +1,7 @@
 """driftmon.metrics: the Prometheus metrics contract, the in-memory snapshot and its exposition.
 
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
-(`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text,
-`SnapshotCollector` serves the same samples through a prometheus_client registry.
+(`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
 Inputs are this package's own plain types; the store's records map onto them with
 `ColumnValues.from_result`, `RunValues.from_run` and `AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
@@ -10,13 +9,13 @@ docs/metrics.md is the reference of every metric.
 
 from __future__ import annotations
 
-from driftmon.metrics.collector import SnapshotCollector
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.from_config import cron_interval_seconds, monitor_spec, monitor_specs
 from driftmon.metrics.names import (
     COLUMN_FAMILIES,
     COMPLETED_STATUSES,
     DURATION_BUCKETS,
+    EXPORTED,
     FAMILIES,
     MONITOR_FAMILIES,
     PROCESS_FAMILIES,
@@ -37,6 +36,7 @@ __all__ = [
     "COMPLETED_STATUSES",
     "CONTENT_TYPE",
     "DURATION_BUCKETS",
+    "EXPORTED",
     "FAMILIES",
     "MONITOR_FAMILIES",
     "PROCESS_FAMILIES",
@@ -51,7 +51,6 @@ __all__ = [
     "MetricsSnapshot",
     "MonitorSpec",
     "RunValues",
-    "SnapshotCollector",
     "StatisticMetrics",
     "Thresholds",
     "cron_interval_seconds",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from driftmon.metrics.errors import MetricsInputError
 
-__all__ = ["check_count", "check_name", "check_number", "finite_or_none", "timestamp"]
+__all__ = ["check_count", "check_name", "check_number", "check_seconds", "finite_or_none", "timestamp"]
 
 
 def check_name(value: object, what: str, where: str) -> str:
@@ -48,3 +48,10 @@ def timestamp(value: object, what: str, where: str) -> float:
     if not isinstance(value, datetime) or value.tzinfo is None or value.utcoffset() is None:
         raise MetricsInputError(f"{where}: {what} must be a timezone-aware datetime, got {value!r}")
     return value.timestamp()
+
+
+def check_seconds(value: object, what: str, where: str) -> float:
+    """Return a finite number of seconds >= 0 as a float, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise MetricsInputError(f"{where}: {what} must be a finite number >= 0, got {value!r}")
+    return float(value)

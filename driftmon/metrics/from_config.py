@@ -47,7 +47,7 @@ def monitor_spec(monitor: MonitorConfig, *, now: datetime) -> MonitorSpec:
     for settings in monitor.all_column_settings():
         thresholds = {name: Thresholds(rule.warning, rule.critical) for name, rule in settings.alerts.items()}
         columns.append(ColumnSpec(settings.name, settings.role, thresholds))
-    return MonitorSpec(monitor.name, tuple(columns), seconds)
+    return MonitorSpec(monitor.name, tuple(columns), seconds, full=monitor.metrics == "full")
 
 
 def monitor_specs(config: Config, *, now: datetime) -> list[MonitorSpec]:

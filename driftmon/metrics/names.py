@@ -3,6 +3,8 @@
 Alert rules and dashboards are written against these names, so they change only with a
 documented migration. docs/metrics.md describes each one; a test keeps the two in step.
 Label names of each family are listed in sorted order, the order the exposition writes them.
+`exported` says when a column family is on /metrics: `always`; `alerted`, for the statistics
+the column alerts on (every statistic under `metrics: full`); `full`, only under `metrics: full`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ __all__ = [
     "COLUMN_STATUSES",
     "COMPLETED_STATUSES",
     "DURATION_BUCKETS",
+    "EXPORTED",
     "FAMILIES",
     "MONITOR_FAMILIES",
     "PROCESS_FAMILIES",
@@ -33,6 +36,8 @@ __all__ = [
 
 Kind = Literal["gauge", "counter", "histogram"]
 Level = Literal["process", "monitor", "column"]
+Exported = Literal["always", "alerted", "full"]
+EXPORTED: tuple[Exported, ...] = ("always", "alerted", "full")
 
 # Run outcomes a finished run can have (the store's final run statuses).
 RUN_STATUSES = ("succeeded", "partial", "insufficient_data", "failed")
@@ -77,6 +82,7 @@ class MetricFamilyDef:
     labels: tuple[str, ...]
     unit: str
     help: str
+    exported: Exported = "always"
 
     def __post_init__(self) -> None:
         assert list(self.labels) == sorted(self.labels), f"{self.name}: labels must be listed sorted"
@@ -116,8 +122,9 @@ STATISTIC_METRICS = {
 
 _M = ("monitor",)
 _C = COLUMN_LABELS
-# (name, kind, labels, unit, help): the contract in one table per level.
-_PROCESS: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
+# (name, kind, labels, unit, help[, exported]): the contract in one table per level.
+Row = tuple[str, Kind, tuple[str, ...], str, str] | tuple[str, Kind, tuple[str, ...], str, str, Exported]
+_PROCESS: tuple[Row, ...] = (
     ("driftmon_build_info", "gauge", ("version",), "", "The running driftmon version; always 1"),
     ("driftmon_database_up", "gauge", (), "", "1 when the store's database answered its last check, else 0"),
     (
@@ -128,7 +135,7 @@ _PROCESS: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         "Time taken to load the metrics snapshot from the store at start-up",
     ),
 )
-_MONITOR: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
+_MONITOR: tuple[Row, ...] = (
     (
         "driftmon_monitor_interval_seconds",
         "gauge",
@@ -186,7 +193,7 @@ _MONITOR: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         "1 when the source answered the monitor's last run, else 0",
     ),
 )
-_COLUMN_HEAD: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
+_COLUMN_HEAD: tuple[Row, ...] = (
     (
         "driftmon_column_status_info",
         "gauge",
@@ -200,6 +207,7 @@ _COLUMN_HEAD: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         (*_C, "version"),
         "",
         "Version of the baseline the latest result was compared with; always 1",
+        "full",
     ),
     (
         "driftmon_column_window_end_timestamp_seconds",
@@ -207,11 +215,19 @@ _COLUMN_HEAD: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         _C,
         "seconds",
         "End of the window of the column's latest result",
+        "full",
     ),
     ("driftmon_column_live_values", "gauge", _C, "", "Values counted in the latest live window (n_live)"),
-    ("driftmon_column_reference_values", "gauge", _C, "", "Values in the reference baseline (n_reference)"),
+    (
+        "driftmon_column_reference_values",
+        "gauge",
+        _C,
+        "",
+        "Values in the reference baseline (n_reference)",
+        "full",
+    ),
 )
-_COLUMN_TAIL: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
+_COLUMN_TAIL: tuple[Row, ...] = (
     (
         "driftmon_column_alert_state",
         "gauge",
@@ -225,24 +241,26 @@ _COLUMN_TAIL: tuple[tuple[str, Kind, tuple[str, ...], str, str], ...] = (
         (*_C, "severity", "statistic"),
         "",
         "Threshold in force for the statistic and severity, in the statistic's own unit",
+        "full",
     ),
 )
 
 
-def _statistic_rows() -> list[tuple[str, Kind, tuple[str, ...], str, str]]:
-    rows: list[tuple[str, Kind, tuple[str, ...], str, str]] = []
+def _statistic_rows() -> list[Row]:
+    rows: list[Row] = []
     for stat, names in STATISTIC_METRICS.items():
         unit, text = STATISTIC_UNITS[stat], _STATISTIC_TEXT[stat]
         sizes = "for this window's sample sizes"
         rows += [
-            (names.value, "gauge", _C, unit, text),
-            (names.p_value, "gauge", _C, "", f"P-value of {stat} under no drift {sizes}"),
+            (names.value, "gauge", _C, unit, text, "alerted"),
+            (names.p_value, "gauge", _C, "", f"P-value of {stat} under no drift {sizes}", "alerted"),
             (
                 names.null_expected,
                 "gauge",
                 _C,
                 unit,
                 f"Expected {stat} under no drift {sizes} (its noise level)",
+                "full",
             ),
             (
                 names.null_quantile,
@@ -250,17 +268,14 @@ def _statistic_rows() -> list[tuple[str, Kind, tuple[str, ...], str, str]]:
                 _C,
                 unit,
                 f"No-drift quantile of {stat} (99th by default) {sizes}",
+                "full",
             ),
         ]
     return rows
 
 
-def _defs(
-    level: Level, rows: Iterable[tuple[str, Kind, tuple[str, ...], str, str]]
-) -> tuple[MetricFamilyDef, ...]:
-    return tuple(
-        MetricFamilyDef(name, kind, level, labels, unit, text) for name, kind, labels, unit, text in rows
-    )
+def _defs(level: Level, rows: Iterable[Row]) -> tuple[MetricFamilyDef, ...]:
+    return tuple(MetricFamilyDef(row[0], row[1], level, *row[2:]) for row in rows)
 
 
 PROCESS_FAMILIES = _defs("process", _PROCESS)

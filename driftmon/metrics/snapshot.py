@@ -4,39 +4,32 @@ Writers (runs on worker threads, the scheduler, health checks) are serialised by
 lock; each builds the new immutable state of one monitor and renders its exposition lines
 before swapping them in under a short read lock. A scrape takes that read lock only to pick
 up references, so it never waits for a render and never computes anything but the join of
-already rendered lines, which is itself cached until the next change (and, with the background
-joiner started, done ahead of scrapes: see joining.py).
+already rendered lines, which is itself cached until the next change.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
-from driftmon.metrics.checks import check_count, check_name
+from driftmon.metrics.checks import check_count, check_name, check_seconds
 from driftmon.metrics.errors import MetricsInputError
-from driftmon.metrics.joining import JoinedBody
 from driftmon.metrics.names import COMPLETED_STATUSES
-from driftmon.metrics.render import Fragments, render_fragments
-from driftmon.metrics.samples import monitor_samples, process_samples
+from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
 from driftmon.metrics.specs import MonitorSpec, check_specs
 from driftmon.metrics.state import (
     MonitorState,
     ProcessState,
     configured,
-    with_alert,
     with_alerts,
     with_columns,
-    with_completed_run,
     with_completed_runs,
     with_counted_run,
 )
 from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
-from driftmon.pauses import collector_paused
 
 __all__ = ["MetricsSnapshot"]
 
@@ -52,11 +45,11 @@ class MetricsSnapshot:
         self._write = threading.Lock()  # serialises writers
         self._read = threading.Lock()  # guards the references scrapes pick up
         self._process = ProcessState(check_name(version, "version", "build info"))
-        self._process_fragments = render_fragments(process_samples(self._process))
+        self._process_fragments = process_fragments(self._process)
         self._monitors: dict[str, MonitorState] = {}
         self._fragments: dict[str, Fragments] = {}
         self._generation = 0
-        self._joined = JoinedBody(self._owners, lambda: self._generation)
+        self._joined: tuple[int, bytes] | None = None  # (generation, body) of the last join
         if monitors:
             self.configure(monitors)
 
@@ -88,15 +81,9 @@ class MetricsSnapshot:
         driftmon_snapshot_load_seconds.
         """
         started = time.perf_counter()
-        if (
-            isinstance(read_seconds, bool)
-            or not isinstance(read_seconds, int | float)
-            or not math.isfinite(read_seconds)
-            or read_seconds < 0
-        ):
-            raise MetricsInputError(f"read_seconds must be a finite number >= 0, got {read_seconds!r}")
+        read = check_seconds(read_seconds, "read_seconds", "rebuild")
         specs = check_specs(monitors)
-        with self._write, collector_paused():
+        with self._write:
             # Everything is checked first, then each monitor's state is built once.
             by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
             for values in results:
@@ -125,7 +112,7 @@ class MetricsSnapshot:
                     state = with_alerts(state, severities[name])
                 states[name] = state
             self._swap_all(states)
-            seconds = float(read_seconds) + time.perf_counter() - started
+            seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))
 
     def apply_run(
@@ -146,15 +133,7 @@ class MetricsSnapshot:
             raise MetricsInputError(f"run must be RunValues, got {run!r}")
         run.check(finished=True)
         where = run.where()
-        if (
-            isinstance(duration_seconds, bool)
-            or not isinstance(duration_seconds, int | float)
-            or not math.isfinite(duration_seconds)
-            or duration_seconds < 0
-        ):
-            raise MetricsInputError(
-                f"{where}: duration_seconds must be a finite number >= 0, got {duration_seconds!r}"
-            )
+        duration = check_seconds(duration_seconds, "duration_seconds", where)
         checked = []
         for values in columns:
             if _column_values(values).monitor != run.monitor:
@@ -175,13 +154,11 @@ class MetricsSnapshot:
             state = self._monitors.get(run.monitor)
             if state is None:
                 return
-            state = with_counted_run(state, run.status, float(duration_seconds), run.rows_read)
-            state = with_completed_run(
-                state, run.status, run.window_end.timestamp(), run.finished_at.timestamp()
-            )
+            state = with_counted_run(state, run.status, duration, run.rows_read)
+            ended = (run.status, run.window_end.timestamp(), run.finished_at.timestamp())
+            state = with_completed_runs(state, [ended])
             state = with_columns(state, checked)
-            for alert in alerts:
-                state = with_alert(state, alert.column, alert.statistic, alert.severity)
+            state = with_alerts(state, [(a.column, a.statistic, a.severity) for a in alerts])
             if source_up is not None:
                 state = replace(state, source_up=source_up)
             self._swap_one(state)
@@ -195,12 +172,6 @@ class MetricsSnapshot:
             )
         self._update(monitor, windows_behind=count)
 
-    def set_source_up(self, monitor: str, up: bool) -> None:
-        """Report whether `monitor`'s source could be reached."""
-        if not isinstance(up, bool):
-            raise MetricsInputError(f"monitor {monitor!r}: source up must be True or False, got {up!r}")
-        self._update(monitor, source_up=up)
-
     def set_database_up(self, up: bool) -> None:
         """Report whether the store's database answered."""
         if not isinstance(up, bool):
@@ -210,36 +181,19 @@ class MetricsSnapshot:
 
     # -- readers ---------------------------------------------------------------------------
 
-    @property
-    def monitors(self) -> tuple[str, ...]:
-        """Return the names of the exported monitors, in configuration order."""
+    def exposition(self) -> bytes:
+        """Return the exposition body (Prometheus text format 0.0.4), joined once per change."""
         with self._read:
-            return tuple(self._monitors)
-
-    def view(self) -> tuple[ProcessState, tuple[MonitorState, ...]]:
-        """Return the current immutable states (what a Collector turns into metric families)."""
+            joined = self._joined
+            generation = self._generation
+            if joined is not None and joined[0] == generation:
+                return joined[1]
+            owners = [self._process_fragments, *self._fragments.values()]
+        body = join_exposition(owners)
         with self._read:
-            return self._process, tuple(self._monitors.values())
-
-    def exposition(self, max_lag: float | None = None) -> bytes:
-        """Return the exposition body (Prometheus text format 0.0.4), joined once per change.
-
-        With `max_lag` (seconds) and the background joiner started (`start_joining`), a body
-        that misses at most the last `max_lag` seconds of changes may be returned at once.
-        """
-        return self._joined.get(max_lag)
-
-    def start_joining(self, settle: float = 0.1) -> None:
-        """Join the body in a background thread `settle` seconds after changes (see exposition)."""
-        self._joined.start(settle)
-
-    def stop_joining(self) -> None:
-        """Stop the background joiner."""
-        self._joined.stop()
-
-    def _owners(self) -> tuple[int, list[Fragments]]:
-        with self._read:
-            return self._generation, [self._process_fragments, *self._fragments.values()]
+            if self._joined is None or self._joined[0] < generation:
+                self._joined = (generation, body)
+        return body
 
     # -- internals (callers hold self._write) ----------------------------------------------
 
@@ -250,27 +204,23 @@ class MetricsSnapshot:
                 self._swap_one(replace(state, **changes))  # type: ignore[arg-type]
 
     def _swap_one(self, state: MonitorState) -> None:
-        fragments = render_fragments(monitor_samples(state))
+        fragments = monitor_fragments(state)
         with self._read:
             self._monitors[state.spec.name] = state
             self._fragments[state.spec.name] = fragments
-            self._changed()
+            self._generation += 1
 
     def _swap_all(self, states: dict[str, MonitorState]) -> None:
-        fragments = {name: render_fragments(monitor_samples(s)) for name, s in states.items()}
+        fragments = {name: monitor_fragments(s) for name, s in states.items()}
         with self._read:
             self._monitors, self._fragments = states, fragments
-            self._changed()
+            self._generation += 1
 
     def _swap_process(self, process: ProcessState) -> None:
-        fragments = render_fragments(process_samples(process))
+        fragments = process_fragments(process)
         with self._read:
             self._process, self._process_fragments = process, fragments
-            self._changed()
-
-    def _changed(self) -> None:
-        self._generation += 1
-        self._joined.changed()
+            self._generation += 1
 
 
 def _column_values(values: object) -> ColumnValues:

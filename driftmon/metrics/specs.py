@@ -9,7 +9,6 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations
 from typing import NamedTuple, get_args
 
 from driftmon.config import ColumnRole
@@ -39,13 +38,6 @@ class ColumnSpec:
 
     def check(self, monitor: str) -> ColumnSpec:
         """Return a checked copy (thresholds as Thresholds of floats), or raise naming the bad entry."""
-        # Start-up checks every configured column: canonical specs (what monitor_spec builds)
-        # take the short path, anything else the validating one below.
-        name, role = self.name, self.role
-        if type(name) is str and name and type(role) is str and role in ROLES:
-            thresholds = _canonical_thresholds(self.thresholds)
-            if thresholds is not None:
-                return ColumnSpec(name, role, thresholds)
         where = f"monitor {monitor!r} column {self.name!r}"
         check_name(self.name, "column name", f"monitor {monitor!r}")
         if self.role not in ROLES:
@@ -65,28 +57,6 @@ class ColumnSpec:
         return ColumnSpec(self.name, self.role, checked)
 
 
-# The key orders a canonical thresholds mapping can have: statistics in STATISTICS order.
-_ORDERED_KEYS = frozenset(keys for n in range(len(STATISTICS) + 1) for keys in combinations(STATISTICS, n))
-
-
-def _canonical_thresholds(thresholds: object) -> dict[str, Thresholds] | None:
-    """Return a copy of an already canonical thresholds dict, or None when it needs the full check."""
-    if type(thresholds) is not dict or tuple(thresholds) not in _ORDERED_KEYS:
-        return None
-    for value in thresholds.values():
-        if type(value) is not Thresholds:
-            return None
-        warning, critical = value
-        if warning is None:
-            if critical is None:
-                return None
-        elif type(warning) is not float or not 0.0 <= warning < math.inf:
-            return None
-        if critical is not None and (type(critical) is not float or not 0.0 <= critical < math.inf):
-            return None
-    return dict(thresholds)
-
-
 def _repeated(names: list[str]) -> list[str]:
     """Return the names listed more than once, sorted (a set first: specs hold thousands of names)."""
     if len(set(names)) == len(names):
@@ -95,14 +65,6 @@ def _repeated(names: list[str]) -> list[str]:
 
 
 def _thresholds(value: object, where: str) -> Thresholds:
-    if (
-        type(value) is Thresholds
-        and value != (None, None)
-        and all(
-            level is None or (type(level) is float and math.isfinite(level) and level >= 0) for level in value
-        )
-    ):
-        return value  # the common case, already in canonical form
     if not isinstance(value, tuple) or len(value) != 2:
         raise MetricsInputError(f"{where}: thresholds must be Thresholds(warning, critical), got {value!r}")
     warning, critical = (
@@ -118,15 +80,17 @@ def _thresholds(value: object, where: str) -> Thresholds:
 
 @dataclass(frozen=True)
 class MonitorSpec:
-    """A configured monitor: its columns in config order and its run interval in seconds.
+    """A configured monitor: its columns in config order, its run interval in seconds, its metric set.
 
     `interval_seconds` is the scheduled time between runs (for a cron schedule, the longest
     gap between consecutive fire times); None leaves driftmon_monitor_interval_seconds unset.
+    `full` exports every column family (`metrics: full`), not only the default set.
     """
 
     name: str
     columns: Sequence[ColumnSpec]
     interval_seconds: float | None = None
+    full: bool = False
 
     def check(self) -> MonitorSpec:
         """Return a checked copy, or raise naming the bad entry."""
@@ -145,7 +109,9 @@ class MonitorSpec:
         repeated = _repeated([c.name for c in columns])
         if repeated:
             raise MetricsInputError(f"{where}: column {repeated[0]!r} is listed twice")
-        return MonitorSpec(self.name, tuple(columns), interval)
+        if not isinstance(self.full, bool):
+            raise MetricsInputError(f"{where}: full must be True or False, got {self.full!r}")
+        return MonitorSpec(self.name, tuple(columns), interval, self.full)
 
 
 def check_specs(monitors: Sequence[MonitorSpec]) -> tuple[MonitorSpec, ...]:

@@ -6,14 +6,13 @@ run, and the snapshot can render a monitor's lines outside any lock.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from driftmon.metrics.names import COLUMN_LABELS, COMPLETED_STATUSES, DURATION_BUCKETS, RUN_STATUSES
+from driftmon.metrics.names import COMPLETED_STATUSES, DURATION_BUCKETS, RUN_STATUSES
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec
-from driftmon.metrics.text import LabelSet, escape, go_float, label_set
+from driftmon.metrics.text import label_text
 from driftmon.metrics.values import CheckedColumn
 
 __all__ = [
@@ -21,10 +20,8 @@ __all__ = [
     "MonitorState",
     "ProcessState",
     "configured",
-    "with_alert",
     "with_alerts",
     "with_columns",
-    "with_completed_run",
     "with_completed_runs",
     "with_counted_run",
 ]
@@ -33,12 +30,12 @@ __all__ = [
 class ColumnState(NamedTuple):
     """A configured column, its latest result (None before the first) and its alert severities.
 
-    `labels` are the column's own (column, monitor, role); the samples that add labels to them
-    (status, version, statistic, severity) build theirs when rendered.
+    `labels` is the text of the column's own labels (column, monitor, role) without braces:
+    the samples that add labels (status, version, statistic, severity) append theirs.
     """
 
     spec: ColumnSpec
-    labels: LabelSet
+    labels: str
     latest: CheckedColumn | None
     alerts: Mapping[str, int]
 
@@ -48,9 +45,6 @@ class MonitorState:
     """A configured monitor: its columns, run counters and timestamps (Unix seconds)."""
 
     spec: MonitorSpec
-    labels: LabelSet
-    run_labels: Mapping[str, LabelSet]
-    bucket_labels: tuple[LabelSet, ...]
     columns: Mapping[str, ColumnState]
     runs: Mapping[str, int]
     buckets: tuple[int, ...]  # cumulative, one per DURATION_BUCKETS entry and +Inf
@@ -67,14 +61,9 @@ class ProcessState:
     version: str
     database_up: bool | None = None
     load_seconds: float | None = None
-    labels: LabelSet = field(init=False)
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "labels", label_set(("version",), (self.version,)))
 
 
-_LES = tuple(go_float(b) for b in (*DURATION_BUCKETS, math.inf))
-_NO_RUNS = (0,) * len(_LES)
+_NO_RUNS = (0,) * (len(DURATION_BUCKETS) + 1)
 _KEPT = (
     "runs",
     "buckets",
@@ -87,33 +76,21 @@ _KEPT = (
 )
 
 
+def _column_labels(monitor: str, spec: ColumnSpec) -> str:
+    return label_text({"column": spec.name, "monitor": monitor, "role": spec.role})[1:-1]
+
+
 def _column_state(
-    monitor: str,
-    quoted: str,
-    spec: ColumnSpec,
-    previous: ColumnState | None,
-    same_monitor: bool,
-    result: CheckedColumn | None,
+    monitor: str, spec: ColumnSpec, previous: ColumnState | None, result: CheckedColumn | None
 ) -> ColumnState:
-    # Start-up builds one of these per configured column: the labels are assembled by hand
-    # (`quoted` is the monitor name escaped), or kept from `previous` when they are the same.
     if previous is None:
-        return ColumnState(spec, _column_labels(monitor, quoted, spec), result, {})
+        return ColumnState(spec, _column_labels(monitor, spec), result, {})
     # Alert states only exist for statistics that have thresholds in force.
     alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds}
-    if same_monitor and previous.spec.name == spec.name and previous.spec.role == spec.role:
-        labels = previous.labels
-    else:
-        labels = _column_labels(monitor, quoted, spec)
     latest = previous.latest
     if result is not None and (latest is None or latest.window_end <= result.window_end):
         latest = result
-    return ColumnState(spec, labels, latest, alerts)
-
-
-def _column_labels(monitor: str, quoted: str, spec: ColumnSpec) -> LabelSet:
-    text = f'{{column="{escape(spec.name)}",monitor="{quoted}",role="{escape(spec.role)}"}}'
-    return LabelSet(COLUMN_LABELS, (spec.name, monitor, spec.role), text)
+    return ColumnState(spec, _column_labels(monitor, spec), latest, alerts)
 
 
 def configured(
@@ -125,36 +102,10 @@ def configured(
 
     `results` then update the columns as with_columns() does (a rebuild's stored results).
     """
-    name = spec.name
-    quoted = escape(name)
     old = previous.columns if previous else {}
-    same = previous is not None and previous.spec.name == name
     newest = _newest(results)
-    columns = {
-        c.name: _column_state(name, quoted, c, old.get(c.name), same, newest.get(c.name))
-        for c in spec.columns
-    }
-    if previous is not None and same:
-        # The monitor's own labels depend on its name only.
-        labels, run_labels, bucket_labels = previous.labels, previous.run_labels, previous.bucket_labels
-    else:
-        labels = LabelSet(("monitor",), (name,), f'{{monitor="{quoted}"}}')
-        run_labels = {
-            s: LabelSet(("monitor", "status"), (name, s), f'{{monitor="{quoted}",status="{escape(s)}"}}')
-            for s in RUN_STATUSES
-        }
-        bucket_labels = tuple(
-            LabelSet(("le", "monitor"), (le, name), f'{{le="{le}",monitor="{quoted}"}}') for le in _LES
-        )
-    state = MonitorState(
-        spec=spec,
-        labels=labels,
-        run_labels=run_labels,
-        bucket_labels=bucket_labels,
-        columns=columns,
-        runs=dict.fromkeys(RUN_STATUSES, 0),
-        buckets=_NO_RUNS,
-    )
+    columns = {c.name: _column_state(spec.name, c, old.get(c.name), newest.get(c.name)) for c in spec.columns}
+    state = MonitorState(spec=spec, columns=columns, runs=dict.fromkeys(RUN_STATUSES, 0), buckets=_NO_RUNS)
     if previous is None:
         return state
     return replace(state, **{key: getattr(previous, key) for key in _KEPT})
@@ -183,13 +134,8 @@ def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn
     return replace(state, columns=columns)
 
 
-def with_alert(state: MonitorState, column: str, statistic: str, severity: int) -> MonitorState:
-    """Return the state with the statistic's alert severity, if it has thresholds in force."""
-    return with_alerts(state, [(column, statistic, severity)])
-
-
 def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> MonitorState:
-    """Return the state with each (column, statistic, severity) in order, as with_alert() does."""
+    """Return the state with each (column, statistic, severity) in order (statistics with thresholds only)."""
     columns: dict[str, ColumnState] | None = None
     for column, statistic, severity in alerts:
         current = (columns or state.columns).get(column)
@@ -200,13 +146,6 @@ def with_alerts(state: MonitorState, alerts: Iterable[tuple[str, str, int]]) -> 
         severities = {**current.alerts, statistic: int(severity)}
         columns[column] = ColumnState(current.spec, current.labels, current.latest, severities)
     return state if columns is None else replace(state, columns=columns)
-
-
-def with_completed_run(
-    state: MonitorState, status: str, window_end: float, finished_at: float | None
-) -> MonitorState:
-    """Return the state with a finished run's timestamps folded in (completed windows only)."""
-    return with_completed_runs(state, [(status, window_end, finished_at)])
 
 
 def with_completed_runs(state: MonitorState, runs: Iterable[tuple[str, float, float | None]]) -> MonitorState:

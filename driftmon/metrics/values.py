@@ -12,12 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from itertools import chain
-from math import isfinite
-from operator import attrgetter
+from datetime import datetime
 from typing import NamedTuple, Protocol
-from zoneinfo import ZoneInfo
 
 from driftmon.core import STATISTICS, NullLevel
 from driftmon.metrics.checks import check_count, check_name, finite_or_none, timestamp
@@ -25,7 +21,6 @@ from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COLUMN_STATUSES, RUN_STATUSES
 
 __all__ = [
-    "SCORE_PARTS",
     "AlertEventLike",
     "AlertValue",
     "CheckedColumn",
@@ -37,38 +32,10 @@ __all__ = [
 
 
 _KNOWN = frozenset(STATISTICS)
-_WHAT = {stat: f"statistic {stat}" for stat in STATISTICS}
-_NULL_WHAT = {
-    (stat, part): f"null {part} of {stat}"
-    for stat in STATISTICS
-    for part in ("expected", "quantile", "p_value")
-}
-# The order of CheckedColumn.scores: (statistic, "value" or the null level's field).
-SCORE_PARTS: tuple[tuple[str, str], ...] = (
-    *((stat, "value") for stat in STATISTICS),
-    *((stat, part) for stat in STATISTICS for part in ("expected", "quantile", "p_value")),
-)
-_NO_NULL = (None, None, None)
-_NO_NULLS = (_NO_NULL,) * len(STATISTICS)
-
-
-class _NoLevel(NamedTuple):
-    """Stands for a missing null level where one is read field by field."""
-
-    expected: None = None
-    quantile: None = None
-    p_value: None = None
-
-
-_NO_LEVEL = _NoLevel()
-_NO_LEVELS = (_NO_LEVEL,) * len(STATISTICS)
-_NONE = type(None)
-_NUMBER = frozenset({float, _NONE})
-_LEVEL = frozenset({NullLevel, _NoLevel})
-_LEVEL_OR_NONE = _LEVEL | {_NONE}
-# Time zones whose utcoffset() is never None.
-_FIXED_ZONES = frozenset({timezone, ZoneInfo})
-_NULL_PARTS = attrgetter("expected", "quantile", "p_value")
+_NULL_PARTS = ("expected", "quantile", "p_value")
+# What a bad value is called in an error message (built once, not per value checked).
+_WHAT = {s: f"statistic {s}" for s in STATISTICS}
+_NULL_WHAT = {s: tuple(f"null {part} of {s}" for part in _NULL_PARTS) for s in STATISTICS}
 
 
 class ResultLike(Protocol):
@@ -127,9 +94,8 @@ class AlertEventLike(Protocol):
 class CheckedColumn(NamedTuple):
     """A column result as the snapshot keeps it: timestamps in Unix seconds, only finite numbers.
 
-    `scores` holds every statistic's value, then every statistic's null expected, null quantile
-    and p-value (SCORE_PARTS names each place), None where one is missing; `complete` tells
-    that none is.
+    `statistics` holds the statistics that have a value; `null` the (expected, quantile,
+    p_value) of the statistics with any of them known, None for a part that is not.
     """
 
     status: str
@@ -137,20 +103,8 @@ class CheckedColumn(NamedTuple):
     baseline_version: int | None
     n_live: int | None
     n_reference: int | None
-    scores: tuple[float | None, ...]
-    complete: bool
-
-    @property
-    def statistics(self) -> dict[str, float]:
-        """Return the statistics that have a value."""
-        return {s: v for s, v in zip(STATISTICS, self.scores, strict=False) if v is not None}
-
-    @property
-    def null(self) -> dict[str, tuple[float | None, float | None, float | None]]:
-        """Return (expected, quantile, p_value) of the statistics with any of them known."""
-        parts = self.scores[len(STATISTICS) :]
-        levels = zip(STATISTICS, zip(parts[0::3], parts[1::3], parts[2::3], strict=True), strict=True)
-        return {s: level for s, level in levels if level != _NO_NULL}
+    statistics: Mapping[str, float]
+    null: Mapping[str, tuple[float | None, float | None, float | None]]
 
 
 @dataclass(frozen=True)
@@ -188,9 +142,6 @@ class ColumnValues:
 
     def checked(self) -> CheckedColumn:
         """Return the values checked and normalised, or raise naming the bad field."""
-        fast = self._canonical()
-        if fast is not None:
-            return fast
         where = f"monitor {self.monitor!r} column {self.column!r}"
         check_name(self.monitor, "monitor", where)
         check_name(self.column, "column", where)
@@ -198,94 +149,41 @@ class ColumnValues:
             raise MetricsInputError(
                 f"{where}: status must be one of {', '.join(COLUMN_STATUSES)}, got {self.status!r}"
             )
-        stats: dict[str, float] = {}
-        nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         for key, mapping in (("statistics", self.statistics), ("null", self.null)):
-            if type(mapping) is not dict and not isinstance(mapping, Mapping):
+            if not isinstance(mapping, Mapping):
                 raise MetricsInputError(f"{where}: {key} must be a mapping by statistic name")
-            if mapping.keys() - _KNOWN:
-                unknown = sorted(str(s) for s in mapping if s not in STATISTICS)
+            unknown = sorted(str(s) for s in mapping if s not in _KNOWN)
+            if unknown:
                 raise MetricsInputError(
                     f"{where}: {key} has unknown statistic {unknown[0]!r}; "
                     f"expected one of {', '.join(STATISTICS)}"
                 )
-        # Start-up checks every stored result: plain finite floats take the short path.
-        stats_in, null_in = self.statistics, self.null
-        for stat in STATISTICS:
-            value = stats_in.get(stat)
+        stats: dict[str, float] = {}
+        nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
+        for stat in STATISTICS:  # statistic order, whatever the mapping's
+            value = finite_or_none(self.statistics.get(stat), _WHAT[stat], where)
             if value is not None:
-                if type(value) is not float:
-                    value = finite_or_none(value, _WHAT[stat], where)
-                if value is not None and isfinite(value):
-                    stats[stat] = value
-            level = null_in.get(stat)
+                stats[stat] = value
+            level = self.null.get(stat)
             if level is None:
                 continue
-            if type(level) is not NullLevel and not isinstance(level, NullLevel):
+            if not isinstance(level, NullLevel):
                 raise MetricsInputError(f"{where}: null[{stat!r}] must be a core NullLevel, got {level!r}")
-            parts: tuple[float | None, ...] = (level.expected, level.quantile, level.p_value)
-            if not all(type(p) is float and isfinite(p) for p in parts):
-                parts = tuple(
-                    finite_or_none(p, _NULL_WHAT[stat, name], where)
-                    for p, name in zip(parts, ("expected", "quantile", "p_value"), strict=True)
-                )
-            if parts != (None, None, None):
-                nulls[stat] = (parts[0], parts[1], parts[2])
-        version = check_count(self.baseline_version, "baseline_version", where)
-        scores = (*map(stats.get, STATISTICS), *chain.from_iterable(map(nulls.get, STATISTICS, _NO_NULLS)))
+            what = _NULL_WHAT[stat]
+            e = finite_or_none(level.expected, what[0], where)
+            q = finite_or_none(level.quantile, what[1], where)
+            p = finite_or_none(level.p_value, what[2], where)
+            if (e, q, p) != (None, None, None):
+                nulls[stat] = (e, q, p)
         return CheckedColumn(
             status=self.status,
             window_end=timestamp(self.window_end, "window_end", where),
-            baseline_version=version,
+            baseline_version=check_count(self.baseline_version, "baseline_version", where),
             n_live=check_count(self.n_live, "n_live", where),
             n_reference=check_count(self.n_reference, "n_reference", where),
-            scores=scores,
-            complete=None not in scores,
+            statistics=stats,
+            null=nulls,
         )
-
-    def _canonical(self) -> CheckedColumn | None:
-        """Return what checked() returns when every field is already in canonical form, else None.
-
-        Start-up checks every stored result: names and status are plain strings, counts plain
-        ints, scores plain finite floats or None, null levels None or core NullLevels of them.
-        Anything else, NaN and infinities included, goes through checked()'s field-by-field path.
-        """
-        monitor, column, status = self.monitor, self.column, self.status
-        if not (
-            type(monitor) is str
-            and monitor
-            and type(column) is str
-            and column
-            and type(status) is str
-            and status in COLUMN_STATUSES
-        ):
-            return None
-        version, n_live, n_reference = self.baseline_version, self.n_live, self.n_reference
-        for count in (version, n_live, n_reference):
-            if count is not None and (type(count) is not int or count < 0):
-                return None
-        end = self.window_end
-        if type(end) is not datetime or (type(end.tzinfo) not in _FIXED_ZONES and end.utcoffset() is None):
-            return None
-        stats_in, null_in = self.statistics, self.null
-        if type(stats_in) is not dict or type(null_in) is not dict:
-            return None
-        if not (_KNOWN.issuperset(stats_in) and _KNOWN.issuperset(null_in)):
-            return None
-        levels = list(map(null_in.get, STATISTICS, _NO_LEVELS))
-        kinds = set(map(type, levels))
-        if not kinds <= _LEVEL:
-            if not kinds <= _LEVEL_OR_NONE:
-                return None
-            levels = [_NO_LEVEL if level is None else level for level in levels]
-        scores = (*map(stats_in.get, STATISTICS), *chain.from_iterable(map(_NULL_PARTS, levels)))
-        # Floats or None only, and a finite sum of the floats: each of them is finite (a sum too
-        # large for a float takes the slow path, which keeps those values).
-        kinds = set(map(type, scores))
-        if not (kinds <= _NUMBER and isfinite(sum(filter(None, scores)))):
-            return None
-        values = (status, end.timestamp(), version, n_live, n_reference, scores, _NONE not in kinds)
-        return tuple.__new__(CheckedColumn, values)
 
 
 @dataclass(frozen=True)
@@ -309,8 +207,6 @@ class RunValues:
 
     def check(self, *, finished: bool) -> None:
         """Raise naming the bad field; `finished` demands a final status and a finish time."""
-        if self._canonical(finished):
-            return  # start-up checks every stored run: the message is only built for a bad one
         where = self.where()
         check_name(self.monitor, "monitor", where)
         start = timestamp(self.window_start, "window_start", where)
@@ -327,28 +223,6 @@ class RunValues:
         elif finished:
             raise MetricsInputError(f"{where}: finished_at is required for a finished run")
         check_count(self.rows_read, "rows_read", where)
-
-    def _canonical(self, finished: bool) -> bool:
-        """Return True when check() has nothing to report, for plain values; False: look closer."""
-        monitor, start, end, done, rows = (
-            self.monitor,
-            self.window_start,
-            self.window_end,
-            self.finished_at,
-            self.rows_read,
-        )
-        return (
-            type(monitor) is str
-            and bool(monitor)
-            and type(start) is datetime
-            and type(end) is datetime
-            and start.utcoffset() is not None
-            and end.utcoffset() is not None
-            and end > start
-            and (self.status in RUN_STATUSES or (not finished and self.status == "running"))
-            and (not finished if done is None else type(done) is datetime and done.utcoffset() is not None)
-            and (rows is None or (type(rows) is int and rows >= 0))
-        )
 
 
 @dataclass(frozen=True)
@@ -380,18 +254,6 @@ class AlertValue:
 
     def check(self) -> None:
         """Raise naming the bad field."""
-        monitor, column, severity = self.monitor, self.column, self.severity
-        if (
-            type(monitor) is str
-            and monitor
-            and type(column) is str
-            and column
-            and self.statistic in STATISTICS
-            and type(severity) is not bool
-            and isinstance(severity, int)
-            and severity in (0, 1, 2)
-        ):
-            return  # plain values (start-up checks every stored alert state)
         where = f"monitor {self.monitor!r} column {self.column!r} statistic {self.statistic!r}"
         check_name(self.monitor, "monitor", where)
         check_name(self.column, "column", where)

@@ -19,7 +19,6 @@ __all__ = ["SEVERITY_STATES", "column_failed_rule", "drift_rules"]
 # The alert state metric's values: 1 warning, 2 critical.
 SEVERITY_STATES: dict[Severity, int] = {"warning": 1, "critical": 2}
 _STATE = family("driftmon_column_alert_state").name
-_THRESHOLD = family("driftmon_column_alert_threshold").name
 _LIVE = family("driftmon_column_live_values").name
 _STATUS = family("driftmon_column_status_info").name
 _COLUMN = ("monitor", "column")
@@ -37,15 +36,14 @@ def _drift_description(statistic: str, severity: str, options: RuleOptions) -> s
     unit = UNIT_TEXT[STATISTIC_UNITS[statistic]]
     value = query_value(names.value, {}, _COLUMN)
     p_value = query_value(names.p_value, {}, _COLUMN, "%.2g")
-    noise = query_value(names.null_quantile, {}, _COLUMN)
     n_live = query_value(_LIVE, {}, _COLUMN, "%.0f")
-    threshold = query_value(_THRESHOLD, {"statistic": statistic, "severity": severity}, _COLUMN)
+    # Only series of the default metric set: thresholds and noise levels are in the API.
     return (
         f"{statistic} of column {label('column')} ({label('role')}) in monitor {label('monitor')} "
         f"is at {severity}: it breached the {severity} threshold with significance for the "
         "configured number of consecutive windows, and has not recovered below its resolve level.\n"
-        f"Latest window: {statistic} = {value}{unit} (p-value {p_value}, {n_live} live values); "
-        f"{severity} threshold {threshold}{unit}, no-drift quantile {noise}{unit}.\n"
+        f"Latest window: {statistic} = {value}{unit} (p-value {p_value}, {n_live} live values). "
+        "Its thresholds and no-drift level are in the window's result in the API.\n"
         f"{_top_bins(options)}"
     )
 

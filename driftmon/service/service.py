@@ -112,7 +112,6 @@ class Service:
         seconds = rebuild_snapshot(self.snapshot, config, store.sessions, now=self.clock())
         log.info("metrics snapshot loaded from the store in %.3fs", seconds)
         self.snapshot.set_database_up(True)
-        self.snapshot.start_joining()
         self.notifications = Notifications([build_notifier(n, config.server) for n in config.notifiers])
         scheduler = self.scheduler = MonitorScheduler(
             config.monitors,
@@ -206,7 +205,6 @@ class Service:
             self.notifications.close(max(0.0, deadline - time.monotonic()))
         if self.http is not None:
             self.http.stop()
-        self.snapshot.stop_joining()
         if self.store is not None:
             self.store.dispose()
         log.info("driftmon stopped%s", f"; cut off: {', '.join(cut)}" if cut else "")

@@ -40,7 +40,6 @@ from driftmon.store.errors import (
     UnsupportedDatabaseError,
 )
 from driftmon.store.history import HistoryEntry, column_history
-from driftmon.store.latest import LatestResults
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import list_monitors, upsert_monitor
 from driftmon.store.queries import (
@@ -94,7 +93,6 @@ __all__ = [
     "DatabaseNotAtHeadError",
     "HistoryEntry",
     "InvalidCountsError",
-    "LatestResults",
     "MigrationsNotFoundError",
     "MissingDirectoryError",
     "MonitorRecord",

@@ -26,7 +26,6 @@ __all__ = [
     "Base",
     "Baseline",
     "ColumnResult",
-    "LatestPack",
     "LatestResult",
     "Monitor",
     "Run",
@@ -206,30 +205,6 @@ class LatestResult(_Scores, Base):
         sa.CheckConstraint(_one_of("role", COLUMN_ROLES), name="role"),
         sa.Index(None, "result_id"),
     )
-
-
-class LatestPack(Base):
-    """latest_results of one monitor packed into one row, for the service's bulk read at start-up.
-
-    Kept by the same transactions that change latest_results (store.latest.repack), so it
-    always equals those rows. One row per monitor instead of one per series: 50,000 series
-    are 1,000 rows of three values each, decoded with numpy instead of 2 million Python
-    objects. SQL readers keep using latest_results; this table is the service's.
-    `text`: JSON lists (column, status, kind, role, error); `numbers`: little-endian int64
-    (result id, run id, window start and end in microseconds, baseline version, n_reference,
-    n_live; NULL as the minimum int64) per column; `scores`: little-endian float64 per column,
-    the summary's p_value and statistic columns in ResultSummary order, NULL as NaN.
-    """
-
-    __tablename__ = "latest_packs"
-
-    monitor_id: Mapped[int] = mapped_column(
-        sa.ForeignKey("monitors.id", ondelete="CASCADE"), primary_key=True
-    )
-    format: Mapped[int] = mapped_column(sa.SmallInteger())
-    text: Mapped[str] = mapped_column(sa.Text())
-    numbers: Mapped[bytes] = mapped_column(sa.LargeBinary())
-    scores: Mapped[bytes] = mapped_column(sa.LargeBinary())
 
 
 class AlertEvent(Base):

@@ -11,8 +11,7 @@ from sqlalchemy.orm import Session, aliased
 
 from driftmon.core import bin_spec_from_dict
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
-from driftmon.store.latest import LatestResults, read_latest
-from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
+from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
 from driftmon.store.records import ResultDetail, ResultSummary, RunDetail, RunRecord
 from driftmon.store.runs import run_record
 from driftmon.store.types import check_aware
@@ -46,15 +45,20 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
     )
 
 
-def latest_results(session: Session, monitors: Collection[str] | None = None) -> LatestResults:
+def latest_results(session: Session, monitors: Collection[str] | None = None) -> list[ResultSummary]:
     """Return the newest window's result for every (monitor, column), or for the named monitors.
 
-    A sequence of ResultSummary, grouped by monitor (in the order monitors were first stored),
-    columns by name within a monitor, with whole-column accessors (see LatestResults). Read
-    from latest_packs, one row per monitor, so the cost follows the number of monitors and
-    series, not the length of the history.
+    Grouped by monitor (in the order monitors were first stored), columns by name within a
+    monitor. One query on latest_results (one row per series), so the cost follows the number
+    of series, not the length of the history.
     """
-    return read_latest(session, monitors)
+    query = sa.select(
+        *_summary_columns(LatestResult, LatestResult, LatestResult.baseline_version, LatestResult.result_id)
+    ).join(Monitor, Monitor.id == LatestResult.monitor_id)
+    if monitors is not None:
+        query = query.where(Monitor.name.in_(sorted(set(monitors))))
+    rows = session.execute(query.order_by(LatestResult.monitor_id, LatestResult.column_name))
+    return [ResultSummary._make(row) for row in rows]
 
 
 def _detail_select() -> sa.Select[Any]:

@@ -107,12 +107,17 @@ def _statistics(result: ResultSummary | ResultDetail) -> dict[str, float | None]
     return {name: getattr(result, name) for name in STATISTICS}
 
 
+# The fields of each statistic's null level, in NullLevel's order.
+_NULL_FIELDS = {s: (f"{s}_null_expected", f"{s}_null_quantile", f"{s}_p_value") for s in STATISTICS}
+
+
 def _null(result: ResultSummary | ResultDetail, statistic: str) -> NullLevel | None:
-    if statistic not in STATISTICS:
+    fields = _NULL_FIELDS.get(statistic)
+    if fields is None:
         raise KeyError(f"unknown statistic {statistic!r}; known: {', '.join(STATISTICS)}")
-    expected = getattr(result, f"{statistic}_null_expected")
-    quantile = getattr(result, f"{statistic}_null_quantile")
-    p_value = getattr(result, f"{statistic}_p_value")
+    expected = getattr(result, fields[0])
+    quantile = getattr(result, fields[1])
+    p_value = getattr(result, fields[2])
     if expected is None or quantile is None or p_value is None:
         return None
     return NullLevel(expected, quantile, p_value)

@@ -9,7 +9,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from driftmon.store.errors import StoreInputError
-from driftmon.store.latest import repack
 from driftmon.store.models import AlertEvent, ColumnResult, LatestResult, Run
 from driftmon.store.types import check_aware
 
@@ -34,10 +33,6 @@ def delete_results_older_than(session: Session, days: int, *, now: datetime) -> 
     old_runs = sa.select(Run.id).where(Run.window_end < cutoff, Run.status != "running")
     old_results = sa.select(ColumnResult.id).where(ColumnResult.run_id.in_(old_runs))
     # Children first, explicitly: correct even on a connection without ON DELETE CASCADE.
-    emptied = session.execute(
-        sa.select(LatestResult.monitor_id).where(LatestResult.result_id.in_(old_results)).distinct()
-    ).scalars()
-    repacked = list(emptied)
     session.execute(
         sa.delete(LatestResult).where(LatestResult.result_id.in_(old_results)),
         execution_options={"synchronize_session": False},
@@ -56,7 +51,6 @@ def delete_results_older_than(session: Session, days: int, *, now: datetime) -> 
     runs = session.execute(
         sa.delete(Run).where(Run.id.in_(old_runs)), execution_options={"synchronize_session": False}
     )
-    repack(session, repacked)
     return RetentionReport(
         cutoff=cutoff,
         runs=runs.rowcount,  # type: ignore[attr-defined]

@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
-from driftmon.store.latest import repack
 from driftmon.store.models import RUN_STATUSES, Base, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor
 from driftmon.store.records import Claim, RunRecord
@@ -143,7 +142,6 @@ def claim_run(
             .execution_options(synchronize_session=False)
         )
         repoint_latest(session, mid, columns)
-        repack(session, [mid])
     fresh = replace(run, status="running", started_at=at, finished_at=None, error=None, rows_read=None)
     return Claim(replace(fresh, attempts=run.attempts + 1), claimed=True, reclaimed=True)
 
@@ -200,5 +198,4 @@ def finish_run(
         stored = [row | {"id": ids[row["column_name"]]} for row in rows]
         versions = {r.column: r.baseline_version for r in results}
         point_latest(session, mid, run.id, (run.window_start, run.window_end), stored, versions)
-        repack(session, [mid])
     return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)

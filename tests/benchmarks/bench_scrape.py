@@ -1,13 +1,16 @@
 """`driftmon serve` at scale: /metrics scraped over real HTTP, and the service's start-up.
 
-Run: .venv/bin/python -m tests.benchmarks.bench_scrape [--monitors 1000] [--columns 20]
-     [--scrapes 300] [--history 2] [--database URL]
+Run: .venv/bin/python -m tests.benchmarks.bench_scrape [--monitors 200] [--columns 30]
+     [--scrapes 300] [--history-hours 2160] [--database URL] [--keep]
 
-The store is filled through the store's functions by bench_metrics.fill (baselines, `history`
-windows per monitor, some firing alerts): a fresh PostgreSQL database when
-DRIFTMON_TEST_POSTGRES_URL is set (or --database names one already filled), else a SQLite file.
-A config of the same monitors and columns is written, and `driftmon serve` is started as a
-subprocess on a free port. Figures:
+The realistic large fleet by default: 200 monitors x 30 columns on the default alert policy
+(so the default metric set), with 90 days of hourly history. The store is filled through the
+store's functions by bench_metrics.fill (baselines, the newest window of every monitor, some
+firing alerts), then the older hourly windows are copied from it by bulk INSERT ... SELECT (not
+a figure of the API): a fresh PostgreSQL database when DRIFTMON_TEST_POSTGRES_URL is set (or
+--database names one already filled; --keep keeps a fresh one), else a SQLite file. A config
+of the same monitors and columns is written, and `driftmon serve` is started as a subprocess
+on a free port. Figures:
 
 - start-up: process start to /healthz answering (imports, config validation, store check,
   snapshot rebuilt from the store, HTTP up), with the rebuild time the service logs itself;
@@ -39,20 +42,23 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 import yaml
 
 from driftmon.config import load_config
 from driftmon.metrics import MetricsSnapshot, MonitorSpec
 from driftmon.service import open_store, rebuild_snapshot
+from driftmon.store import make_engine
+from driftmon.store.models import ColumnResult, Run
 from tests.benchmarks.bench_metrics import POSTGRES_ENV, fill, fresh_database, percentile, specs
 
-GOAL_P99_SECONDS = 0.250
-GOAL_STARTUP_SECONDS = 5.0
+GOAL_IDLE_P99_SECONDS = 0.100
+GOAL_BUSY_P99_SECONDS = 0.250
+GOAL_STARTUP_SECONDS = 3.0
 
 
 def config(monitors: list[MonitorSpec], directory: Path, port: int) -> dict[str, Any]:
-    """Return a config of `monitors` (the alert rules bench_metrics uses); their sources do not exist."""
-    rules = {"js_divergence": {"warning": 0.05, "critical": 0.15}, "psi": {"warning": 0.1, "critical": 0.25}}
+    """Return a config of `monitors` on the default alert policy; their sources do not exist."""
     return {
         "server": {"port": port},
         "scheduler": {"max_backfill_windows": 0, "max_workers": 4},
@@ -61,7 +67,6 @@ def config(monitors: list[MonitorSpec], directory: Path, port: int) -> dict[str,
             "source": {"kind": "file"},
             "timestamp_column": "event_time",
             "window": {"size": "1h"},
-            "alerts": rules,
         },
         "monitors": [
             {
@@ -150,6 +155,56 @@ def runs_counted(body: str) -> float:
     return sum(float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(prefix))
 
 
+def extend_history(url: str, hours: int) -> None:
+    """Copy each monitor's stored window to the `hours` - 1 hourly windows before it, in bulk."""
+    runs, results = Run.__table__, ColumnResult.__table__
+    run_columns = [c.name for c in runs.columns if c.name not in ("id",)]
+    result_columns = [c.name for c in results.columns if c.name not in ("id", "run_id")]
+    shifted = {"window_start", "window_end", "started_at", "finished_at"}
+    engine = make_engine(url)
+    begin = time.perf_counter()
+    try:
+        with engine.begin() as conn:
+            (newest,) = conn.execute(sa.select(sa.func.max(runs.c.window_end))).one()
+        step = 240
+        for first in range(1, hours, step):
+            last = min(hours - 1, first + step - 1)
+            back = "(k * interval '1 hour')" if engine.dialect.name == "postgresql" else None
+            if back is None:
+                raise SystemExit("--history-hours above 1 needs PostgreSQL")
+            select_runs = ", ".join(f"r.{c} - {back}" if c in shifted else f"r.{c}" for c in run_columns)
+            with engine.begin() as conn:
+                conn.execute(
+                    sa.text(
+                        f"INSERT INTO runs ({', '.join(run_columns)}) SELECT {select_runs} "
+                        f"FROM runs r, generate_series({first}, {last}) k WHERE r.window_end = :newest"
+                    ),
+                    {"newest": newest},
+                )
+                listed = ", ".join(result_columns)
+                conn.execute(
+                    sa.text(
+                        f"INSERT INTO column_results (run_id, {listed}) "
+                        f"SELECT n.id, {', '.join('c.' + c for c in result_columns)} "
+                        "FROM column_results c JOIN runs r ON r.id = c.run_id "
+                        "JOIN runs n ON n.monitor_id = r.monitor_id "
+                        f"AND n.window_end <= r.window_end - interval '{first} hours' "
+                        f"AND n.window_end >= r.window_end - interval '{last} hours' "
+                        "WHERE r.window_end = :newest"
+                    ),
+                    {"newest": newest},
+                )
+            print(
+                f"  history: windows {last:,} of {hours - 1:,} copied ({time.perf_counter() - begin:.0f} s)"
+            )
+        with engine.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").execute(sa.text("ANALYZE"))
+            (n,) = conn.execute(sa.select(sa.func.count()).select_from(results)).one()
+        print(f"  history: {n:,} column results stored, {time.perf_counter() - begin:.0f} s (setup)")
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def store(args: argparse.Namespace, monitors: list[MonitorSpec], directory: Path) -> Iterator[str]:
     if args.database:
@@ -157,14 +212,15 @@ def store(args: argparse.Namespace, monitors: list[MonitorSpec], directory: Path
         return
     server = os.environ.get(POSTGRES_ENV)
     if server:
-        with fresh_database(server, keep=False) as url:
+        with fresh_database(server, keep=args.keep) as url:
             print(f"store: a fresh PostgreSQL database; filling {len(monitors)} monitors")
-            fill(url, monitors, args.history)
+            fill(url, monitors, 1)
+            extend_history(url, args.history_hours)
             yield url
         return
     url = f"sqlite:///{directory / 'driftmon.sqlite'}"
-    print(f"store: SQLite ({POSTGRES_ENV} is not set); filling {len(monitors)} monitors")
-    fill(url, monitors, args.history)
+    print(f"store: SQLite ({POSTGRES_ENV} is not set); filling {len(monitors)} monitors, one window each")
+    fill(url, monitors, 1)
     yield url
 
 
@@ -183,12 +239,12 @@ def wait_healthy(client: httpx.Client, process: subprocess.Popen[bytes], log: Pa
 def measure(client: httpx.Client, args: argparse.Namespace, pid: int) -> None:
     print(f"\nscrapes over HTTP, {args.scrapes} each (load average {os.getloadavg()[0]:.1f}):")
     during, _ = scrape(client, "/metrics", args.scrapes)
-    report("/metrics during the start-up ticks", during, GOAL_P99_SECONDS)
+    report("/metrics while every monitor runs", during, GOAL_BUSY_P99_SECONDS)
     deadline = time.monotonic() + 300
     while runs_counted(client.get("/metrics").text) < args.monitors and time.monotonic() < deadline:
         time.sleep(0.5)
     after, size = scrape(client, "/metrics", args.scrapes)
-    report("/metrics, scheduler idle", after, GOAL_P99_SECONDS)
+    report("/metrics, scheduler idle", after, GOAL_IDLE_P99_SECONDS)
     floor, _ = scrape(client, "/healthz", args.scrapes)
     report("baseline: /healthz (the HTTP floor)", floor)
     lines = client.get("/metrics").text.count("\n")
@@ -199,11 +255,12 @@ def measure(client: httpx.Client, args: argparse.Namespace, pid: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--monitors", type=int, default=1000)
-    parser.add_argument("--columns", type=int, default=20)
+    parser.add_argument("--monitors", type=int, default=200)
+    parser.add_argument("--columns", type=int, default=30)
     parser.add_argument("--scrapes", type=int, default=300)
-    parser.add_argument("--history", type=int, default=2, help="stored windows per monitor")
-    parser.add_argument("--database", help="a store already filled (by a bench_metrics --keep run)")
+    parser.add_argument("--history-hours", type=int, default=90 * 24, help="hourly windows per monitor")
+    parser.add_argument("--database", help="a store already filled (by a --keep run)")
+    parser.add_argument("--keep", action="store_true", help="keep the filled PostgreSQL database")
     args = parser.parse_args()
     monitors = specs(args.monitors, args.columns)
     with tempfile.TemporaryDirectory() as tmp:
@@ -228,7 +285,7 @@ def main() -> None:
                     loaded = re.search(r"snapshot loaded from the store in ([0-9.]+)s", log_path.read_text())
                     verdict = "meets" if up < GOAL_STARTUP_SECONDS else "MISSES"
                     print(f"\nstart-up (load average {os.getloadavg()[0]:.1f}):")
-                    print(f"  process start to /healthz answering: {up:6.2f} s ({verdict} the 5 s goal)")
+                    print(f"  process start to /healthz answering: {up:6.2f} s ({verdict} the 3 s goal)")
                     if loaded:
                         print(
                             f"  of which the snapshot rebuilt from the store: {float(loaded.group(1)):6.2f} s"

@@ -36,9 +36,15 @@ def thresholds() -> dict[str, Thresholds]:
 
 
 def monitor_spec(
-    name: str = "m", columns: Iterable[str] = ("x", "y"), *, interval: float | None = 3600.0
+    name: str = "m",
+    columns: Iterable[str] = ("x", "y"),
+    *,
+    interval: float | None = 3600.0,
+    full: bool = True,
 ) -> MonitorSpec:
-    return MonitorSpec(name, tuple(ColumnSpec(c, "feature", thresholds()) for c in columns), interval)
+    """Return a monitor whose columns alert on js_divergence and psi; `full`: every family exported."""
+    columns = tuple(ColumnSpec(c, "feature", thresholds()) for c in columns)
+    return MonitorSpec(name, columns, interval, full)
 
 
 def column_values(

@@ -102,3 +102,5 @@ def test_reference_page_documents_exactly_the_exported_families() -> None:
         assert f"| {f.kind} |" in row, f.name
         for label in f.labels:
             assert f"`{label}`" in row, (f.name, label)
+        if f.level == "column":  # the column tables say which metric set each family is in
+            assert f"| {f.exported} |" in row, (f.name, f.exported)

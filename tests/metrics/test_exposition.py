@@ -4,14 +4,6 @@ from __future__ import annotations
 
 import math
 
-import pytest
-from hypothesis import given
-from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
-from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
-from prometheus_client.utils import floatToGoString
-
 from driftmon.core import STATISTICS, NullLevel
 from driftmon.metrics import (
     FAMILIES,
@@ -21,10 +13,8 @@ from driftmon.metrics import (
     ColumnValues,
     MetricsSnapshot,
     MonitorSpec,
-    SnapshotCollector,
     Thresholds,
 )
-from driftmon.metrics.text import go_float
 
 from .helpers import (
     HOUR,
@@ -150,6 +140,7 @@ def test_promtool_and_parser_accept_odd_column_and_monitor_names() -> None:
     spec = MonitorSpec(
         "odd.monitor-1",
         [ColumnSpec(name, "prediction", {"hellinger": Thresholds(0.1)}) for name in ODD_NAMES],
+        full=True,
     )
     snapshot = MetricsSnapshot([spec])
     columns = [
@@ -215,38 +206,8 @@ def test_insufficient_data_and_failed_columns_leave_their_statistics_absent() ->
     assert promtool_check(snapshot.exposition()) == ""
 
 
-def test_collector_path_writes_the_same_bytes() -> None:
-    snapshot = loaded()
-    registry = CollectorRegistry()
-    registry.register(SnapshotCollector(snapshot))
-    assert generate_latest(registry) == snapshot.exposition()
-    # OpenMetrics output from the same families parses too, with the units declared.
-    families = {f.name: f for f in parse_openmetrics(generate_openmetrics(registry).decode())}
-    assert families["driftmon_column_js_divergence_shannons"].unit == "shannons"
-    assert families["driftmon_monitor_runs"].type == "counter"
-
-
-def test_collector_yields_fresh_families_and_registers_every_name() -> None:
-    snapshot = loaded()
-    collector = SnapshotCollector(snapshot)
-    first, second = list(collector.collect()), list(collector.collect())
-    assert [f.name for f in first] == [f.base_name for f in FAMILIES]
-    assert all(a is not b for a, b in zip(first, second, strict=True))
-    registry = CollectorRegistry()
-    registry.register(collector)
-    with pytest.raises(ValueError, match="Duplicated timeseries"):
-        registry.register(SnapshotCollector(MetricsSnapshot()))
-    snapshot.set_windows_behind("m", 7)
-    assert value(parse(generate_latest(registry)), "driftmon_monitor_windows_behind", monitor="m") == 7
-
-
 def test_an_empty_snapshot_exports_build_info_and_headers() -> None:
     body = MetricsSnapshot(version="0.0.1").exposition()
     assert parse(body) == {("driftmon_build_info", labels(version="0.0.1")): 1.0}
     assert body.count(b"# TYPE ") == len(FAMILIES)
     assert promtool_check(body) == ""
-
-
-@given(st.floats(allow_nan=True, allow_infinity=True) | st.integers(-(2**53), 2**53).map(float))
-def test_floats_are_written_as_prometheus_client_writes_them(number: float) -> None:
-    assert go_float(number) == floatToGoString(number)

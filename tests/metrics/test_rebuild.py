@@ -27,7 +27,6 @@ from driftmon.metrics import (
     RunValues,
     Thresholds,
 )
-from driftmon.service.rebuild import column_values
 from driftmon.store import (
     DONE_STATUSES,
     BaselineRecord,
@@ -59,9 +58,12 @@ STALE = timedelta(minutes=30)
 RULES = {"js_divergence": Thresholds(0.05, 0.15), "psi": Thresholds(0.1, 0.25)}
 SPECS = [
     MonitorSpec(
-        "a", [ColumnSpec("x", "feature", RULES), ColumnSpec(ODD_NAMES[0], "prediction", RULES)], 3600.0
+        "a",
+        [ColumnSpec("x", "feature", RULES), ColumnSpec(ODD_NAMES[0], "prediction", RULES)],
+        3600.0,
+        full=True,
     ),
-    MonitorSpec("b", [ColumnSpec("z", "feature", RULES)], 1800.0),
+    MonitorSpec("b", [ColumnSpec("z", "feature", RULES)], 1800.0, full=True),
 ]
 
 
@@ -159,16 +161,14 @@ class Recorder:
 def rebuilt(
     sessions: sessionmaker[Session], specs: list[MonitorSpec], path: str = "columns"
 ) -> MetricsSnapshot:
-    """Load a snapshot the way the service does at start-up ("columns": its column-wise read of
-    the latest results and each monitor's last completed run), or from every record and the
-    recent run history ("records")."""
+    """Load a snapshot the way the service does at start-up ("columns": the latest results and
+    each monitor's last completed run), or from the recent run history ("records")."""
     snapshot = MetricsSnapshot()
     with sessions() as s:
+        results = [ColumnValues.from_result(r) for r in latest_results(s)]
         if path == "columns":
-            results = column_values(latest_results(s))
             runs = [RunValues.from_run(r) for r in latest_runs(s, statuses=DONE_STATUSES).values()]
         else:
-            results = [ColumnValues.from_result(r) for r in latest_results(s)]
             runs = [RunValues.from_run(r) for spec in specs for r in run_history(s, spec.name, limit=10)]
         alerts = [AlertValue.from_event(e) for e in current_alert_states(s)]
     snapshot.rebuild(specs, results=results, runs=runs, alerts=alerts, read_seconds=0.25)

@@ -119,7 +119,7 @@ def test_reachability_and_backlog_are_reported_values() -> None:
     assert value(parsed, "driftmon_monitor_source_up", monitor="m") == 0
     assert value(parsed, "driftmon_monitor_windows_behind", monitor="m") == 12
     assert value(parsed, "driftmon_database_up") == 0
-    s.set_source_up("m", True)
+    s.apply_run(run_values("m", T0 + HOUR), duration_seconds=1, source_up=True)
     s.set_windows_behind("m", 0)
     parsed = parse(s.exposition())
     assert value(parsed, "driftmon_monitor_source_up", monitor="m") == 1
@@ -131,7 +131,6 @@ def test_values_for_unconfigured_monitors_and_columns_are_ignored() -> None:
     before = s.exposition()
     s.apply_run(run_values("gone", T0), duration_seconds=1, columns=[column_values("gone", "x", T0 + HOUR)])
     s.set_windows_behind("gone", 3)
-    s.set_source_up("gone", False)
     assert s.exposition() == before
     s.apply_run(run_values("m", T0), duration_seconds=1, columns=[column_values("m", "dropped", T0 + HOUR)])
     assert not any(("column", "dropped") in lbl for _, lbl in parse(s.exposition()))
@@ -146,8 +145,7 @@ def test_reconfiguring_keeps_known_values_and_drops_what_is_gone() -> None:
         alerts=[AlertValue("m", "x", "js_divergence", 2), AlertValue("m", "x", "psi", 1)],
     )
     kept = ColumnSpec("x", "prediction", {"js_divergence": Thresholds(0.2, 0.3)})
-    s.configure([MonitorSpec("m", [kept, ColumnSpec("new")], 60.0)])
-    assert s.monitors == ("m",)
+    s.configure([MonitorSpec("m", [kept, ColumnSpec("new")], 60.0, full=True)])
     parsed = parse(s.exposition())
     x = {"column": "x", "monitor": "m", "role": "prediction"}
     assert value(parsed, "driftmon_column_js_divergence_shannons", **x) == 0.03
@@ -256,8 +254,8 @@ def test_setters_refuse_bad_values() -> None:
     s = snapshot()
     with pytest.raises(MetricsInputError, match="windows_behind must be a non-negative integer"):
         s.set_windows_behind("m", -1)
-    with pytest.raises(MetricsInputError, match="source up must be True or False"):
-        s.set_source_up("m", "yes")  # type: ignore[arg-type]
+    with pytest.raises(MetricsInputError, match="source_up must be True, False or None"):
+        s.apply_run(run_values("m", T0), duration_seconds=1, source_up="yes")  # type: ignore[arg-type]
     with pytest.raises(MetricsInputError, match="database up must be True or False"):
         s.set_database_up(None)  # type: ignore[arg-type]
     for seconds in (-1, float("nan"), True):
@@ -303,7 +301,7 @@ def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_inpu
 
 
 def test_rebuild_folds_every_run_and_alert_of_a_monitor_in_order() -> None:
-    spec = MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(0.1, 0.2)})])
+    spec = MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(0.1, 0.2)})], full=True)
     early = RunValues("m", T0, T0 + HOUR, "succeeded", T0 + 5 * HOUR)
     late = RunValues("m", T0 + HOUR, T0 + 2 * HOUR, "partial", T0 + 3 * HOUR)
     failed = RunValues("m", T0 + 2 * HOUR, T0 + 3 * HOUR, "failed", T0 + 9 * HOUR)

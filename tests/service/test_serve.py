@@ -100,7 +100,11 @@ def test_metrics_equal_the_stored_results_pass_promtool_and_alerts_reach_the_web
         cfg = base(
             tmp_path,
             port,
-            [file_monitor("m1", tmp_path / "m1", ref), file_monitor("m2", tmp_path / "m2", ref)],
+            # m1 exports every family, m2 the default metric set.
+            [
+                file_monitor("m1", tmp_path / "m1", ref, metrics="full"),
+                file_monitor("m2", tmp_path / "m2", ref),
+            ],
             server={"port": port, "public_url": "http://driftmon.test"},
             scheduler={"max_backfill_windows": 6},
             logging={"format": "json"},
@@ -122,20 +126,28 @@ def test_metrics_equal_the_stored_results_pass_promtool_and_alerts_reach_the_web
             body, parsed, stored = poll(consistent, timeout=90, what="both monitors to catch up")
             for r in stored:
                 labels = {"monitor": r.monitor, "column": r.column, "role": r.role}
+                full = r.monitor == "m1"
                 for stat in STATISTICS:
                     names = STATISTIC_METRICS[stat]
                     null = r.null(stat)
                     assert null is not None
-                    assert value(parsed, names.value, **labels) == getattr(r, stat)
-                    assert value(parsed, names.p_value, **labels) == null.p_value
-                    assert value(parsed, names.null_quantile, **labels) == null.quantile
+                    if full or stat == "js_divergence":  # the statistic the columns alert on
+                        assert value(parsed, names.value, **labels) == getattr(r, stat)
+                        assert value(parsed, names.p_value, **labels) == null.p_value
+                    else:
+                        assert (names.value, frozenset(labels.items())) not in parsed
+                    if full:
+                        assert value(parsed, names.null_quantile, **labels) == null.quantile
+                    else:
+                        assert (names.null_quantile, frozenset(labels.items())) not in parsed
                 assert value(parsed, "driftmon_column_live_values", **labels) == r.n_live
-                assert (
-                    value(parsed, "driftmon_column_window_end_timestamp_seconds", **labels)
-                    == r.window_end.timestamp()
-                )
-                version = str(r.baseline_version)
-                assert value(parsed, "driftmon_column_baseline_info", **labels, version=version) == 1
+                if full:
+                    assert (
+                        value(parsed, "driftmon_column_window_end_timestamp_seconds", **labels)
+                        == r.window_end.timestamp()
+                    )
+                    version = str(r.baseline_version)
+                    assert value(parsed, "driftmon_column_baseline_info", **labels, version=version) == 1
             x1 = {"monitor": "m1", "column": "x", "role": "feature", "statistic": "js_divergence"}
             assert value(parsed, "driftmon_column_alert_state", **x1) == 2
             assert value(parsed, "driftmon_column_alert_state", **{**x1, "monitor": "m2"}) == 0
@@ -192,7 +204,7 @@ def test_kill_9_and_restart_backfills_the_missed_windows_once_and_metrics_come_b
     cfg = base(
         tmp_path,
         port,
-        [file_monitor("m", tmp_path / "live", ref, **fast)],
+        [file_monitor("m", tmp_path / "live", ref, metrics="full", **fast)],
         scheduler={"max_backfill_windows": 60},
     )
     path = write_config(tmp_path / "driftmon.yaml", cfg)

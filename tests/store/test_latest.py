@@ -1,10 +1,8 @@
-"""latest_packs: the packed latest results always equal the readable latest_results rows."""
+"""latest_results: the newest window's result of every series, whatever writes or deletes results."""
 
 from __future__ import annotations
 
-import math
 import threading
-import time
 from datetime import timedelta
 
 import numpy as np
@@ -13,9 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.core import STATISTICS
 from driftmon.store import (
-    LatestResults,
     ResultSummary,
     claim_run,
     column_result,
@@ -26,48 +22,52 @@ from driftmon.store import (
     latest_results,
     upgrade,
 )
-from driftmon.store.latest import SCORE_FIELDS
-from driftmon.store.models import LatestPack, LatestResult, Monitor
+from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
 from tests.store.conftest import HOUR, STALE, T0, reference_values, score, store_baseline, store_window
 
 
 def _rows(session: Session) -> list[ResultSummary]:
-    """The latest result per series read from the readable latest_results rows, as before packs."""
+    """The newest result per series computed from the whole history, independently of latest_results."""
     rows = session.execute(
-        sa.select(LatestResult, Monitor.name)
-        .join(Monitor, Monitor.id == LatestResult.monitor_id)
-        .order_by(LatestResult.monitor_id, LatestResult.column_name)
+        sa.select(ColumnResult, Run, Monitor.name, Baseline.version)
+        .join(Run, Run.id == ColumnResult.run_id)
+        .join(Monitor, Monitor.id == Run.monitor_id)
+        .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
+        .order_by(Run.monitor_id, ColumnResult.column_name, Run.window_end)
     ).all()
+    newest = {(run.monitor_id, r.column_name): (r, run, name, version) for r, run, name, version in rows}
     return [
         ResultSummary(
-            r.result_id,
+            r.id,
             r.run_id,
             name,
             r.column_name,
-            r.window_start,
-            r.window_end,
+            run.window_start,
+            run.window_end,
             r.status,
             r.kind,
             r.role,
-            r.baseline_version,
+            version,
             r.n_reference,
             r.n_live,
-            *(getattr(r, f) for f in SCORE_FIELDS),
+            *(getattr(r, f) for f in ResultSummary._fields[12:-1]),
             r.error,
         )
-        for r, name in rows
+        for r, run, name, version in newest.values()
     ]
 
 
-def _same(packed: LatestResults, rows: list[ResultSummary]) -> None:
-    assert len(packed) == len(rows)
-    for got, want in zip(packed, rows, strict=True):
+def _same(latest: list[ResultSummary], rows: list[ResultSummary]) -> None:
+    assert len(latest) == len(rows)
+    for got, want in zip(latest, rows, strict=True):
         for field, a, b in zip(ResultSummary._fields, got, want, strict=True):
-            assert a == b or (isinstance(a, float) and math.isnan(a) and math.isnan(b)), (field, a, b)
+            assert a == b, (field, a, b)
             assert type(a) is type(b), (field, a, b)
 
 
-def test_packs_follow_every_writer(sessions: sessionmaker[Session], rng: np.random.Generator) -> None:
+def test_latest_results_follow_every_writer(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
     ref = reference_values(rng)
     m = [store_baseline(sessions, ref, column=c) for c in ("b", "a", "c")]
     n = [store_baseline(sessions, ref, monitor="n", column="z")]
@@ -96,7 +96,7 @@ def test_packs_follow_every_writer(sessions: sessionmaker[Session], rng: np.rand
     with sessions() as s:
         _same(latest_results(s), _rows(s))
         assert [r.window_start for r in latest_results(s, ["m"])] == [T0 + HOUR, T0 + 2 * HOUR, T0 + HOUR]
-    # Retention removes the series whose newest result is older than the cutoff, and repacks.
+    # Retention removes the series whose newest result is older than the cutoff.
     with sessions() as s, s.begin():
         delete_results_older_than(s, 1, now=T0 + 25 * HOUR + timedelta(minutes=30))
     with sessions() as s:
@@ -106,8 +106,7 @@ def test_packs_follow_every_writer(sessions: sessionmaker[Session], rng: np.rand
     with sessions() as s, s.begin():
         delete_results_older_than(s, 1, now=T0 + 30 * 24 * HOUR)
     with sessions() as s:
-        assert len(latest_results(s)) == 0
-        assert s.execute(sa.select(sa.func.count()).select_from(LatestPack)).scalar_one() == 0
+        assert latest_results(s) == []
 
 
 def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Generator) -> None:
@@ -123,32 +122,18 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
     with sessions() as s:
         latest = latest_results(s)
         rows = _rows(s)
-    assert latest == rows
-    assert latest[-1] == rows[-1]
-    assert latest[0:2] == rows[0:2]
-    with pytest.raises(IndexError):
-        latest[3]
-    assert (latest.monitors, latest.columns) == (("m", "n", "f"), ("x", "x", "y"))
-    assert latest.statuses == ("ok", "insufficient_data", "failed")
-    assert latest.roles == ("feature",) * 3
-    assert latest.integers("n_live") == [2000, 10, None]
-    assert latest.integers("baseline_version") == [1, 1, None]
-    assert latest.window_end_seconds().tolist() == [(T0 + HOUR).timestamp()] * 3
-    for name in SCORE_FIELDS:
-        want = [math.nan if getattr(r, name) is None else getattr(r, name) for r in rows]
-        np.testing.assert_array_equal(latest.score(name), want)
-    assert all(getattr(rows[2], name) is None for name in SCORE_FIELDS)  # NULL comes back as NaN
-    matrix = latest.statistic_matrix()
-    assert matrix.shape == (3, len(STATISTICS))
-    assert matrix[0].tolist() == [getattr(rows[0], name) for name in STATISTICS]
-    with pytest.raises(KeyError, match="unknown score 'js'"):
-        latest.score("js")
-    with pytest.raises(KeyError, match="unknown integer column 'window_end'"):
-        latest.integers("window_end")
-    assert repr(latest) == "LatestResults(3 series of 3 monitors)"
+    _same(latest, rows)
+    assert [(r.monitor, r.column, r.status) for r in latest] == [
+        ("m", "x", "ok"),
+        ("n", "x", "insufficient_data"),
+        ("f", "y", "failed"),
+    ]
+    assert [(r.n_live, r.baseline_version) for r in latest] == [(2000, 1), (10, 1), (None, None)]
+    assert all(getattr(latest[2], name) is None for name in ResultSummary._fields[12:-1])
+    assert latest[2].error == "boom"
 
 
-def test_migration_packs_an_existing_store(
+def test_migrations_keep_the_latest_results_across_packs(
     database_url: str, engine: Engine, sessions: sessionmaker[Session], rng: np.random.Generator
 ) -> None:
     ref = reference_values(rng)
@@ -159,20 +144,24 @@ def test_migration_packs_an_existing_store(
         before = latest_results(s)
         assert len(before) == 2
     engine.dispose()
+    downgrade(database_url, "0004")  # latest_packs is back, packed from the stored rows
+    with engine.connect() as conn:
+        packs = conn.execute(sa.text("SELECT format, text FROM latest_packs")).all()
+    assert [p.format for p in packs] == [1]
+    assert '"column":["x","y"]' in packs[0].text
+    engine.dispose()
     downgrade(database_url, "0002")  # a store written before packs existed
     upgrade(database_url)
     with sessions() as s:
         after = latest_results(s)
         _same(after, _rows(s))
     assert after == before
+    assert "latest_packs" not in sa.inspect(engine).get_table_names()
 
 
 @pytest.mark.postgres
-def test_concurrent_writers_of_one_monitor_both_land_in_its_pack(
-    postgres_url: str, rng: np.random.Generator
-) -> None:
-    # Two runs of one monitor scoring different columns finish at the same time: the second
-    # packer waits for the first one's monitor lock, then reads its committed rows.
+def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.random.Generator) -> None:
+    # Two runs of one monitor scoring different columns finish in overlapping transactions.
     from driftmon.store import make_engine, session_factory
 
     upgrade(postgres_url)
@@ -209,30 +198,16 @@ def test_concurrent_writers_of_one_monitor_both_land_in_its_pack(
 
         thread = threading.Thread(target=second)
         thread.start()
-        time.sleep(1.0)
-        assert not done.is_set()  # waiting for the monitor's lock
+        thread.join(30)
         first.commit()
         first.close()
-        thread.join(30)
         assert done.is_set()
         with sessions() as s:
-            packed = latest_results(s)
-            _same(packed, _rows(s))
-            assert packed.columns == ("x", "y")
+            latest = latest_results(s)
+            _same(latest, _rows(s))
+            assert [r.column for r in latest] == ["x", "y"]
     finally:
         engine.dispose()
-
-
-def test_score_matrix_takes_any_scores_in_the_order_asked(
-    sessions: sessionmaker[Session], rng: np.random.Generator
-) -> None:
-    store_window(sessions, [store_baseline(sessions, reference_values(rng))], T0, rng.normal(1, 1, 500))
-    with sessions() as s:
-        latest = latest_results(s)
-    names = ["psi_p_value", "p_value", "hellinger_null_expected"]
-    assert latest.score_matrix(names).tolist() == [[getattr(latest[0], name) for name in names]]
-    with pytest.raises(KeyError, match="unknown score 'psi_pvalue'"):
-        latest.score_matrix(["psi", "psi_pvalue"])
 
 
 def test_window_ends_are_exact_to_the_microsecond(
@@ -242,5 +217,4 @@ def test_window_ends_are_exact_to_the_microsecond(
     store_window(sessions, [store_baseline(sessions, reference_values(rng))], start, rng.normal(0, 1, 300))
     with sessions() as s:
         latest = latest_results(s)
-    assert latest.window_ends() == [start + HOUR]
-    assert latest[0].window_start == start
+    assert [(r.window_start, r.window_end) for r in latest] == [(start, start + HOUR)]

@@ -32,7 +32,6 @@ TABLES = {
     "runs",
     "column_results",
     "latest_results",
-    "latest_packs",
     "alert_events",
     "alert_states",
 }

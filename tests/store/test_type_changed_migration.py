@@ -1,4 +1,4 @@
-"""Migration 0005 (column status type_changed) keeps every stored result, latest_results included."""
+"""Migration 0006 (column status type_changed) keeps every stored result, latest_results included."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ def _rows(url: str) -> dict[str, int]:
         with engine.connect() as conn:
             return {
                 table: int(conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one())
-                for table in ("runs", "column_results", "latest_results", "latest_packs")
+                for table in ("runs", "column_results", "latest_results")
             }
     finally:
         engine.dispose()
 
 
 def test_upgrade_and_downgrade_keep_the_results(database_url: str, tmp_path: Path) -> None:
-    upgrade(database_url, "0004")
+    upgrade(database_url, "0005")
     upgrade(database_url)
     write_events(tmp_path / "reference.parquet", T0 - 24 * HOUR, 24, STABLE, rows_per_hour=300, seed=7)
     write_events(tmp_path / "live.parquet", T0, 3, STABLE, seed=8)
@@ -40,9 +40,9 @@ def test_upgrade_and_downgrade_keep_the_results(database_url: str, tmp_path: Pat
         conn.execute(sa.text("UPDATE column_results SET status = 'type_changed' WHERE column_name = 'c'"))
     engine.dispose()
     before = _rows(database_url)
-    assert before == {"runs": 3, "column_results": 6, "latest_results": 2, "latest_packs": 1}
+    assert before == {"runs": 3, "column_results": 6, "latest_results": 2}
 
-    downgrade(database_url, "0004")
+    downgrade(database_url, "0005")
     assert _rows(database_url) == before
     engine = make_engine(database_url)
     with engine.begin() as conn:
