@@ -19,6 +19,7 @@ timeout interrupts the source's Spark jobs.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -53,7 +54,7 @@ from driftmon.sources.columns import arrow_to_numpy
 from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark_fit import fit_plan, spec_of
 from driftmon.sources.spark_plan import column_ref, decode, numeric_type, plan_column, type_kind
-from driftmon.sources.spark_session import first_line, spark_session
+from driftmon.sources.spark_session import error_condition, first_line, spark_session
 from driftmon.sources.sql_results import decode_distinct
 from driftmon.windows import Span
 
@@ -110,9 +111,8 @@ class SparkSource:
 
     def _fail(self, exc: BaseException) -> SourceError:
         """Translate a Spark error into the SourceError a monitor's run records."""
-        getter = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
-        condition = str(getter() or "") if callable(getter) else ""
         text = self._scrub(first_line(exc))
+        condition = error_condition(exc, text)
         names = {c.__name__ for c in type(exc).__mro__}
         if condition == "TABLE_OR_VIEW_NOT_FOUND" and self.config.table is not None:
             return SourceSchemaError(self.description, f"table {self.config.table!r} does not exist ({text})")
@@ -131,18 +131,28 @@ class SparkSource:
         return SourceQueryError(self.description, f"Spark failed: {text}")
 
     def _run(self, action: Callable[[Any], T]) -> T:
-        """Run Spark work on the session; the monitor's timeout interrupts its jobs."""
+        """Run Spark work on the session; the monitor's timeout cancels its jobs."""
         spark = self.spark
-        tag = f"driftmon-{uuid.uuid4().hex}"
+        group = f"driftmon-{uuid.uuid4().hex}"
         timer: threading.Timer | None = None
-        fired = threading.Event()
+        fired, done = threading.Event(), threading.Event()
         if self.timeout is not None:
+            # A classic driver cancels by job group (set for this thread), Spark Connect by tag.
+            if self.config.connect:
+                spark.addTag(group)
+                cancel = functools.partial(spark.interruptTag, group)
+            else:
+                spark.sparkContext.setJobGroup(group, self.description, interruptOnCancel=True)
+                cancel = functools.partial(spark.sparkContext.cancelJobGroup, group)
 
             def interrupt() -> None:
+                # Cancelling reaches running jobs only: repeat until the action gives up, so a
+                # job submitted just after the deadline is cancelled too.
                 fired.set()
-                spark.interruptTag(tag)
+                while not done.is_set():
+                    cancel()
+                    done.wait(0.5)
 
-            spark.addTag(tag)
             timer = threading.Timer(self.timeout, interrupt)
             timer.daemon = True
             timer.start()
@@ -155,9 +165,14 @@ class SparkSource:
                 raise SourceTimeoutError(self.description, float(self.timeout or 0)) from None
             raise self._fail(exc) from None
         finally:
+            done.set()
             if timer is not None:
                 timer.cancel()
-                spark.removeTag(tag)
+                if self.config.connect:
+                    spark.removeTag(group)
+                else:
+                    for key in ("spark.jobGroup.id", "spark.job.description", "spark.job.interruptOnCancel"):
+                        spark.sparkContext.setLocalProperty(key, None)
 
     def _frame(self, spark: Any) -> Any:
         if self.config.table is not None:

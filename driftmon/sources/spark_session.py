@@ -15,6 +15,7 @@ next window reuses them, which saves the seconds a driver takes to start.
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 from typing import Any
@@ -22,7 +23,7 @@ from typing import Any
 from driftmon.config import SparkSourceConfig
 from driftmon.errors import SourceError, SourceUnreachableError
 
-__all__ = ["DEFAULT_SPARK_CONF", "check_reachable", "spark_session"]
+__all__ = ["DEFAULT_SPARK_CONF", "check_reachable", "error_condition", "first_line", "spark_session"]
 
 # Applied unless the source's `conf` says otherwise: naive timestamps are UTC as everywhere in
 # driftmon, and a service's log is no place for progress bars.
@@ -30,10 +31,13 @@ DEFAULT_SPARK_CONF = {
     "spark.app.name": "driftmon",
     "spark.sql.session.timeZone": "UTC",
     "spark.ui.showConsoleProgress": "false",
+    "spark.log.level": "ERROR",
 }
 CONNECT_TIMEOUT_SECONDS = 10
 _STANDALONE_PORT = 7077
 _CONNECT_PORT = 15002
+
+_CONDITION = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]")
 
 _lock = threading.Lock()
 _classic: tuple[tuple[str, tuple[tuple[str, str], ...]], Any] | None = None
@@ -92,11 +96,11 @@ def spark_session(config: SparkSourceConfig, description: str) -> Any:
     with _lock:
         if config.connect and key in _remote:
             return _remote[key]
-        if not config.connect and _classic is not None:
-            if _classic[0] == key:
-                return _classic[1]
-            raise SourceError(description, _clash(_classic[0], key))
+        if not config.connect and _classic is not None and _classic[0] == key:
+            return _classic[1]
         check_reachable(config, description)
+        if not config.connect and _classic is not None:
+            raise SourceError(description, _clash(_classic[0], key))
         session_class = _import_pyspark(description)
         builder = session_class.builder
         builder = builder.remote(config.master) if config.connect else builder.master(config.master)
@@ -132,10 +136,21 @@ def _clash(
 
 
 def first_line(exc: BaseException) -> str:
-    """Return the first meaningful line of a Spark error (no JVM stack trace)."""
-    text = str(exc).strip()
+    """Return the first meaningful line of a Spark error (no JVM stack trace, no py4j wrapper)."""
+    java = getattr(exc, "java_exception", None)  # py4j's "An error occurred while calling o42.load"
+    text = str(java.toString() if java is not None else exc).strip()
     for line in text.splitlines():
         line = line.strip()
         if line and not line.startswith(("JVM stacktrace", "at ", "\tat ")):
             return line[:500]
     return type(exc).__name__
+
+
+def error_condition(exc: BaseException, text: str) -> str:
+    """Return Spark's error condition (TABLE_OR_VIEW_NOT_FOUND, ...) of an error, or ''."""
+    getter = getattr(exc, "getCondition", None) or getattr(exc, "getErrorClass", None)
+    condition = getter() if callable(getter) else None
+    if condition:
+        return str(condition)
+    found = _CONDITION.search(text)
+    return found.group(1) if found else ""
