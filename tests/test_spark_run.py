@@ -75,8 +75,10 @@ def test_a_spark_monitor_runs_end_to_end_and_a_dead_master_fails_alone(tmp_path:
     store = f"sqlite:///{tmp_path}/store.sqlite"
     runner = CliRunner(env={"DRIFTMON_DATABASE_URL": store})
 
-    checked = runner.invoke(main, ["check-config", "-c", str(path), "--monitor", "on-spark", "--connect"])
-    assert checked.exit_code == 0, checked.output
+    checked = runner.invoke(main, ["check-config", "-c", str(path), "--connect"])
+    assert checked.exit_code == 1, checked.output
+    assert "Spark master does not answer (127.0.0.1:1" in checked.output
+    assert "on-spark" not in checked.output.split("Spark master does not answer")[0].splitlines()[-1]
     ran = runner.invoke(main, ["run", "-c", str(path), "--monitor", "on-spark", "--json"])
     assert ran.exit_code == 0, ran.output
     document = json.loads(ran.stdout)
