@@ -281,7 +281,7 @@ class MonitorConfig(BaseModel):
             raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
         if isinstance(self.source, FileSourceConfig) and (ref.table or ref.query):
             raise ValueError(
-                "reference 'table'/'query' need a sql or spark source; a file source takes 'path'"
+                "reference 'table'/'query' need a sql source (or a spark one); a file source takes 'path'"
             )
         if isinstance(self.source, FileSourceConfig) and ref.format not in (None, "parquet", "csv"):
             raise ValueError(
