@@ -157,7 +157,9 @@ def main() -> None:
         if push and pandas:
             assert push["checksum"] == pandas["checksum"], "the two methods disagree"
             print(
-                f"{rows:>11,} rows: push-down {pandas['wall_s'] / push['wall_s']:.1f}x faster, "
+                f"{rows:>11,} rows: wall push-down / toPandas {push['wall_s'] / pandas['wall_s']:.2f}, "
+                f"python peak {push['python_peak_mib'] / pandas['python_peak_mib']:.2f}, "
+                f"jvm peak {push['jvm_peak_mib'] / pandas['jvm_peak_mib']:.2f}; "
                 f"{pandas['bytes_returned'] / push['bytes_returned']:,.0f}x fewer bytes returned"
             )
     if len(args.rows) > 1:
