@@ -36,6 +36,7 @@ from driftmon.config.sources import (
     FileSourceConfig,
     ReferenceConfig,
     SourceConfig,
+    SparkSourceConfig,
     SqlSourceConfig,
 )
 from driftmon.config.types import (
@@ -75,6 +76,7 @@ __all__ = [
     "SchedulerSettings",
     "ServerSettings",
     "SourceConfig",
+    "SparkSourceConfig",
     "SqlSourceConfig",
     "Statistic",
     "WindowSettings",

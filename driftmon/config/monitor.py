@@ -15,7 +15,15 @@ from driftmon.config.alerts import AlertSettings, Statistic, effective_alert_rul
 from driftmon.config.calendar import CalendarGrid, CalendarSize, time_zone
 from driftmon.config.columns import BinDefaults, ColumnConfig, ColumnSettings
 from driftmon.config.cron import validate_cron
-from driftmon.config.sources import FileSourceConfig, ReferenceConfig, SourceConfig, SqlSourceConfig
+from driftmon.config.sources import (
+    FileSourceConfig,
+    ReferenceConfig,
+    SourceConfig,
+    SparkSourceConfig,
+    SqlSourceConfig,
+    redact_spark_master,
+    secret_conf_key,
+)
 from driftmon.config.types import (
     ColumnName,
     Duration,
@@ -277,7 +285,19 @@ class MonitorConfig(BaseModel):
         if isinstance(self.source, SqlSourceConfig) and ref.path is not None:
             raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
         if isinstance(self.source, FileSourceConfig) and (ref.table or ref.query):
-            raise ValueError("reference 'table'/'query' need a sql source; a file source takes 'path'")
+            raise ValueError(
+                "reference 'table'/'query' need a sql source (or a spark one); a file source takes 'path'"
+            )
+        if isinstance(self.source, FileSourceConfig) and ref.format not in (None, "parquet", "csv"):
+            raise ValueError(
+                f"reference format {ref.format!r} needs a spark source; files are parquet or csv"
+            )
+        if isinstance(self.source, SparkSourceConfig) and ref.table_schema is not None:
+            raise ValueError(
+                "a spark reference names its table whole (db.table); 'schema' is for sql sources"
+            )
+        if isinstance(self.source, SparkSourceConfig) and ref.format == "csv":
+            raise ValueError("a spark source reads parquet, delta, iceberg or orc paths, not csv")
         _computed("alerts", self.alerts, self.statistics)
         inherited_checked = False  # every column without alerts of its own gets the same rules
         for i, column in enumerate(self.columns):
@@ -361,7 +381,10 @@ class MonitorConfig(BaseModel):
         if isinstance(self.source, SqlSourceConfig) and (ref.table or ref.query):
             return self.source.with_target(ref.table, ref.table_schema, ref.query)
         if isinstance(self.source, FileSourceConfig) and ref.path:
-            return self.source.with_path(ref.path, ref.format)
+            fmt = ref.format if ref.format in ("parquet", "csv") else None  # others refused above
+            return self.source.with_path(ref.path, fmt)
+        if isinstance(self.source, SparkSourceConfig) and (ref.table or ref.query or ref.path):
+            return self.source.with_target(ref.table, ref.query, ref.path, ref.format)
         return self.source
 
     @property
@@ -386,5 +409,10 @@ class MonitorConfig(BaseModel):
         data = self.model_dump(mode="python", by_alias=True, exclude={"metrics"})
         if isinstance(self.source, SqlSourceConfig):
             data["source"]["url"] = redact_url(self.source.url.get_secret_value())
+        if isinstance(self.source, SparkSourceConfig):
+            data["source"]["master"] = redact_spark_master(self.source.master)
+            data["source"]["conf"] = {
+                k: "***" if secret_conf_key(k) else v for k, v in self.source.conf.items()
+            }
         text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_default)
         return hashlib.sha256(text.encode()).hexdigest()

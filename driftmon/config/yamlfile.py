@@ -115,6 +115,11 @@ def _is_source_path(path: tuple[Key, ...]) -> bool:
     return len(path) >= 2 and path[-1] == "path" and path[-2] in ("source", "reference")
 
 
+def _absolute(value: str) -> bool:
+    # A URL (s3a://bucket/events, hdfs://nn/data) is read by Spark as given.
+    return os.path.isabs(value) or "://" in value
+
+
 def _is_dead_letter(path: tuple[Key, ...]) -> bool:
     return len(path) == 3 and path[0] == "notifiers" and path[2] == "dead_letter"
 
@@ -323,7 +328,7 @@ class _Reader:
                 secret = self.environ.get(name, "")
                 if len(secret) >= 4:
                     self.result.secrets.add(secret)
-        if (_is_source_path(path) or _is_dead_letter(path)) and value and not os.path.isabs(value):
+        if (_is_source_path(path) or _is_dead_letter(path)) and value and not _absolute(value):
             value = str(self.base / os.path.expanduser(value))
         if _is_database_url(path):
             value = sqlite_url_from(self.base, value)

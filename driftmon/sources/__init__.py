@@ -1,4 +1,4 @@
-"""driftmon.sources: read live windows and references from SQL databases and files.
+"""driftmon.sources: read live windows and references from SQL databases, files and Spark.
 
 `open_source(config, timestamp_column)` returns a Source (see base.Source); `fit_reference`
 turns a reference into per-column baseline histograms.
@@ -6,7 +6,7 @@ turns a reference into per-column baseline histograms.
 
 from __future__ import annotations
 
-from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig
+from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
 from driftmon.sources.base import (
     CHECK_ROWS,
     DEFAULT_REFERENCE_SAMPLE,
@@ -18,7 +18,8 @@ from driftmon.sources.base import (
     SourceCounts,
 )
 from driftmon.sources.files import FileSource
-from driftmon.sources.reference import ReferenceFit, fit_reference
+from driftmon.sources.reference import FitsReference, ReferenceFit, fit_reference
+from driftmon.sources.spark import SparkSource
 from driftmon.sources.sql import SqlSource
 
 __all__ = [
@@ -27,11 +28,13 @@ __all__ = [
     "ChecksColumns",
     "FileSource",
     "FindsFirstRow",
+    "FitsReference",
     "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
     "Source",
     "SourceCounts",
+    "SparkSource",
     "SqlSource",
     "fit_reference",
     "monitor_source",
@@ -42,12 +45,14 @@ __all__ = [
 def open_source(
     config: SourceConfig, timestamp_column: str | None, *, timeout: float | None = None
 ) -> Source:
-    """Return the source for `config` (a SQL engine is created on first use, not here).
+    """Return the source for `config` (a SQL engine or Spark session is created on first use, not here).
 
     Without a timestamp column the source reads every row and refuses a time span.
     """
     if isinstance(config, FileSourceConfig):
         return FileSource(config, timestamp_column)
+    if isinstance(config, SparkSourceConfig):
+        return SparkSource(config, timestamp_column, timeout=timeout)
     return SqlSource(config, timestamp_column, timeout=timeout)
 
 

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Protocol, runtime_checkable
 
 from driftmon.config import ColumnSettings
 from driftmon.core import BinSpec, Histogram, count_values, fit_bins
 from driftmon.errors import ColumnError, ColumnReadError, EmptyReferenceError
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, Source
+from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceSample, Source
 from driftmon.windows import Span
 
-__all__ = ["ReferenceFit", "fit_reference"]
+__all__ = ["FitsReference", "ReferenceFit", "fit_reference", "fit_sample"]
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,17 @@ class ReferenceFit:
     errors: dict[str, ColumnError] = field(default_factory=dict)
     rows: int = 0
     sampled: bool = False
+
+
+@runtime_checkable
+class FitsReference(Protocol):
+    """A source that fits a reference's bins where the data is (Spark), not on a sample here."""
+
+    def fit_reference(
+        self, columns: Sequence[ColumnSettings], span: Span | None, *, sample_size: int, seed: int
+    ) -> ReferenceFit:
+        """Fit each column's bins on the reference and count the reference over them."""
+        ...
 
 
 def fit_reference(
@@ -39,10 +51,19 @@ def fit_reference(
     sample, the sample is the reference and no second read is needed; otherwise the source counts
     the whole reference over the fitted bins (pushed down like a live window).
     """
-    settings = {c.name: c for c in columns}
+    if isinstance(source, FitsReference):
+        return source.fit_reference(columns, span, sample_size=sample_size, seed=seed)
     sample = source.read_reference(
         {c.name: c.resolved_kind for c in columns}, span, sample_size=sample_size, seed=seed
     )
+    return fit_sample(source, columns, sample, span)
+
+
+def fit_sample(
+    source: Source, columns: Sequence[ColumnSettings], sample: ReferenceSample, span: Span | None
+) -> ReferenceFit:
+    """Fit bins on a reference sample; count the whole reference unless the sample is all of it."""
+    settings = {c.name: c for c in columns}
     errors: dict[str, ColumnError] = dict(sample.errors)
     if sample.rows == 0:
         where = f"{source.description} in {span}" if span is not None else source.description
