@@ -25,7 +25,7 @@ from driftmon.errors import SourceError
 from driftmon.jobs.errors import first_line, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
 from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_source
-from driftmon.store import BaselineRecord, active_baseline, add_baseline
+from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
 __all__ = ["BaselineSet", "active_baselines", "fit_baselines", "reference_span"]
@@ -103,6 +103,10 @@ def _fit(
     by_name = {s.name: s for s in settings}
     try:
         with sessions() as session, session.begin():
+            if keep_newer and fit.histograms:
+                # Another process fitting the same columns waits here until this store commits
+                # (or the other way round), then reads and uses the versions stored first.
+                lock_monitor(session, monitor.name, now=now)
             for name, histogram in fit.histograms.items():
                 column = by_name[name]
                 if keep_newer:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings, as_utc
 from driftmon.errors import UnknownMonitorError, WindowError
-from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, FirstRow, RunOutcome, active_baselines
+from driftmon.jobs import BaselineSet, FirstRow, RunOutcome, active_baselines
 from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
@@ -73,8 +73,12 @@ class MonitorWorker:
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
         first_rows: FirstRows | None = None,
+        takeover_tick: Callable[[str, datetime], None] | None = None,
     ) -> None:
         self.settings = settings
+        # Called with (monitor, when) when a tick saw a window in progress elsewhere: tick again
+        # then, so a window whose process died is taken over `takeover` after its claim.
+        self._takeover_tick = takeover_tick
         self._first_rows = first_rows or FirstRows()
         self._sessions = sessions
         self._listener = listener
@@ -140,7 +144,7 @@ class MonitorWorker:
                 now,
                 lookback=lookback,
                 interval=tick_interval(monitor, now),
-                stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
+                stale_after=monitor.takeover,
                 retry=self._retry,
                 first_row=first_row,
             )
@@ -187,6 +191,11 @@ class MonitorWorker:
                 raise
             log.error("monitor %s: cannot read its runs from the store: %s", name, reason)
             return []
+        if plan.takeover_at is not None and self._takeover_tick is not None:
+            try:
+                self._takeover_tick(name, plan.takeover_at)
+            except Exception:
+                log.exception("monitor %s: scheduling the takeover tick failed", name)
         behind = plan.behind
         self._notify_behind(monitor, behind)
         if len(plan.due) > 1:
