@@ -28,12 +28,12 @@ from driftmon.jobs import FirstRow, catch_up_windows
 from driftmon.store import DONE_STATUSES, RunRecord
 from driftmon.windows import Window, latest_complete_window, window_ending_at
 
-__all__ = ["DEFAULT_MAX_BACKOFF", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
+__all__ = ["DEFAULT_MAX_BACKOFF", "TAKEOVER_SLACK", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
 
 DEFAULT_MAX_BACKOFF = timedelta(hours=1)
 _SECOND = timedelta(seconds=1)
 # A claim is stale strictly after started_at + stale_after: a tick at the instant would not see it.
-_TICK_SLACK = timedelta(milliseconds=10)
+TAKEOVER_SLACK = timedelta(milliseconds=10)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def plan_runs(
                 due.append(window)
             else:
                 busy.append(window)
-                stale_at.append(run.started_at + stale_after + _TICK_SLACK)
+                stale_at.append(run.started_at + stale_after + TAKEOVER_SLACK)
         else:  # failed
             at = retry.retry_at(run, interval)
             if at <= now:

@@ -26,7 +26,7 @@ from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs, recent_windows
+from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, RetryPolicy, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
@@ -191,11 +191,8 @@ class MonitorWorker:
                 raise
             log.error("monitor %s: cannot read its runs from the store: %s", name, reason)
             return []
-        if plan.takeover_at is not None and self._takeover_tick is not None:
-            try:
-                self._takeover_tick(name, plan.takeover_at)
-            except Exception:
-                log.exception("monitor %s: scheduling the takeover tick failed", name)
+        if plan.takeover_at is not None:
+            self._tick_at(name, plan.takeover_at)
         behind = plan.behind
         self._notify_behind(monitor, behind)
         if len(plan.due) > 1:
@@ -206,6 +203,8 @@ class MonitorWorker:
             if outcome is None:
                 break  # stopping
             outcomes.append(outcome)
+            if outcome.skipped == "in_progress":  # another process claimed it since the plan
+                self._tick_at(name, outcome.started_at + monitor.takeover + TAKEOVER_SLACK)
             if outcome.status == "failed":
                 log.warning("monitor %s window %s: failed; retried on a later tick", name, describe(window))
                 break
@@ -365,6 +364,14 @@ class MonitorWorker:
             except Exception:
                 log.exception("%s: reporting the run failed", run)
         return outcome
+
+    def _tick_at(self, name: str, at: datetime) -> None:
+        if self._takeover_tick is None:
+            return
+        try:
+            self._takeover_tick(name, at)
+        except Exception:
+            log.exception("monitor %s: scheduling the takeover tick failed", name)
 
     def _notify_behind(self, monitor: MonitorConfig, count: int) -> None:
         if self._listener is None:
