@@ -71,6 +71,7 @@ def _description(
 @dataclass
 class _Fit:
     records: dict[str, BaselineRecord] = field(default_factory=dict)
+    adopted: set[str] = field(default_factory=set)  # stored by a concurrent fit, used as they are
     errors: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     sampled: bool = False
@@ -114,6 +115,7 @@ def _fit(
                     current = active_baseline(session, monitor.name, name)
                     if current is not None and not _due(monitor, current, span):
                         out.records[name] = current
+                        out.adopted.add(name)
                         continue
                 out.records[name] = add_baseline(
                     session,
@@ -131,6 +133,7 @@ def _fit(
         if failure is None:
             raise
         out.records.clear()
+        out.adopted.clear()
         out.error = f"cannot store the baselines: {failure}"
     return out
 
@@ -247,5 +250,6 @@ def active_baselines(
             log.warning("monitor %s: %s", monitor.name, warnings[-1])
         else:
             errors[name] = reason
-    fitted = tuple(f for f in _fitted(fit.records) if _version(found.get(f.column)) != f.version)
+    stored = {name: r for name, r in fit.records.items() if name not in fit.adopted}
+    fitted = tuple(f for f in _fitted(stored) if _version(found.get(f.column)) != f.version)
     return BaselineSet(baselines, errors, fitted, tuple(warnings))
