@@ -128,8 +128,8 @@ class MonitorScheduler:
                 self.worker.report_behind(monitor.name)  # no tick reports it until the first one
         for job_id in self._periodic:
             self._schedule_periodic(aps, job_id)
+        self._aps = aps  # before it starts: its first ticks may schedule takeover ticks
         aps.start()
-        self._aps = aps
         log.info(
             "scheduler started: %d monitors, %d workers, %s at most %d windows per monitor",
             len(self.worker.monitors),
@@ -216,7 +216,7 @@ class MonitorScheduler:
     def _takeover_tick(self, name: str, at: datetime) -> None:
         """Tick monitor `name` once at `at`, when a window running elsewhere may be taken over."""
         aps = self._aps
-        if aps is None or not aps.running or self.worker.stopping:
+        if aps is None or self.worker.stopping:
             return
         aps.add_job(
             self.worker.tick,

@@ -88,6 +88,7 @@ class MonitorWorker:
         self._monitors: dict[str, MonitorConfig] = {}
         self._locks: dict[str, threading.Lock] = {}  # one run (or refit) per monitor at a time
         self._work: dict[str, Background[Any]] = {}  # each monitor's latest run or refit
+        self._missed: set[str] = set()  # monitors whose tick was skipped while a tick was running
         self._stopping = threading.Event()
         self.configure(monitors)
 
@@ -168,14 +169,27 @@ class MonitorWorker:
             return []  # removed by a reload after this tick was queued
         lock = self._locks[name]
         if not lock.acquire(blocking=False):
-            log.info("monitor %s: tick skipped, a run or refit is in progress", name)
+            with self._guard:
+                self._missed.add(name)
+            log.info("monitor %s: tick skipped, a run or refit is in progress; ticking after it", name)
             return []
+        outcomes: list[RunOutcome] = []
         try:
-            with run_context(name):
-                return self._tick(monitor)
+            while True:
+                with run_context(name):
+                    outcomes += self._tick(monitor)
+                # A tick skipped meanwhile (a takeover tick, say) is made up for now, with a
+                # fresh plan, rather than at the next regular tick.
+                with self._guard:
+                    if name not in self._missed or self._stopping.is_set():
+                        return outcomes
+                    self._missed.discard(name)
+                monitor = self.monitor(name)
+        except UnknownMonitorError:
+            return outcomes  # removed by a reload meanwhile
         except Exception:
             log.exception("monitor %s: tick failed", name)
-            return []
+            return outcomes
         finally:
             lock.release()
 
