@@ -38,6 +38,7 @@ from driftmon.config.types import (
 from driftmon.core import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES
 
 __all__ = [
+    "DEFAULT_TAKEOVER_TIMEOUTS",
     "DEFAULT_TIMEOUT",
     "MONITOR_DEFAULT_KEYS",
     "MonitorConfig",
@@ -49,6 +50,8 @@ __all__ = [
 ]
 
 DEFAULT_TIMEOUT = timedelta(minutes=5)
+# Without `takeover_after`, a claim still `running` this many timeouts after it started is taken over.
+DEFAULT_TAKEOVER_TIMEOUTS = 2
 
 
 class WindowSettings(BaseModel):
@@ -160,6 +163,7 @@ MONITOR_DEFAULT_KEYS = frozenset(
         "statistics",
         "min_samples",
         "timeout",
+        "takeover_after",
         "bins",
         "alerts",
         "metrics",
@@ -243,6 +247,11 @@ class MonitorConfig(BaseModel):
     statistics: tuple[Statistic, ...] = Field(get_args(Statistic), min_length=1)
     min_samples: int = Field(DEFAULT_MIN_SAMPLES, ge=1)
     timeout: PositiveDuration = DEFAULT_TIMEOUT
+    takeover_after: PositiveDuration | None = Field(
+        None,
+        description="a window claimed this long ago and still running lost its process and is run "
+        "again by another; longer than timeout; default twice the timeout",
+    )
     bins: BinDefaults = BinDefaults()
     alerts: AlertSettings = Field(
         default_factory=dict, description="rules over the default policy; `none` turns alerts off"
@@ -281,6 +290,12 @@ class MonitorConfig(BaseModel):
                 "these end at their calendar boundaries; leave out schedule (one run per window) "
                 "or give schedule.interval"
             )
+        if self.takeover_after is not None and self.takeover_after <= self.timeout:
+            raise ValueError(
+                f"takeover_after ({format_duration(self.takeover_after)}) must be longer than timeout "
+                f"({format_duration(self.timeout)}): a run may legitimately hold its window that long, "
+                "and taking it over earlier would compute the window twice"
+            )
         ref = self.reference
         if isinstance(self.source, SqlSourceConfig) and ref.path is not None:
             raise ValueError("reference 'path' needs a file source; a sql source takes 'table' or 'query'")
@@ -311,6 +326,13 @@ class MonitorConfig(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"columns[{i}] ({column.name!r}) alerts after merging: {exc}") from None
         return self
+
+    @property
+    def takeover(self) -> timedelta:
+        """How long after its claim a window still `running` is taken over (its process died)."""
+        if self.takeover_after is not None:
+            return self.takeover_after
+        return DEFAULT_TAKEOVER_TIMEOUTS * self.timeout
 
     @property
     def schedule_interval(self) -> timedelta | None:
@@ -407,6 +429,8 @@ class MonitorConfig(BaseModel):
         """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""
         # What /metrics exports changes no result, so `metrics` is left out.
         data = self.model_dump(mode="python", by_alias=True, exclude={"metrics"})
+        if self.takeover_after is None:
+            del data["takeover_after"]  # unset: the hashes of existing configs stay as they were
         if isinstance(self.source, SqlSourceConfig):
             data["source"]["url"] = redact_url(self.source.url.get_secret_value())
         if isinstance(self.source, SparkSourceConfig):

@@ -25,11 +25,10 @@ from driftmon.jobs.outcome import (
     RunOutcome,
     Skip,
 )
-from driftmon.jobs.run import STALE_AFTER_TIMEOUTS, run_window
+from driftmon.jobs.run import run_window
 from driftmon.jobs.stored import stored_columns
 
 __all__ = [
-    "STALE_AFTER_TIMEOUTS",
     "AlertChange",
     "BackfillOutcome",
     "BaselineFitOutcome",

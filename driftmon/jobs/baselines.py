@@ -25,7 +25,7 @@ from driftmon.errors import SourceError
 from driftmon.jobs.errors import first_line, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
 from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_source
-from driftmon.store import BaselineRecord, active_baseline, add_baseline
+from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
 __all__ = ["BaselineSet", "active_baselines", "fit_baselines", "reference_span"]
@@ -71,6 +71,7 @@ def _description(
 @dataclass
 class _Fit:
     records: dict[str, BaselineRecord] = field(default_factory=dict)
+    adopted: set[str] = field(default_factory=set)  # stored by a concurrent fit, used as they are
     errors: dict[str, str] = field(default_factory=dict)
     rows: int = 0
     sampled: bool = False
@@ -103,6 +104,10 @@ def _fit(
     by_name = {s.name: s for s in settings}
     try:
         with sessions() as session, session.begin():
+            if keep_newer and fit.histograms:
+                # Another process fitting the same columns waits here until this store commits
+                # (or the other way round), then reads and uses the versions stored first.
+                lock_monitor(session, monitor.name, now=now)
             for name, histogram in fit.histograms.items():
                 column = by_name[name]
                 if keep_newer:
@@ -110,6 +115,7 @@ def _fit(
                     current = active_baseline(session, monitor.name, name)
                     if current is not None and not _due(monitor, current, span):
                         out.records[name] = current
+                        out.adopted.add(name)
                         continue
                 out.records[name] = add_baseline(
                     session,
@@ -127,6 +133,7 @@ def _fit(
         if failure is None:
             raise
         out.records.clear()
+        out.adopted.clear()
         out.error = f"cannot store the baselines: {failure}"
     return out
 
@@ -243,5 +250,6 @@ def active_baselines(
             log.warning("monitor %s: %s", monitor.name, warnings[-1])
         else:
             errors[name] = reason
-    fitted = tuple(f for f in _fitted(fit.records) if _version(found.get(f.column)) != f.version)
+    stored = {name: r for name, r in fit.records.items() if name not in fit.adopted}
+    fitted = tuple(f for f in _fitted(stored) if _version(found.get(f.column)) != f.version)
     return BaselineSet(baselines, errors, fitted, tuple(warnings))

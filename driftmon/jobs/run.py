@@ -38,12 +38,10 @@ from driftmon.sources import Source, monitor_source
 from driftmon.store import Claim, ColumnResultInput, RunNotClaimedError, claim_run, finish_run, upsert_monitor
 from driftmon.windows import Window, describe, overlap_warning
 
-__all__ = ["STALE_AFTER_TIMEOUTS", "run_window"]
+__all__ = ["run_window"]
 
 log = logging.getLogger(__name__)
 
-# A run still `running` this many monitor timeouts after it started has lost its worker.
-STALE_AFTER_TIMEOUTS = 2
 _SKIPS: dict[str, Skip] = {
     "done": "already_done",
     "in_progress": "in_progress",
@@ -167,7 +165,7 @@ def run_window(
                 window.start,
                 window.end,
                 now=at,
-                stale_after=stale_after or STALE_AFTER_TIMEOUTS * monitor.timeout,
+                stale_after=stale_after or monitor.takeover,
                 retry_failed=retry_failed,
             )
         if not claim.claimed:

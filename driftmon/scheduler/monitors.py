@@ -43,6 +43,12 @@ def _refit_job(name: str) -> str:
     return f"refit:{name}"
 
 
+def _takeover_job(name: str, at: datetime) -> str:
+    # One job per instant: a one-off job is removed after it fires, and a single id reused
+    # from inside its own tick could be removed along with it.
+    return f"takeover:{name}@{at.isoformat()}"
+
+
 class MonitorScheduler:
     """Run every enabled monitor on its schedule; catch up, retry, time out and stop cleanly."""
 
@@ -58,7 +64,13 @@ class MonitorScheduler:
     ) -> None:
         self.settings = settings or SchedulerSettings()
         self.worker = MonitorWorker(
-            monitors, sessions=sessions, settings=self.settings, listener=listener, clock=clock, retry=retry
+            monitors,
+            sessions=sessions,
+            settings=self.settings,
+            listener=listener,
+            clock=clock,
+            retry=retry,
+            takeover_tick=self._takeover_tick,
         )
         self._aps: BackgroundScheduler | None = None
         self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}
@@ -84,6 +96,9 @@ class MonitorScheduler:
                 for job in (_monitor_job(name), _refit_job(name), f"catch-up:{name}"):
                     if aps.get_job(job) is not None:
                         aps.remove_job(job)
+                for job in aps.get_jobs():
+                    if job.id.startswith(f"takeover:{name}@"):
+                        job.remove()
             for monitor in self.worker.monitors:
                 if monitor.name in added or monitor.name in changed:
                     self._schedule(aps, monitor, immediately=True)
@@ -113,8 +128,8 @@ class MonitorScheduler:
                 self.worker.report_behind(monitor.name)  # no tick reports it until the first one
         for job_id in self._periodic:
             self._schedule_periodic(aps, job_id)
+        self._aps = aps  # before it starts: its first ticks may schedule takeover ticks
         aps.start()
-        self._aps = aps
         log.info(
             "scheduler started: %d monitors, %d workers, %s at most %d windows per monitor",
             len(self.worker.monitors),
@@ -148,7 +163,10 @@ class MonitorScheduler:
         return out
 
     def jobs(self) -> dict[str, datetime | None]:
-        """Return each job's id and next run: monitor:NAME, refit:NAME, periodic:ID, catch-up:NAME (once)."""
+        """Return each job's id and next run.
+
+        monitor:NAME, refit:NAME, periodic:ID; once: catch-up:NAME and takeover:NAME@TIME.
+        """
         aps = self._aps
         if aps is None or not aps.running:
             return {}
@@ -191,6 +209,21 @@ class MonitorScheduler:
             args=[name],
             id=f"catch-up:{name}",
             name=f"monitor {name} catch-up",
+            misfire_grace_time=None,
+            replace_existing=True,
+        )
+
+    def _takeover_tick(self, name: str, at: datetime) -> None:
+        """Tick monitor `name` once at `at`, when a window running elsewhere may be taken over."""
+        aps = self._aps
+        if aps is None or self.worker.stopping:
+            return
+        aps.add_job(
+            self.worker.tick,
+            DateTrigger(at, timezone=UTC),
+            args=[name],
+            id=_takeover_job(name, at),
+            name=f"monitor {name} takeover",
             misfire_grace_time=None,
             replace_existing=True,
         )

@@ -7,7 +7,9 @@ are still in the look-back), and retries: a failed window waits out a backoff th
 with each failed attempt (one tick, two, four... at most `max_backoff`) and is then run again
 on the next tick. The state lives in the store (attempts and start time of the last attempt),
 so a restart neither forgets a backoff nor retries early. A window `running` for longer than
-`stale_after` lost its worker (a killed process) and is taken over. Windows older than the
+`stale_after` (the monitor's `takeover`) lost its worker (a killed process) and is taken over;
+the plan says when the first window running elsewhere will be, so that the scheduler can tick
+again then rather than at its next regular tick. Windows older than the
 look-back are left alone: `driftmon backfill` fills such gaps on request.
 
 Windows of the look-back that end before the source's first row, or inside a reference range
@@ -26,10 +28,12 @@ from driftmon.jobs import FirstRow, catch_up_windows
 from driftmon.store import DONE_STATUSES, RunRecord
 from driftmon.windows import Window, latest_complete_window, window_ending_at
 
-__all__ = ["DEFAULT_MAX_BACKOFF", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
+__all__ = ["DEFAULT_MAX_BACKOFF", "TAKEOVER_SLACK", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
 
 DEFAULT_MAX_BACKOFF = timedelta(hours=1)
 _SECOND = timedelta(seconds=1)
+# A claim is stale strictly after started_at + stale_after: a tick at the instant would not see it.
+TAKEOVER_SLACK = timedelta(milliseconds=10)
 
 
 @dataclass(frozen=True)
@@ -61,6 +65,7 @@ class Plan:
     retry_later: tuple[tuple[Window, datetime], ...]  # failed, in backoff until the time given
     in_progress: tuple[Window, ...]  # running elsewhere and not stale
     behind: int  # complete windows of the look-back that are not done
+    takeover_at: datetime | None = None  # when the first window in progress elsewhere turns stale
 
     @property
     def idle(self) -> bool:
@@ -101,6 +106,7 @@ def plan_runs(
     due: list[Window] = []
     later: list[tuple[Window, datetime]] = []
     busy: list[Window] = []
+    stale_at: list[datetime] = []
     behind = 0
     for window in catch_up_windows(monitor, recent_windows(monitor, now, max(1, lookback)), first_row):
         run = runs.get((window.start, window.end))
@@ -114,10 +120,11 @@ def plan_runs(
                 due.append(window)
             else:
                 busy.append(window)
+                stale_at.append(run.started_at + stale_after + TAKEOVER_SLACK)
         else:  # failed
             at = retry.retry_at(run, interval)
             if at <= now:
                 due.append(window)
             else:
                 later.append((window, at))
-    return Plan(monitor.name, tuple(due), tuple(later), tuple(busy), behind)
+    return Plan(monitor.name, tuple(due), tuple(later), tuple(busy), behind, min(stale_at, default=None))

@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings, as_utc
 from driftmon.errors import UnknownMonitorError, WindowError
-from driftmon.jobs import STALE_AFTER_TIMEOUTS, BaselineSet, FirstRow, RunOutcome, active_baselines
+from driftmon.jobs import BaselineSet, FirstRow, RunOutcome, active_baselines
 from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.scheduler.plan import Plan, RetryPolicy, plan_runs, recent_windows
+from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, RetryPolicy, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
@@ -73,8 +73,12 @@ class MonitorWorker:
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
         first_rows: FirstRows | None = None,
+        takeover_tick: Callable[[str, datetime], None] | None = None,
     ) -> None:
         self.settings = settings
+        # Called with (monitor, when) when a tick saw a window in progress elsewhere: tick again
+        # then, so a window whose process died is taken over `takeover` after its claim.
+        self._takeover_tick = takeover_tick
         self._first_rows = first_rows or FirstRows()
         self._sessions = sessions
         self._listener = listener
@@ -84,6 +88,7 @@ class MonitorWorker:
         self._monitors: dict[str, MonitorConfig] = {}
         self._locks: dict[str, threading.Lock] = {}  # one run (or refit) per monitor at a time
         self._work: dict[str, Background[Any]] = {}  # each monitor's latest run or refit
+        self._missed: set[str] = set()  # monitors whose tick was skipped while a tick was running
         self._stopping = threading.Event()
         self.configure(monitors)
 
@@ -140,7 +145,7 @@ class MonitorWorker:
                 now,
                 lookback=lookback,
                 interval=tick_interval(monitor, now),
-                stale_after=STALE_AFTER_TIMEOUTS * monitor.timeout,
+                stale_after=monitor.takeover,
                 retry=self._retry,
                 first_row=first_row,
             )
@@ -164,14 +169,27 @@ class MonitorWorker:
             return []  # removed by a reload after this tick was queued
         lock = self._locks[name]
         if not lock.acquire(blocking=False):
-            log.info("monitor %s: tick skipped, a run or refit is in progress", name)
+            with self._guard:
+                self._missed.add(name)
+            log.info("monitor %s: tick skipped, a run or refit is in progress; ticking after it", name)
             return []
+        outcomes: list[RunOutcome] = []
         try:
-            with run_context(name):
-                return self._tick(monitor)
+            while True:
+                with run_context(name):
+                    outcomes += self._tick(monitor)
+                # A tick skipped meanwhile (a takeover tick, say) is made up for now, with a
+                # fresh plan, rather than at the next regular tick.
+                with self._guard:
+                    if name not in self._missed or self._stopping.is_set():
+                        return outcomes
+                    self._missed.discard(name)
+                monitor = self.monitor(name)
+        except UnknownMonitorError:
+            return outcomes  # removed by a reload meanwhile
         except Exception:
             log.exception("monitor %s: tick failed", name)
-            return []
+            return outcomes
         finally:
             lock.release()
 
@@ -187,6 +205,8 @@ class MonitorWorker:
                 raise
             log.error("monitor %s: cannot read its runs from the store: %s", name, reason)
             return []
+        if plan.takeover_at is not None:
+            self._tick_at(name, plan.takeover_at)
         behind = plan.behind
         self._notify_behind(monitor, behind)
         if len(plan.due) > 1:
@@ -197,6 +217,8 @@ class MonitorWorker:
             if outcome is None:
                 break  # stopping
             outcomes.append(outcome)
+            if outcome.skipped == "in_progress":  # another process claimed it since the plan
+                self._tick_at(name, outcome.started_at + monitor.takeover + TAKEOVER_SLACK)
             if outcome.status == "failed":
                 log.warning("monitor %s window %s: failed; retried on a later tick", name, describe(window))
                 break
@@ -356,6 +378,14 @@ class MonitorWorker:
             except Exception:
                 log.exception("%s: reporting the run failed", run)
         return outcome
+
+    def _tick_at(self, name: str, at: datetime) -> None:
+        if self._takeover_tick is None:
+            return
+        try:
+            self._takeover_tick(name, at)
+        except Exception:
+            log.exception("monitor %s: scheduling the takeover tick failed", name)
 
     def _notify_behind(self, monitor: MonitorConfig, count: int) -> None:
         if self._listener is None:

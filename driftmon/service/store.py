@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -14,6 +17,7 @@ from driftmon.config import Config
 from driftmon.jobs.errors import store_failure
 from driftmon.metrics import MetricsSnapshot
 from driftmon.store import (
+    StoreError,
     current_revision,
     delete_results_older_than,
     display_url,
@@ -24,7 +28,11 @@ from driftmon.store import (
     session_factory,
 )
 
-__all__ = ["StoreHandle", "open_store"]
+__all__ = ["SQLITE_LOCK_SUFFIX", "StoreHandle", "open_store", "serve_lock_path"]
+
+# A SQLite store is served by one process: `driftmon serve` holds an exclusive lock on this
+# file next to the database for its whole life (the kernel releases it on exit or crash).
+SQLITE_LOCK_SUFFIX = ".serve.lock"
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +40,9 @@ log = logging.getLogger(__name__)
 class StoreHandle:
     """The engine and sessions of the store, with the checks readiness and metrics need."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, lock: int | None = None) -> None:
         self.engine = engine
+        self._lock = lock  # the SQLite serve lock's file descriptor
         self.sessions: sessionmaker[Session] = session_factory(engine)
         self.url = display_url(engine.url)
         self.head = head_revision()
@@ -77,23 +86,68 @@ class StoreHandle:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._lock is not None:
+            os.close(self._lock)  # releases the flock
+            self._lock = None
+
+
+def serve_lock_path(database: str) -> Path:
+    """Return the lock file of `driftmon serve` for the SQLite database file `database`."""
+    return Path(os.path.abspath(database) + SQLITE_LOCK_SUFFIX)
+
+
+def _lock_sqlite(database: str) -> int:
+    """Take the serve lock of a SQLite database file, or raise StoreError if another process has it."""
+    path = serve_lock_path(database)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise StoreError(f"cannot open the lock file {path}: {exc.strerror or exc}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreError(
+            f"the SQLite store {database} is already served by another driftmon serve (it holds "
+            f"{path}); a SQLite store takes one serve process: stop the other one, or use PostgreSQL "
+            "to run several replicas"
+        ) from None
+    except OSError as exc:
+        os.close(fd)
+        raise StoreError(f"cannot lock {path}: {exc.strerror or exc}") from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return fd
 
 
 def open_store(config: Config, database_url: str | None = None) -> StoreHandle:
     """Open the store at its schema head: a SQLite file is created or migrated, PostgreSQL must be at head.
+
+    A SQLite file is locked for this process first (see SQLITE_LOCK_SUFFIX): a second serve on
+    the same file is refused with a StoreError naming it.
 
     The URL is `database_url`, else $DRIFTMON_DATABASE_URL, else the config's database.url.
     Raises StoreError (unusable URL, schema not at head) or ConnectionError (unreachable).
     """
     url = resolve_database_url(database_url, configured=config.database.url.get_secret_value())
     engine = make_engine(url)
+    database = engine.url.database
+    sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+    lock: int | None = None
     try:
+        if sqlite_file:
+            assert database is not None
+            lock = _lock_sqlite(database)
         ensure_at_head(engine, auto_upgrade=engine.dialect.name == "sqlite")
     except sa.exc.SQLAlchemyError as exc:
         engine.dispose()
+        if lock is not None:
+            os.close(lock)
         reason = store_failure(exc) or str(exc)
         raise ConnectionError(f"store {display_url(url)}: {reason}") from None
-    except Exception:
+    except BaseException:
         engine.dispose()
+        if lock is not None:
+            os.close(lock)
         raise
-    return StoreHandle(engine)
+    return StoreHandle(engine, lock)

@@ -41,7 +41,7 @@ from driftmon.store.errors import (
 )
 from driftmon.store.history import HistoryEntry, column_history
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
-from driftmon.store.monitors import list_monitors, upsert_monitor
+from driftmon.store.monitors import list_monitors, lock_monitor, upsert_monitor
 from driftmon.store.queries import (
     get_result,
     get_run,
@@ -139,6 +139,7 @@ __all__ = [
     "list_baselines",
     "list_monitors",
     "load_alert_states",
+    "lock_monitor",
     "make_engine",
     "record_alert_event",
     "record_window_alert_states",

@@ -24,7 +24,7 @@ from driftmon.core import (
 )
 from driftmon.store.errors import InvalidCountsError, StoreError, StoreInputError, UnknownBaselineError
 from driftmon.store.models import COLUMN_ROLES, Baseline, Monitor
-from driftmon.store.monitors import ensure_monitor, monitor_id
+from driftmon.store.monitors import lock_monitor, monitor_id
 from driftmon.store.records import BaselineRecord
 from driftmon.store.types import check_aware, check_name
 
@@ -132,7 +132,7 @@ def add_baseline(
     if not isinstance(document, dict):
         raise StoreInputError(f"{where}: the reference description must be a JSON object (a dict)")
 
-    mid = ensure_monitor(session, monitor, now=created)
+    mid = lock_monitor(session, monitor, now=created)  # concurrent writers number versions in turn
     latest = session.execute(
         sa.select(sa.func.max(Baseline.version)).where(
             Baseline.monitor_id == mid, Baseline.column_name == column

@@ -13,7 +13,7 @@ from driftmon.store.models import Monitor
 from driftmon.store.records import MonitorRecord
 from driftmon.store.types import check_aware, check_name
 
-__all__ = ["list_monitors", "upsert_monitor"]
+__all__ = ["list_monitors", "lock_monitor", "upsert_monitor"]
 
 
 def upsert_insert(session: Session, table: Any) -> Any:
@@ -58,6 +58,18 @@ def ensure_monitor(session: Session, name: str, *, now: datetime | None = None) 
     stmt = upsert_insert(session, Monitor).values(name=name, created_at=at, updated_at=at)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
     return session.execute(sa.select(Monitor.id).where(Monitor.name == name)).scalar_one()
+
+
+def lock_monitor(session: Session, name: str, *, now: datetime | None = None) -> int:
+    """Return the monitor's id with its row locked until the transaction ends (inserted if new).
+
+    Serialises the writers of one monitor's baselines across processes: on PostgreSQL a
+    `SELECT ... FOR NO KEY UPDATE` (runs and results that merely reference the monitor are not
+    blocked); SQLite's transactions already take the database's write lock when they begin.
+    """
+    mid = ensure_monitor(session, name, now=now)
+    session.execute(sa.select(Monitor.id).where(Monitor.id == mid).with_for_update(key_share=True))
+    return mid
 
 
 def list_monitors(session: Session) -> list[MonitorRecord]:

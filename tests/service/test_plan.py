@@ -17,6 +17,7 @@ from driftmon.scheduler import (
     recent_windows,
     tick_interval,
 )
+from driftmon.scheduler.plan import TAKEOVER_SLACK
 from driftmon.store import RunRecord
 from driftmon.windows import Window
 
@@ -83,9 +84,15 @@ def test_a_running_window_is_left_alone_until_stale_then_taken_over() -> None:
     assert fresh.due == ()
     assert fresh.in_progress == (hour(1),)
     assert fresh.behind == 1
+    # The plan says when to look again: just after the claim turns stale, not at the next tick.
+    assert fresh.takeover_at == now + 5 * MINUTE + TAKEOVER_SLACK
+    assert plan_runs(
+        m, recent, fresh.takeover_at, lookback=1, interval=HOUR, stale_after=stale_after
+    ).due == (hour(1),)
     old = [run(hour(1), "running", started=now - 11 * MINUTE)]
     stale = plan_runs(m, old, now, lookback=1, interval=HOUR, stale_after=stale_after)
     assert stale.due == (hour(1),)
+    assert stale.takeover_at is None
 
 
 def test_failed_windows_wait_a_doubling_backoff_counted_in_ticks() -> None:
