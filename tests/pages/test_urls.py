@@ -37,3 +37,9 @@ def test_a_malformed_instant_names_the_text_and_the_formats() -> None:
         ValueError, match=r"'yesterday' is not a time: write ISO 8601 .* or Unix milliseconds"
     ):
         parse_instant("yesterday")
+
+
+@pytest.mark.parametrize("text", ["99999999999999999999", "9" * 400, "9" * 5000])
+def test_milliseconds_beyond_the_calendar_are_a_value_error_not_a_crash(text: str) -> None:
+    with pytest.raises(ValueError, match="out of range: Unix milliseconds must fall in years 1 to 9999"):
+        parse_instant(text)

@@ -117,6 +117,13 @@ def test_monitor_page_has_a_row_per_column_sortable_by_a_link(pages: Pages) -> N
     assert "sort=&#x27;colour&#x27;: sort by one of column, kind, role, state, value" in bad.text
 
 
+@pytest.mark.parametrize("query", ["at=99999999999999999999", "window=" + "9" * 400, "at=abc"])
+def test_a_time_the_calendar_cannot_hold_is_a_400_page(pages: Pages, query: str) -> None:
+    response = pages.client.get(f"/monitors/m/columns/x?{query}")
+    assert response.status_code == 400, response.text
+    assert query.split("=")[0] + ":" in response.text
+
+
 def test_column_page_overlays_every_baseline_bin_and_charts_the_history(pages: Pages) -> None:
     with pages.sessions() as session:
         baseline = active_baseline(session, "m", "x")
