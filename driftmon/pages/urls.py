@@ -29,7 +29,9 @@ def parse_instant(text: str) -> datetime:
         try:
             return datetime.fromtimestamp(int(value) / 1000, UTC)
         except (OverflowError, OSError, ValueError):  # beyond the years a datetime holds
-            raise ValueError(f"{text!r} is out of range: Unix milliseconds must fall in years 1 to 9999") from None
+            raise ValueError(
+                f"{text!r} is out of range: Unix milliseconds must fall in years 1 to 9999"
+            ) from None
     try:
         moment = datetime.fromisoformat(value.replace(" ", "+"))  # a '+' in a query string arrives as ' '
     except ValueError:

@@ -25,7 +25,8 @@ from urllib.parse import quote, urlsplit
 from pydantic import BaseModel, SecretStr
 
 from driftmon.alerts.redact import redact_url, secret_parts
-from driftmon.config import Config, LoggingSettings, NotifierSettings
+from driftmon.config import Config, LoggingSettings, NotifierSettings, SparkSourceConfig
+from driftmon.config.sources import secret_conf_key
 from driftmon.scheduler import current_run
 
 __all__ = ["JsonFormatter", "RunFields", "TextFormatter", "config_secrets", "configure_logging"]
@@ -127,8 +128,20 @@ def _database_secrets(url: str) -> set[str]:
     return pieces
 
 
-def _secret_fields(value: Any) -> Iterator[tuple[Any, SecretStr]]:
-    """Yield (the model holding it, the secret) for every SecretStr in a config tree."""
+def _secret_fields(value: Any) -> Iterator[tuple[Any, SecretStr | str]]:
+    """Yield (the model holding it, the secret) for every secret in a config tree.
+
+    Secrets are the SecretStr fields, and a Spark source's credential conf values and Spark
+    Connect master parameters (plain text in its settings, as Spark takes them).
+    """
+    if isinstance(value, SparkSourceConfig):
+        for key, text in value.conf.items():
+            if secret_conf_key(key):
+                yield value, text
+        for param in value.master.split(";")[1:]:
+            key, _, text = param.partition("=")
+            if secret_conf_key(key):
+                yield value, text
     if isinstance(value, BaseModel):
         for name in type(value).model_fields:
             field = getattr(value, name)
@@ -152,7 +165,7 @@ def config_secrets(config: Config, database_url: str | None = None) -> list[str]
     """
     pieces: set[str] = set()
     for holder, secret in _secret_fields(config):
-        text = secret.get_secret_value()
+        text = secret.get_secret_value() if isinstance(secret, SecretStr) else secret
         if isinstance(holder, NotifierSettings):
             pieces |= _webhook_secrets(text)
         elif "://" in text:

@@ -30,6 +30,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "config" / "demo.yaml"
 
+
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -92,6 +92,38 @@ def test_the_handler_scrubs_every_configured_secret_from_debug_lines_and_traceba
         assert len(receiver.received()) == 4
 
 
+def test_spark_credentials_are_secrets_too(restore_logging: None) -> None:
+    s3_key = "s3-Sk-9b2e7d4f1a6c"
+    connect_token = "sc-Tk-4d1f8a2b6e9c"
+    cfg = Config.model_validate(
+        {
+            "monitors": [
+                {
+                    "name": "lake",
+                    "source": {
+                        "kind": "spark",
+                        "table": "db.events",
+                        "master": f"sc://spark.internal:15002;use_ssl=true;token={connect_token}",
+                        "conf": {"spark.hadoop.fs.s3a.secret.key": s3_key, "spark.sql.shuffle.partitions": 8},
+                    },
+                    "timestamp_column": "ts",
+                    "reference": {"start": "2026-01-01T00:00:00Z", "end": "2026-01-02T00:00:00Z"},
+                    "window": {"size": "1h"},
+                    "columns": ["x"],
+                }
+            ]
+        }
+    )
+    secrets = config_secrets(cfg)
+    assert {s3_key, connect_token} <= set(secrets)
+    assert "8" not in secrets
+    assert "true" not in secrets
+    stream = io.StringIO()
+    configure_logging(cfg.logging, stream, secrets=secrets)
+    logging.getLogger("driftmon.test").warning("spark said: %s and %s", s3_key, connect_token)
+    assert secrets_in(stream.getvalue(), [s3_key, connect_token]) == [], stream.getvalue()
+
+
 @pytest.mark.postgres
 def test_serve_at_debug_logs_no_secret(tmp_path: Path, postgres_url: str) -> None:
     """A real server at DEBUG on PostgreSQL sends a webhook: no token or password in its log."""
