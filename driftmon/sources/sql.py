@@ -239,7 +239,8 @@ class SqlSource:
                 return list(conn.execute(statement).all())
         except sa.exc.DBAPIError as exc:
             failure = self._fail(exc)
-            if isinstance(failure, SourceQueryError):
+            # A query that tries to write fails as a whole: no column is to blame, none is retried.
+            if isinstance(failure, SourceQueryError) and sqlstate(exc) != "25006":
                 raise _Isolate(failure.reason) from None
             raise failure from None
 
