@@ -191,7 +191,7 @@ class MonitorWorker:
             log.exception("monitor %s: tick failed", name)
             return outcomes
         finally:
-            lock.release()
+            self._release(name, lock)
 
     def _tick(self, monitor: MonitorConfig) -> list[RunOutcome]:
         name = monitor.name
@@ -250,7 +250,7 @@ class MonitorWorker:
             self.report_behind(name)
             return outcome
         finally:
-            lock.release()
+            self._release(name, lock)
 
     def report_behind(self, name: str) -> int | None:
         """Tell the listener how many complete windows of monitor `name` are not done; return it.
@@ -302,7 +302,17 @@ class MonitorWorker:
                     log.error("monitor %s: column %r: %s", name, column, error)
             return found
         finally:
-            lock.release()
+            self._release(name, lock)
+
+    def _release(self, name: str, lock: threading.Lock) -> None:
+        """Release a monitor's lock; a tick skipped while it was held (by a run_now, a refit, or
+        just before a tick let go) is scheduled again at once instead of waiting for the next one."""
+        lock.release()
+        with self._guard:
+            if name not in self._missed or self._stopping.is_set():
+                return
+            self._missed.discard(name)
+        self._tick_at(name, as_utc(self._clock()))
 
     def stop(self, grace: float) -> list[str]:
         """Start nothing new, let work in flight finish within `grace` seconds; return what was cut off."""

@@ -303,3 +303,27 @@ def test_a_rolling_reference_is_refitted_on_its_schedule(store: sessionmaker[Ses
     assert active is not None
     assert active.version == 2
     assert active.reference["end"] == (T0 + 10 * HOUR).isoformat()
+
+
+def test_a_tick_skipped_while_the_monitor_is_busy_is_scheduled_again_once_it_is_free(
+    store: sessionmaker[Session], data: Path
+) -> None:
+    clock = Clock(T0 + 3 * HOUR)
+    cfg = config(file_monitor("m", data / "live", data / "reference.parquet"))
+    again: list[tuple[str, Any]] = []
+    worker = MonitorWorker(
+        cfg.monitors,
+        sessions=store,
+        settings=cfg.scheduler,
+        clock=clock,
+        takeover_tick=lambda name, at: again.append((name, at)),
+    )
+    busy = worker._locks["m"]  # held as a run_now or a refit holds it
+    busy.acquire()
+    assert worker.tick("m") == []  # skipped: the monitor is busy
+    worker._release("m", busy)  # what run_now and refit do when they finish
+    assert again == [("m", T0 + 3 * HOUR)]
+    assert busy.acquire(blocking=False)  # free again; holding and releasing it once more
+    worker._release("m", busy)
+    assert again == [("m", T0 + 3 * HOUR)]  # made up once, not again
+    assert windows(worker.tick("m")) == [hour(k) for k in range(3)]
