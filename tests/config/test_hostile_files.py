@@ -93,16 +93,21 @@ def test_check_config_says_why_with_status_1_and_no_traceback(tmp_path: Path, ca
     assert "Traceback" not in result.output
 
 
+def refusal_and_peak_memory(path: Path) -> tuple[str, int]:
+    """The loader's refusal of `path` and the peak memory (bytes) traced while it read the file."""
+    tracemalloc.start()
+    try:
+        message = refusal(path)
+        return message, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
 @pytest.mark.usefixtures("loader")
 def test_an_alias_bomb_fails_in_little_memory(tmp_path: Path) -> None:
     # Expanded, the bomb is 387 million values (tens of GB as driftmon's nodes).
     path = write(tmp_path / "c.yaml", (GOOD + BILLION_LAUGHS + "\n").encode())
-    tracemalloc.start()
-    try:
-        message = refusal(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    message, peak = refusal_and_peak_memory(path)
     assert "alias bomb" in message
     assert peak < 64e6, f"{peak / 1e6:.0f} MB"
 
@@ -115,12 +120,7 @@ def test_a_merge_key_bomb_fails_too(tmp_path: Path) -> None:
     levels += [f"? &m{i} {{<<: [*m{i - 1}, *m{i - 1}]}}\n: x" for i in range(1, 40)]
     text = "x-keys:\n" + textwrap.indent("\n".join(levels), "  ") + "\nx-last: {<<: *m39}\n"
     path = write(tmp_path / "c.yaml", (GOOD + text).encode())
-    tracemalloc.start()
-    try:
-        message = refusal(path)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    message, peak = refusal_and_peak_memory(path)
     assert "aliases and merge keys repeat more than 250,000 values" in message
     assert peak < 64e6, f"{peak / 1e6:.0f} MB"
 
