@@ -63,6 +63,55 @@ def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval:
     raise TimeoutError(f"{what}: not within {timeout:.0f}s" + (f" (last error: {last})" if last else ""))
 
 
+def spawn(
+    root: Path, name: str, args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """Start a process in its own session, its output in `root/<name>.log`."""
+    with (root / f"{name}.log").open("wb") as log:
+        return subprocess.Popen(
+            args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
+        )
+
+
+def log_tail(root: Path, name: str) -> str:
+    """Return the tail of a process's output, for failure messages."""
+    text = (root / f"{name}.log").read_text(encoding="utf-8", errors="replace")
+    return text[-4000:]
+
+
+def wait_ready(
+    root: Path, name: str, process: subprocess.Popen[bytes], url: str, timeout: float = 60
+) -> None:
+    """Wait until `url` answers 200; fail with the process's log if it exits or never does."""
+
+    def answered() -> bool | None:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{log_tail(root, name)}")
+        return True if httpx.get(url, timeout=2).status_code == 200 else None
+
+    try:
+        wait_for(f"{name} ready at {url}", answered, timeout=timeout)
+    except TimeoutError as exc:
+        raise TimeoutError(f"{exc}\n{log_tail(root, name)}") from None
+
+
+def write_prometheus_config(root: Path, config: dict[str, Any]) -> Path:
+    """Write Prometheus' configuration to `root/prometheus.yml`."""
+    path = root / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+def prometheus_args(binary: str, root: Path, port: int) -> list[str]:
+    """Return the command line of a Prometheus on `root/prometheus.yml`, its data in `root`."""
+    return [
+        binary,
+        f"--config.file={root / 'prometheus.yml'}",
+        f"--storage.tsdb.path={root / 'prometheus-data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+
+
 @dataclass
 class Receiver:
     """A local webhook receiver: records every JSON body POSTed to it, by path."""
@@ -122,16 +171,11 @@ class Stack:
         return f"http://127.0.0.1:{self.driftmon_port}"
 
     def _spawn(self, name: str, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
-        log = (self.root / f"{name}.log").open("wb")
-        self.processes[name] = subprocess.Popen(
-            args, cwd=cwd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-        log.close()
+        self.processes[name] = spawn(self.root, name, args, cwd, env)
 
     def log(self, name: str) -> str:
         """Return the tail of a process's output, for failure messages."""
-        text = (self.root / f"{name}.log").read_text(encoding="utf-8", errors="replace")
-        return text[-4000:]
+        return log_tail(self.root, name)
 
     def _alertmanager_config(self) -> Path:
         config = yaml.safe_load((DEPLOY / "alertmanager" / "alertmanager.yml").read_text(encoding="utf-8"))
@@ -159,9 +203,7 @@ class Stack:
                 {"job_name": "driftmon", "static_configs": [{"targets": [f"127.0.0.1:{self.driftmon_port}"]}]}
             ],
         }
-        path = self.root / "prometheus.yml"
-        path.write_text(yaml.safe_dump(config), encoding="utf-8")
-        return path
+        return write_prometheus_config(self.root, config)
 
     def start(self, prometheus: str, alertmanager: str) -> None:
         """Start the receiver, Alertmanager, Prometheus and then driftmon; wait until each answers."""
@@ -177,16 +219,8 @@ class Stack:
             ],
             cwd=self.root,
         )
-        self._spawn(
-            "prometheus",
-            [
-                prometheus,
-                f"--config.file={self._prometheus_config()}",
-                f"--storage.tsdb.path={self.root / 'prometheus-data'}",
-                f"--web.listen-address=127.0.0.1:{self.prometheus_port}",
-            ],
-            cwd=self.root,
-        )
+        self._prometheus_config()
+        self._spawn("prometheus", prometheus_args(prometheus, self.root, self.prometheus_port), cwd=self.root)
         for name, url in (
             ("alertmanager", f"http://127.0.0.1:{self.alertmanager_port}/-/ready"),
             ("prometheus", f"{self.prometheus}/-/ready"),
@@ -270,16 +304,7 @@ class Stack:
         wait_for(f"monitor {monitor} window ending {end.isoformat()} run", ran, timeout=120)
 
     def _ready(self, name: str, url: str) -> None:
-        def answered() -> bool | None:
-            process = self.processes[name]
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited with {process.returncode}:\n{self.log(name)}")
-            return True if httpx.get(url, timeout=2).status_code == 200 else None
-
-        try:
-            wait_for(f"{name} ready at {url}", answered, timeout=60)
-        except TimeoutError as exc:
-            raise TimeoutError(f"{exc}\n{self.log(name)}") from None
+        wait_ready(self.root, name, self.processes[name], url)
 
     def stop(self) -> None:
         """Stop every process (SIGTERM, then SIGKILL after 20 s) and the receiver."""

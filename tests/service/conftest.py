@@ -36,6 +36,17 @@ def any_store(database_url: str) -> Iterator[sessionmaker[Session]]:
 
 
 @pytest.fixture
+def pg(postgres_url: str) -> Iterator[Engine]:
+    """An engine on a fresh PostgreSQL database at head (the one `postgres_url` names)."""
+    upgrade(postgres_url)
+    engine = make_engine(postgres_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
 def data(tmp_path: Path) -> Path:
     """A reference (the day before T0) and 12 hours of stable live events from T0, as Parquet."""
     write_parquet(tmp_path / "reference.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)

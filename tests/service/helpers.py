@@ -15,7 +15,9 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy.engine import Engine
 
 from driftmon.config import Config
 
@@ -140,6 +142,22 @@ def poll(check: Callable[[], Any], *, timeout: float, what: str, every: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what} (last: {result!r})")
         time.sleep(every)
+
+
+def in_source_query(engine: Engine, application_prefix: str) -> list[str]:
+    """Return the application names (PGAPPNAME) starting with the prefix that are in a SQL source's query now.
+
+    (pg_stat_activity keeps only a query's first 1 kB: the source's subquery name, not its text.)
+    """
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT application_name FROM pg_stat_activity WHERE state = 'active' "
+                "AND application_name LIKE :prefix AND query LIKE '%driftmon_source%'"
+            ),
+            {"prefix": f"{application_prefix}%"},
+        )
+        return [r.application_name for r in rows]
 
 
 def parse(body: bytes | str) -> Parsed:

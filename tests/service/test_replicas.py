@@ -9,7 +9,6 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
@@ -17,13 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from driftmon.store import make_engine, upgrade
-
-from .helpers import free_port, poll, write_parquet
+from .helpers import free_port, in_source_query, poll, write_parquet
 from .server import ServerProcess, serve_process, wait_until, write_config
 
 TIMEOUT = timedelta(seconds=40)
@@ -31,16 +27,6 @@ TAKEOVER = timedelta(seconds=45)  # the setting under test: longer than the time
 SLOW = 38  # seconds the live query sleeps while the first claimer holds the window (< TIMEOUT):
 # long enough for the other replica to finish starting on a loaded machine
 JITTER = 10.0  # seconds a loaded machine may add to the takeover tick (APScheduler, the claim)
-
-
-@pytest.fixture
-def pg(postgres_url: str) -> Iterator[Engine]:
-    upgrade(postgres_url)
-    engine = make_engine(postgres_url)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
 
 
 def _yesterday() -> tuple[datetime, datetime]:
@@ -102,21 +88,6 @@ def _runs(engine: Engine) -> list[sa.Row[Any]]:
         )
 
 
-def _sleeping(engine: Engine) -> list[str]:
-    """Return the application names of the connections inside the slow live query right now.
-
-    (The source's counting query; pg_stat_activity keeps only its first 1 kB, not the sleep.)
-    """
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.text(
-                "SELECT application_name FROM pg_stat_activity WHERE state = 'active' "
-                "AND application_name LIKE 'replica-%' AND query LIKE '%driftmon_source%'"
-            )
-        )
-        return [r.application_name for r in rows]
-
-
 def test_a_killed_replicas_window_is_taken_over_within_the_takeover_time(
     pg: Engine, postgres_url: str, tmp_path: Path
 ) -> None:
@@ -140,7 +111,9 @@ def test_a_killed_replicas_window_is_taken_over_within_the_takeover_time(
         # Both start at once and race for the window; whoever claimed it sits in the slow query.
         with ThreadPoolExecutor(2) as pool:
             starting = [pool.submit(server.start) for server in replicas.values()]
-            holder = poll(lambda: _sleeping(pg), timeout=120, what="a replica in the slow query")[0]
+            holder = poll(
+                lambda: in_source_query(pg, "replica-"), timeout=120, what="a replica in the slow query"
+            )[0]
             for started in starting:
                 started.result()
         (claimed,) = _runs(pg)
