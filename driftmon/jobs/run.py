@@ -35,7 +35,15 @@ from driftmon.jobs.outcome import FittedBaseline, RunOutcome, Skip
 from driftmon.jobs.scoring import column_outcome, run_error, run_status, score_columns, scored_status
 from driftmon.jobs.stored import stored_outcome
 from driftmon.sources import Source, monitor_source
-from driftmon.store import Claim, ColumnResultInput, RunNotClaimedError, claim_run, finish_run, upsert_monitor
+from driftmon.store import (
+    Claim,
+    ColumnResultInput,
+    RunNotClaimedError,
+    claim_run,
+    finish_run,
+    lock_alert_states,
+    upsert_monitor,
+)
 from driftmon.windows import Window, describe, overlap_warning
 
 __all__ = ["run_window"]
@@ -203,6 +211,8 @@ def run_window(
     finished = at + timedelta(seconds=elapsed())
     try:
         with sessions() as session, session.begin():
+            if computed.compared:
+                lock_alert_states(session, monitor.name)  # first, as the claim locks the monitor first
             record = finish_run(
                 session,
                 claim,

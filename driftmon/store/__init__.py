@@ -12,6 +12,7 @@ from driftmon.store.alert_events import alert_history, current_alert_states, rec
 from driftmon.store.alert_states import (
     AlertStateRecord,
     load_alert_states,
+    lock_alert_states,
     record_window_alert_states,
     save_alert_states,
 )
@@ -139,6 +140,7 @@ __all__ = [
     "list_baselines",
     "list_monitors",
     "load_alert_states",
+    "lock_alert_states",
     "lock_monitor",
     "make_engine",
     "record_alert_event",
