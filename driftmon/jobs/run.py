@@ -127,13 +127,16 @@ def run_window(
     reference_source: Source | None = None,
     stale_after: timedelta | None = None,
     retry_failed: bool = True,
+    notify: bool = False,
 ) -> RunOutcome:
     """Score `window` of `monitor`, store it idempotently and return what happened.
 
     `now` (default: the current time) stamps the run, its alert events and any baseline fitted.
     `source` and `reference_source` are used (and left open) when given; otherwise they are
     opened from the config and closed. A window already stored comes back with `skipped`
-    set and its stored results; a failed one is computed again when `retry_failed`.
+    set and its stored results; a failed one is computed again when `retry_failed`. With
+    `notify` (the service's runs), the alert transitions' notifications are queued in the
+    store's outbox in the same transaction.
     """
     at = as_utc(now) if now is not None else datetime.now(UTC)
     clock = time.perf_counter()
@@ -215,7 +218,7 @@ def run_window(
             alerts = AlertEvaluation()
             if computed.compared:
                 alerts = evaluate_alerts(
-                    session, monitor, window, computed.compared, now=at, run_id=record.id
+                    session, monitor, window, computed.compared, now=at, run_id=record.id, notify=notify
                 )
     except RunNotClaimedError as exc:
         return failure(str(exc), stored=False, claim=claim)

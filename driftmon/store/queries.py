@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -154,18 +154,26 @@ def run_history(
 
 
 def latest_runs(
-    session: Session, monitors: Collection[str] | None = None, *, statuses: Collection[str] | None = None
+    session: Session,
+    monitors: Collection[str] | None = None,
+    *,
+    statuses: Collection[str] | None = None,
+    by: Literal["window_end", "finished_at"] = "window_end",
 ) -> dict[str, RunRecord]:
-    """Return each monitor's run with the latest window (only runs in `statuses`, when given).
+    """Return each monitor's run with the latest window, or the one that finished last (`by`).
 
-    One index probe per monitor (e.g. the last succeeded run of 1,000 monitors for the
-    metrics snapshot), not a scan of the run history.
+    Only runs in `statuses`, when given. One index probe per monitor (e.g. the last
+    succeeded run of 1,000 monitors for the metrics snapshot), not a scan of the run history.
     """
     inner = aliased(Run)
     newest = sa.select(inner.id).where(inner.monitor_id == Monitor.id)
     if statuses is not None:
         newest = newest.where(inner.status.in_(sorted(set(statuses))))
-    newest_id = newest.order_by(inner.window_end.desc(), inner.window_start.desc()).limit(1).scalar_subquery()
+    order: tuple[sa.UnaryExpression[Any], ...] = (inner.window_end.desc(), inner.window_start.desc())
+    if by == "finished_at":
+        newest = newest.where(inner.finished_at.is_not(None))
+        order = (inner.finished_at.desc(), inner.id.desc())
+    newest_id = newest.order_by(*order).limit(1).scalar_subquery()
     query = sa.select(Run, Monitor.name).select_from(Monitor).join(Run, Run.id == newest_id)
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
