@@ -37,6 +37,7 @@ from driftmon.errors import (
     ColumnReadError,
     ColumnTypeChangedError,
     ColumnTypeError,
+    DriftmonError,
     MissingColumnError,
     SourceError,
     SourceQueryError,
@@ -82,7 +83,7 @@ __all__ = ["SqlSource"]
 _FETCH_ROWS = 20_000
 
 
-class _Isolate(Exception):
+class _Isolate(DriftmonError):
     """The combined statement failed for a reason that may be one column's."""
 
 
