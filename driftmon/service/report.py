@@ -29,20 +29,7 @@ def outcome_values(outcome: RunOutcome) -> tuple[RunValues, list[ColumnValues], 
     run = RunValues(
         outcome.monitor, outcome.window.start, outcome.window.end, outcome.status, finished, outcome.rows_read
     )
-    columns = [
-        ColumnValues(
-            monitor=outcome.monitor,
-            column=c.column,
-            status=c.status,
-            window_end=c.window_end,
-            baseline_version=c.baseline_version,
-            n_live=c.n_live,
-            n_reference=c.n_reference,
-            statistics=c.statistics(),
-            null=dict(c.null_levels),
-        )
-        for c in outcome.columns
-    ]
+    columns = [ColumnValues.from_result(c) for c in outcome.columns]
     alerts = [
         AlertValue(outcome.monitor, c.column, statistic, int(severity))
         for c in outcome.columns
