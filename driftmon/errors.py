@@ -6,12 +6,19 @@ for a missing column) and builds its own message from the offending key and valu
 text is the same wherever it is raised. Messages never contain secrets: sources are named by
 their redacted description (password hidden) and config values that came from environment
 variables are scrubbed before they reach a message.
+
+DriftmonError is the base of every error driftmon raises, here and in the other packages
+(store, alerts, metrics, scheduler, http, pages, rules, core): the command line catches it
+as the one type of failure it reports as a message. It is defined in driftmon.core.errors,
+the layer every other may import, and re-exported here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+
+from driftmon.core.errors import DriftmonError
 
 __all__ = [
     "AmbiguousDurationError",
@@ -25,6 +32,7 @@ __all__ = [
     "ConfigSyntaxError",
     "ConfigValidationError",
     "CorruptFileError",
+    "DriftmonError",
     "DuplicateMonitorError",
     "DurationError",
     "EmptyReferenceError",
@@ -60,7 +68,7 @@ class ConfigProblem:
         return f"{where}{path}{self.message}"
 
 
-class ConfigError(ValueError):
+class ConfigError(DriftmonError, ValueError):
     """The configuration is invalid; `problems` lists every problem found, each with its place."""
 
     def __init__(self, problems: Sequence[ConfigProblem]) -> None:
@@ -135,7 +143,7 @@ class ConfigValidationError(ConfigError):
     """Values that do not fit the schema (wrong type, unknown key, out of range)."""
 
 
-class UnknownMonitorError(LookupError):
+class UnknownMonitorError(DriftmonError, LookupError):
     """A monitor name that the configuration does not define."""
 
     def __init__(self, name: str, known: Sequence[str]) -> None:
@@ -145,7 +153,7 @@ class UnknownMonitorError(LookupError):
         super().__init__(f"no monitor named {name!r} in the configuration; monitors: {listing}")
 
 
-class DurationError(ValueError):
+class DurationError(DriftmonError, ValueError):
     """A duration that is not a number followed by a unit (`30s`, `10m`, `1h`, `7d`, `2w`).
 
     With `calendar` the value was a window size, which may also be `1mo`, `1q` or `1y`. A
@@ -180,11 +188,11 @@ class AmbiguousDurationError(DurationError):
         ValueError.__init__(self, f"{value!r} is ambiguous: {advice}")
 
 
-class WindowError(ValueError):
+class WindowError(DriftmonError, ValueError):
     """A time window or range that makes no sense (end not after start, a cron that never fires)."""
 
 
-class SourceError(Exception):
+class SourceError(DriftmonError):
     """A data source could not be read; `source` is its description with any password hidden."""
 
     def __init__(self, source: str, reason: str) -> None:
@@ -232,7 +240,7 @@ class SourceSchemaError(SourceError, LookupError):
     """The source lacks what every column needs (its timestamp column, the table itself)."""
 
 
-class ColumnError(Exception):
+class ColumnError(DriftmonError):
     """One column could not be counted; the other columns of the same read are unaffected."""
 
     def __init__(self, column: str, reason: str) -> None:

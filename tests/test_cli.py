@@ -284,3 +284,16 @@ def test_run_json_from_a_real_process_is_only_json_on_stdout(demo_dir: Path, tmp
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["monitor"] == "churn"
     assert "schema created" in done.stderr  # the SQLite store was created on the way
+
+
+def test_a_driftmon_error_is_one_line_on_stderr_not_a_traceback(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "driftmon", "run", "-c", DEMO_CONFIG, "--monitor", "nope"]
+    env = os.environ | {"DRIFTMON_DATABASE_URL": f"sqlite:///{tmp_path}/s.sqlite"}
+    done = subprocess.run(
+        command, capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120, check=False
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: no monitor named 'nope' in the configuration; monitors: 'checkout-fraud', 'churn'\n"
+    )
+    assert done.stdout == ""

@@ -1,11 +1,14 @@
 """Errors of the alerts package: bad rules, scores and stored states, undeliverable notifications.
 
-Each subclasses the built-in a caller expects (ValueError for bad input, OSError for a dead-letter
-log that cannot be written) and builds its message from what was wrong and where. Messages never
-contain webhook URLs beyond their scheme and host: tokens live in the path and query.
+Each subclasses DriftmonError and the built-in a caller expects (ValueError for bad input,
+OSError for a dead-letter log that cannot be written) and builds its message from what was
+wrong and where. Messages never contain webhook URLs beyond their scheme and host: tokens live
+in the path and query.
 """
 
 from __future__ import annotations
+
+from driftmon.errors import DriftmonError
 
 __all__ = [
     "AlertRuleError",
@@ -17,7 +20,7 @@ __all__ = [
 ]
 
 
-class AlertRuleError(ValueError):
+class AlertRuleError(DriftmonError, ValueError):
     """Alert settings for one statistic that cannot work (thresholds out of order, bad counts)."""
 
     def __init__(self, statistic: str, reason: str) -> None:
@@ -26,11 +29,11 @@ class AlertRuleError(ValueError):
         super().__init__(f"alert rule for statistic {statistic!r}: {reason}")
 
 
-class WindowScoreError(ValueError):
+class WindowScoreError(DriftmonError, ValueError):
     """A window's score that the state machine cannot use (naive times, empty window, bad status)."""
 
 
-class AlertStateError(ValueError):
+class AlertStateError(DriftmonError, ValueError):
     """A stored alert state that does not parse; `key` names the offending entry."""
 
     def __init__(self, key: str, reason: str) -> None:
@@ -39,13 +42,13 @@ class AlertStateError(ValueError):
         super().__init__(f"alert state: {key!r} {reason}")
 
 
-class WindowOrderError(ValueError):
+class WindowOrderError(DriftmonError, ValueError):
     """A window evaluated again, or out of order: counting it would double the evidence."""
 
 
-class NotifierConfigError(ValueError):
+class NotifierConfigError(DriftmonError, ValueError):
     """Webhook notifier settings that cannot work (not an http(s) URL, no timeout, negative retries)."""
 
 
-class DeadLetterError(OSError):
+class DeadLetterError(DriftmonError, OSError):
     """A notification was undeliverable and the dead-letter log could not be written either."""

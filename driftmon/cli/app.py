@@ -2,14 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 
 from driftmon import __version__
+from driftmon.errors import ConfigError, DriftmonError
 
 __all__ = ["main"]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group that turns any of driftmon's own errors into a message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:  # its message lists every problem, each with its file and line
+            click.echo(str(exc), err=True)
+            raise SystemExit(1) from None
+        except DriftmonError as exc:
+            click.echo(f"error: {exc}", err=True)
+            raise SystemExit(1) from None
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="driftmon")
 def main() -> None:
     """driftmon: distribution-drift monitoring for production ML models.

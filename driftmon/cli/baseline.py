@@ -11,10 +11,9 @@ from driftmon.cli.common import (
     config_files_option,
     database_url_option,
     fail,
-    load,
-    monitor_named,
     open_store,
 )
+from driftmon.config import load_config
 
 __all__ = ["baseline"]
 
@@ -40,8 +39,8 @@ def baseline_fit(
     """
     from driftmon.jobs import fit_baselines
 
-    config = load(config_files)
-    monitor = monitor_named(config, monitor_name)
+    config = load_config(config_files)
+    monitor = config.monitor(monitor_name)
     for name in columns:
         try:
             monitor.column(name)
@@ -78,8 +77,8 @@ def baseline_list(
     from driftmon.cli.tables import baseline_table
     from driftmon.store import list_baselines
 
-    config = load(config_files)
-    names = [monitor_named(config, n).name for n in monitor_names] or [m.name for m in config.monitors]
+    config = load_config(config_files)
+    names = [config.monitor(n).name for n in monitor_names] or [m.name for m in config.monitors]
     with open_store(database_url, config) as sessions, sessions() as session:
         found = [b for name in names for b in list_baselines(session, name)]
     if active_only:

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import click
 
 from driftmon.cli.app import main
-from driftmon.cli.common import config_files_option, load
-from driftmon.config import MonitorConfig
+from driftmon.cli.common import config_files_option
+from driftmon.config import MonitorConfig, load_config
 
 __all__ = ["check_config"]
 
@@ -34,7 +34,7 @@ def check_config(config_files: tuple[str, ...], connect: bool) -> None:
     from driftmon.errors import WindowError
     from driftmon.windows import latest_complete_window, overlap_warning
 
-    config = load(config_files)
+    config = load_config(config_files)
     names = ", ".join(m.name for m in config.monitors) or "none"
     click.echo(f"OK: {' + '.join(config_files)}: {len(config.monitors)} monitor(s): {names}")
     now = datetime.now(UTC)

@@ -1,4 +1,7 @@
-"""What the commands share: config and store options, opening the store, times, failing clearly."""
+"""What the commands share: config and store options, opening the store, times, failing clearly.
+
+Any DriftmonError a command lets through is reported by the command group (driftmon.cli.app).
+"""
 
 from __future__ import annotations
 
@@ -13,15 +16,13 @@ import click
 if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
     from sqlalchemy.orm import Session, sessionmaker
 
-    from driftmon.config import Config, MonitorConfig
+    from driftmon.config import Config
 
 __all__ = [
     "config_files_option",
     "database_url_option",
     "fail",
     "job_logs",
-    "load",
-    "monitor_named",
     "open_store",
     "parse_time",
     "verbose_option",
@@ -77,28 +78,6 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(1)
 
 
-def load(config_files: tuple[str, ...]) -> Config:
-    """Load and validate the config files, or exit 1 listing every problem."""
-    from driftmon.config import load_config
-    from driftmon.errors import ConfigError
-
-    try:
-        return load_config(config_files)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(1) from None
-
-
-def monitor_named(config: Config, name: str) -> MonitorConfig:
-    """Return the monitor called `name`, or exit 1 naming the monitors there are."""
-    from driftmon.errors import UnknownMonitorError
-
-    try:
-        return config.monitor(name)
-    except UnknownMonitorError as exc:
-        fail(str(exc))
-
-
 def parse_time(value: str, option: str) -> datetime:
     """Parse an ISO 8601 time for `option` (a time without an offset is UTC), or exit 1."""
     try:
@@ -132,10 +111,7 @@ def open_store(database_url: str | None, config: Config | None = None) -> Iterat
     )
 
     configured = config.database.url.get_secret_value() if config is not None else None
-    try:
-        url = resolve_database_url(database_url, configured=configured)
-    except StoreError as exc:
-        fail(str(exc))
+    url = resolve_database_url(database_url, configured=configured)
     shown = display_url(url)
     engine: Any = None
     try:

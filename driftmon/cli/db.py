@@ -26,13 +26,8 @@ def _store_settings(database_url: str | None, config_files: tuple[str, ...]) -> 
     configured_url, retention_days = None, None
     if config_files:
         from driftmon.config import load_config
-        from driftmon.errors import ConfigError
 
-        try:
-            config = load_config(config_files)
-        except ConfigError as exc:
-            click.echo(str(exc), err=True)
-            raise SystemExit(1) from None
+        config = load_config(config_files)
         configured_url = config.database.url.get_secret_value()
         retention_days = config.database.retention_days
     return resolve_database_url(database_url, configured=configured_url), retention_days

@@ -16,11 +16,10 @@ from driftmon.cli.common import (
     config_files_option,
     database_url_option,
     fail,
-    load,
-    monitor_named,
     open_store,
     parse_time,
 )
+from driftmon.config import load_config
 
 if TYPE_CHECKING:
     from driftmon.jobs import ColumnOutcome
@@ -102,8 +101,8 @@ def results(
     """
     from driftmon.jobs import stored_columns
 
-    config = load(config_files)
-    monitor = monitor_named(config, monitor_name)
+    config = load_config(config_files)
+    monitor = config.monitor(monitor_name)
     known = {c.name for c in monitor.columns}
     unknown = sorted(set(column_names) - known)
     if unknown:

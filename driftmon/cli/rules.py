@@ -17,7 +17,6 @@ from driftmon.rules import (
     DEFAULT_JOB,
     DEFAULT_RUNBOOK_URL,
     RuleOptions,
-    RuleOptionsError,
     prometheus_rule_manifest,
     render_rules,
     rules_command,
@@ -33,19 +32,15 @@ _STAND_IN = "unset://"
 def _load(config_files: tuple[str, ...], allow_unset: bool) -> Config:
     """Load the config; with `allow_unset`, unset variables get a stand-in instead of failing."""
     from driftmon.config import load_config
-    from driftmon.errors import ConfigError, UnsetVariableError
+    from driftmon.errors import UnsetVariableError
 
     environ = dict(os.environ)
-    try:
-        if allow_unset:
-            try:
-                return load_config(config_files, environ)
-            except UnsetVariableError as exc:
-                environ.update(dict.fromkeys(exc.variables, _STAND_IN))
-        return load_config(config_files, environ)
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        raise SystemExit(1) from None
+    if allow_unset:
+        try:
+            return load_config(config_files, environ)
+        except UnsetVariableError as exc:
+            environ.update(dict.fromkeys(exc.variables, _STAND_IN))
+    return load_config(config_files, environ)
 
 
 def _write(path: str, text: str) -> None:
@@ -124,15 +119,12 @@ def rules(
     ]
     command = rules_command(config_files, *flags, *(["--allow-unset"] if allow_unset else []))
     now = datetime.now(UTC)
-    try:
-        if output_format == "kubernetes":
-            text = prometheus_rule_manifest(
-                config, options, now=now, command=command, name=name, namespace=namespace
-            )
-        else:
-            text = render_rules(config, options, now=now, command=command)
-    except RuleOptionsError as exc:
-        fail(str(exc))
+    if output_format == "kubernetes":
+        text = prometheus_rule_manifest(
+            config, options, now=now, command=command, name=name, namespace=namespace
+        )
+    else:
+        text = render_rules(config, options, now=now, command=command)
     if output is None:
         click.echo(text, nl=False)
     else:

@@ -15,12 +15,11 @@ from driftmon.cli.common import (
     database_url_option,
     fail,
     job_logs,
-    load,
-    monitor_named,
     open_store,
     parse_time,
     verbose_option,
 )
+from driftmon.config import load_config
 
 if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
     from driftmon.config import MonitorConfig
@@ -84,8 +83,8 @@ def run(
     from driftmon.jobs import run_window
     from driftmon.windows import overlap_warning
 
-    config = load(config_files)
-    monitor = monitor_named(config, monitor_name)
+    config = load_config(config_files)
+    monitor = config.monitor(monitor_name)
     now = datetime.now(UTC)
     window = _window(monitor, window_end, now)
     warning = overlap_warning(monitor, window)
@@ -182,8 +181,8 @@ def backfill(
     from driftmon.jobs import RunOutcome, backfill_windows, stored_columns
     from driftmon.jobs import backfill as run_backfill
 
-    config = load(config_files)
-    monitors = [monitor_named(config, n) for n in monitor_names] or [m for m in config.monitors if m.enabled]
+    config = load_config(config_files)
+    monitors = [config.monitor(n) for n in monitor_names] or [m for m in config.monitors if m.enabled]
     if not monitors:
         fail("the configuration has no enabled monitor to backfill")
     now = datetime.now(UTC)

@@ -80,6 +80,14 @@ class SchedulerSettings(BaseModel):
     max_workers: int = Field(4, ge=1, le=256, description="runs in parallel")
     max_backfill_windows: int = Field(100, ge=0, description="missed windows caught up per monitor at start")
     shutdown_grace: PositiveDuration = timedelta(seconds=30)
+    follow_every: PositiveDuration = Field(
+        timedelta(seconds=5),
+        description="how often /metrics takes in what other processes on the store computed",
+    )
+    notify_every: PositiveDuration = Field(
+        timedelta(seconds=2),
+        description="how often the notifier lease holder sends the outbox (and others try to take the lease)",
+    )
 
 
 class LoggingSettings(BaseModel):

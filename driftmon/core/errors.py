@@ -1,16 +1,30 @@
-"""Errors raised by the numeric core; each is a ValueError whose message names what and where."""
+"""Errors raised by the numeric core; each is a ValueError whose message names what and where.
+
+DriftmonError, the base of every error driftmon raises, is defined here because the core is
+the one layer every other may import and it imports none of them; driftmon.errors re-exports
+it, and that is where the rest of the package takes it from.
+"""
 
 from __future__ import annotations
 
 __all__ = [
     "BinSpecError",
     "CountsError",
+    "DriftmonError",
     "InvalidDistributionError",
     "NonNumericValueError",
 ]
 
 
-class InvalidDistributionError(ValueError):
+class DriftmonError(Exception):
+    """The base of every error driftmon raises: catching it catches any of driftmon's own failures.
+
+    Each subclass also derives from the built-in a caller would expect (ValueError, LookupError,
+    OSError, ...), so code that catches those keeps working.
+    """
+
+
+class InvalidDistributionError(DriftmonError, ValueError):
     """A probability vector is not a valid distribution (negative, NaN, wrong length, bad sum)."""
 
     def __init__(self, name: str, problem: str) -> None:
@@ -19,7 +33,7 @@ class InvalidDistributionError(ValueError):
         super().__init__(f"{name}: {problem}")
 
 
-class NonNumericValueError(ValueError):
+class NonNumericValueError(DriftmonError, ValueError):
     """A numeric column holds a value that is not a number."""
 
     def __init__(self, column: str | None, value: object, row: int) -> None:
@@ -34,9 +48,9 @@ class NonNumericValueError(ValueError):
         )
 
 
-class BinSpecError(ValueError):
+class BinSpecError(DriftmonError, ValueError):
     """A bin specification (fitted, explicit or deserialised) is invalid."""
 
 
-class CountsError(ValueError):
+class CountsError(DriftmonError, ValueError):
     """Bin counts do not fit their bin specification or each other."""

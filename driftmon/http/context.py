@@ -14,6 +14,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
+from driftmon.errors import DriftmonError
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import MetricsSnapshot
 
@@ -40,7 +41,7 @@ class RunTrigger(Protocol):
     def __call__(self, monitor: str, window_end: datetime | None) -> RunOutcome: ...
 
 
-class TriggerRejectedError(Exception):
+class TriggerRejectedError(DriftmonError):
     """A run request that cannot be honoured now, with the HTTP status that says why."""
 
     def __init__(self, status_code: int, detail: str) -> None:

@@ -59,6 +59,10 @@ def _finite(value: float | None) -> float | None:
     return None if value is None or not math.isfinite(value) else float(value)
 
 
+# A number in a document: NaN and infinities (not JSON) become null.
+Finite = Annotated[float | None, BeforeValidator(_finite)]
+
+
 class StatisticOut(BaseModel):
     value: float | None
     p_value: float | None = Field(description="P(a value this large | no drift, these sample sizes)")
@@ -138,9 +142,9 @@ class AlertEventOut(BaseModel):
     window_start: datetime | None
     window_end: datetime | None
     run_id: int | None
-    value: float | None
-    threshold: float | None
-    p_value: float | None
+    value: Finite
+    threshold: Finite
+    p_value: Finite
     details: dict[str, Any] | None
 
 
@@ -263,38 +267,12 @@ def result_detail_out(result: ResultDetail) -> ResultDetailOut:
 
 def run_out(run: RunRecord) -> RunOut:
     """Return the API document of a stored run."""
-    return RunOut(
-        id=run.id,
-        monitor=run.monitor,
-        window_start=run.window_start,
-        window_end=run.window_end,
-        status=run.status,
-        started_at=run.started_at,
-        finished_at=run.finished_at,
-        attempts=run.attempts,
-        rows_read=run.rows_read,
-        error=run.error,
-    )
+    return RunOut.model_validate(run, from_attributes=True)
 
 
 def alert_out(event: AlertEventRecord) -> AlertEventOut:
     """Return the API document of a stored alert transition."""
-    return AlertEventOut(
-        id=event.id,
-        monitor=event.monitor,
-        column=event.column,
-        statistic=event.statistic,
-        severity=event.severity,
-        state=event.state,
-        at=event.at,
-        window_start=event.window_start,
-        window_end=event.window_end,
-        run_id=event.run_id,
-        value=_finite(event.value),
-        threshold=_finite(event.threshold),
-        p_value=_finite(event.p_value),
-        details=event.details,
-    )
+    return AlertEventOut.model_validate(event, from_attributes=True)
 
 
 def monitor_out(

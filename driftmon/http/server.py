@@ -15,12 +15,14 @@ import time
 import uvicorn
 from fastapi import FastAPI
 
+from driftmon.errors import DriftmonError
+
 __all__ = ["HttpServer", "ListenError"]
 
 log = logging.getLogger(__name__)
 
 
-class ListenError(OSError):
+class ListenError(DriftmonError, OSError):
     """The server cannot listen on the configured host and port."""
 
 

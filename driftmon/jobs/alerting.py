@@ -23,6 +23,7 @@ from driftmon.core import Comparison
 from driftmon.jobs.outcome import AlertChange
 from driftmon.store import (
     load_alert_states,
+    queue_notification,
     record_alert_event,
     record_window_alert_states,
     save_alert_states,
@@ -100,8 +101,11 @@ def evaluate_alerts(
     *,
     now: datetime,
     run_id: int,
+    notify: bool = False,
 ) -> AlertEvaluation:
     """Move every rule of every compared column by this window; store new states and transitions.
+
+    With `notify`, each transition's notification goes into the store's outbox with its event.
 
     Columns without a comparison (failed) change no state; their stored severities are reported.
     """
@@ -143,6 +147,8 @@ def evaluate_alerts(
                 run_id=run_id,
                 details={"transition": transition.kind, **_details(comparison, settings.role)},
             )
+            if notify:
+                queue_notification(session, event.id, now=now)
             out.changes.append(
                 AlertChange(
                     monitor=monitor.name,

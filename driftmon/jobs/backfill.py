@@ -11,7 +11,7 @@ from driftmon.config import MonitorConfig, as_utc
 from driftmon.jobs.catchup import catch_up_windows, find_first_row
 from driftmon.jobs.outcome import BackfillOutcome, RunOutcome
 from driftmon.jobs.run import run_window
-from driftmon.sources import Source, monitor_source
+from driftmon.sources import Source, monitor_reader
 from driftmon.store import DONE_STATUSES, stored_windows
 from driftmon.windows import TimeRange, Window, is_complete, windows_between
 
@@ -60,12 +60,13 @@ def backfill(
         return BackfillOutcome(monitor.name, ())
     with sessions() as session:
         stored = stored_windows(session, monitor.name, windows[0].start, windows[-1].end)
-    live = source if source is not None else monitor_source(monitor)
-    reference = reference_source if reference_source is not None else monitor_source(monitor, reference=True)
     runs: list[RunOutcome] = []
     skipped: list[Window] = []
     before: list[Window] = []
-    try:
+    with (
+        monitor_reader(monitor, source) as live,
+        monitor_reader(monitor, reference_source, reference=True) as reference,
+    ):
         if from_first_row:
             first = find_first_row(monitor, TimeRange(windows[0].start, windows[-1].end), source=live)
             kept = set(catch_up_windows(monitor, windows, first))
@@ -87,9 +88,4 @@ def backfill(
             runs.append(outcome)
             if progress is not None:
                 progress(window, outcome)
-    finally:
-        if source is None:
-            live.close()
-        if reference_source is None:
-            reference.close()
     return BackfillOutcome(monitor.name, tuple(windows), tuple(runs), tuple(skipped), tuple(before))

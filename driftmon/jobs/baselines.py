@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import ColumnSettings, MonitorConfig, format_duration
 from driftmon.errors import SourceError
-from driftmon.jobs.errors import first_line, store_failure
+from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
-from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_source
+from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_reader
 from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
@@ -94,10 +94,7 @@ def _fit(
     try:
         fit = fit_reference(source, settings, span, sample_size=sample_size)
     except (SourceError, ValueError, OSError) as exc:  # a source that cannot be read, or its data
-        reason = (
-            str(exc) if isinstance(exc, SourceError) else f"source {source.description}: {first_line(exc)}"
-        )
-        out.error = f"cannot read the reference: {reason}"
+        out.error = f"cannot read the reference: {source_failure(source, exc)}"
         return out
     out.rows, out.sampled = fit.rows, fit.sampled
     out.errors = {name: f"cannot fit a baseline: {err}" for name, err in fit.errors.items()}
@@ -160,12 +157,8 @@ def fit_baselines(
         [monitor.column_settings(name) for name in columns] if columns else monitor.all_column_settings()
     )
     span = reference_span(monitor, now)
-    reader = source if source is not None else monitor_source(monitor, reference=True)
-    try:
+    with monitor_reader(monitor, source, reference=True) as reader:
         fit = _fit(monitor, settings, sessions, now, reader, span, sample_size=sample_size, keep_newer=False)
-    finally:
-        if source is None:
-            reader.close()
     return BaselineFitOutcome(
         monitor=monitor.name,
         span=span,
@@ -230,12 +223,8 @@ def active_baselines(
     baselines = {name: b for name, b in found.items() if b is not None}
     if not todo:
         return BaselineSet(baselines, {}, (), ())
-    reader = source if source is not None else monitor_source(monitor, reference=True)
-    try:
+    with monitor_reader(monitor, source, reference=True) as reader:
         fit = _fit(monitor, todo, sessions, now, reader, span, sample_size=sample_size, keep_newer=True)
-    finally:
-        if source is None:
-            reader.close()
     errors: dict[str, str] = {}
     warnings: list[str] = []
     for column in todo:

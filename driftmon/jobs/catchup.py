@@ -20,8 +20,8 @@ from datetime import datetime
 
 from driftmon.config import MonitorConfig
 from driftmon.errors import SourceError
-from driftmon.jobs.errors import first_line
-from driftmon.sources import FindsFirstRow, Source, monitor_source
+from driftmon.jobs.errors import source_failure
+from driftmon.sources import FindsFirstRow, Source, monitor_reader
 from driftmon.windows import TimeRange, Window
 
 __all__ = ["FirstRow", "catch_up_windows", "find_first_row"]
@@ -52,22 +52,17 @@ class FirstRow:
 
 def find_first_row(monitor: MonitorConfig, within: TimeRange, *, source: Source | None = None) -> FirstRow:
     """Return the earliest event time of the monitor's live source inside `within`."""
-    reader = source if source is not None else monitor_source(monitor)
-    try:
+    with monitor_reader(monitor, source) as reader:
         if not isinstance(reader, FindsFirstRow):
             return FirstRow(None, None, f"source {reader.description} cannot tell where its data starts")
-        at = reader.first_timestamp(within)
-    except (SourceError, ValueError, OSError) as exc:
-        reason = (
-            str(exc) if isinstance(exc, SourceError) else f"source {reader.description}: {first_line(exc)}"
-        )
-        log.warning(
-            "monitor %s: cannot find the first row, catching up every window: %s", monitor.name, reason
-        )
-        return FirstRow(None, None, reason)
-    finally:
-        if source is None:
-            reader.close()
+        try:
+            at = reader.first_timestamp(within)
+        except (SourceError, ValueError, OSError) as exc:
+            reason = source_failure(reader, exc)
+            log.warning(
+                "monitor %s: cannot find the first row, catching up every window: %s", monitor.name, reason
+            )
+            return FirstRow(None, None, reason)
     return FirstRow(at, within)
 
 

@@ -1,12 +1,14 @@
-"""Turn failures of the store into one-line reasons; anything else is a programming error."""
+"""Turn failures of the store and of sources into one-line reasons; anything else is a programming error."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 
+from driftmon.errors import SourceError
+from driftmon.sources import Source
 from driftmon.store import StoreError
 
-__all__ = ["first_line", "store_failure"]
+__all__ = ["first_line", "source_failure", "store_failure"]
 
 
 def first_line(exc: BaseException) -> str:
@@ -26,3 +28,8 @@ def store_failure(exc: BaseException) -> str | None:
     if isinstance(exc, sa.exc.SQLAlchemyError | StoreError):
         return first_line(exc)
     return None
+
+
+def source_failure(source: Source, exc: Exception) -> str:
+    """Return why reading `source` failed: a SourceError's own message, else the source and the reason."""
+    return str(exc) if isinstance(exc, SourceError) else f"source {source.description}: {first_line(exc)}"

@@ -30,20 +30,12 @@ from driftmon.core import Comparison
 from driftmon.errors import SourceError
 from driftmon.jobs.alerting import AlertEvaluation, evaluate_alerts
 from driftmon.jobs.baselines import active_baselines
-from driftmon.jobs.errors import first_line, store_failure
+from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import FittedBaseline, RunOutcome, Skip
 from driftmon.jobs.scoring import column_outcome, run_error, run_status, score_columns, scored_status
 from driftmon.jobs.stored import stored_outcome
-from driftmon.sources import Source, monitor_source
-from driftmon.store import (
-    Claim,
-    ColumnResultInput,
-    RunNotClaimedError,
-    claim_run,
-    finish_run,
-    lock_alert_states,
-    upsert_monitor,
-)
+from driftmon.sources import Source, monitor_reader
+from driftmon.store import Claim, ColumnResultInput, RunNotClaimedError, claim_run, finish_run, upsert_monitor
 from driftmon.windows import Window, describe, overlap_warning
 
 __all__ = ["run_window"]
@@ -95,17 +87,12 @@ def _compute(
                 f"{c!r}: {e}" for c, e in found.errors.items()
             )
         return out
-    reader = source if source is not None else monitor_source(monitor)
-    try:
-        counts = reader.count(specs, window)
-    except (SourceError, ValueError, OSError) as exc:
-        out.failure = (
-            str(exc) if isinstance(exc, SourceError) else f"source {reader.description}: {first_line(exc)}"
-        )
-        return out
-    finally:
-        if source is None:
-            reader.close()
+    with monitor_reader(monitor, source) as reader:
+        try:
+            counts = reader.count(specs, window)
+        except (SourceError, ValueError, OSError) as exc:
+            out.failure = source_failure(reader, exc)
+            return out
     out.rows_read = counts.rows
     scored = score_columns(monitor, window, found.baselines, found.errors, counts)
     out.results = [s.result for s in scored.values()]
@@ -125,6 +112,22 @@ def _abandon(sessions: sessionmaker[Session], claim: Claim, at: datetime, error:
     return True
 
 
+def _fail_claimed(
+    sessions: sessionmaker[Session], claim: Claim, at: datetime, exc: Exception, prefix: str
+) -> tuple[str, bool]:
+    """Mark the claimed run failed after `exc`; return the error and whether it was stored.
+
+    A failure of the store becomes `prefix` and its reason. Anything else is a programming
+    error: the run is marked failed with it and `exc` is raised again.
+    """
+    reason = store_failure(exc)
+    if reason is None:
+        _abandon(sessions, claim, at, f"internal error: {type(exc).__name__}: {exc}")
+        raise exc
+    error = f"{prefix}{reason}"
+    return error, _abandon(sessions, claim, at, error)
+
+
 def run_window(
     monitor: MonitorConfig,
     window: Window,
@@ -135,13 +138,16 @@ def run_window(
     reference_source: Source | None = None,
     stale_after: timedelta | None = None,
     retry_failed: bool = True,
+    notify: bool = False,
 ) -> RunOutcome:
     """Score `window` of `monitor`, store it idempotently and return what happened.
 
     `now` (default: the current time) stamps the run, its alert events and any baseline fitted.
     `source` and `reference_source` are used (and left open) when given; otherwise they are
     opened from the config and closed. A window already stored comes back with `skipped`
-    set and its stored results; a failed one is computed again when `retry_failed`.
+    set and its stored results; a failed one is computed again when `retry_failed`. With
+    `notify` (the service's runs), the alert transitions' notifications are queued in the
+    store's outbox in the same transaction.
     """
     at = as_utc(now) if now is not None else datetime.now(UTC)
     clock = time.perf_counter()
@@ -198,12 +204,8 @@ def run_window(
     try:
         computed = _compute(monitor, window, sessions, at, source, reference_source)
     except Exception as exc:
-        reason = store_failure(exc)
-        if reason is None:
-            _abandon(sessions, claim, at, f"internal error: {type(exc).__name__}: {exc}")
-            raise
-        error = f"store: {reason}"
-        return failure(error, stored=_abandon(sessions, claim, at, error), claim=claim)
+        error, stored = _fail_claimed(sessions, claim, at, exc, "store: ")
+        return failure(error, stored=stored, claim=claim)
 
     status = computed.status
     noted = f"warning: {warning}" if warning is not None else None
@@ -211,8 +213,6 @@ def run_window(
     finished = at + timedelta(seconds=elapsed())
     try:
         with sessions() as session, session.begin():
-            if computed.compared:
-                lock_alert_states(session, monitor.name)  # first, as the claim locks the monitor first
             record = finish_run(
                 session,
                 claim,
@@ -225,17 +225,13 @@ def run_window(
             alerts = AlertEvaluation()
             if computed.compared:
                 alerts = evaluate_alerts(
-                    session, monitor, window, computed.compared, now=at, run_id=record.id
+                    session, monitor, window, computed.compared, now=at, run_id=record.id, notify=notify
                 )
     except RunNotClaimedError as exc:
         return failure(str(exc), stored=False, claim=claim)
     except Exception as exc:
-        reason = store_failure(exc)
-        if reason is None:
-            _abandon(sessions, claim, at, f"internal error: {type(exc).__name__}: {exc}")
-            raise
-        error = f"store: cannot write the results: {reason}"
-        return failure(error, stored=_abandon(sessions, claim, at, error), claim=claim)
+        error, stored = _fail_claimed(sessions, claim, at, exc, "store: cannot write the results: ")
+        return failure(error, stored=stored, claim=claim)
 
     columns = [
         replace(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from driftmon.errors import DriftmonError
+
 __all__ = ["MetricsInputError"]
 
 
-class MetricsInputError(ValueError):
+class MetricsInputError(DriftmonError, ValueError):
     """A value handed to the snapshot is malformed; the message names the monitor, column and field."""

@@ -84,36 +84,31 @@ class MetricsSnapshot:
         read = check_seconds(read_seconds, "read_seconds", "rebuild")
         specs = check_specs(monitors)
         with self._write:
-            # Everything is checked first, then each monitor's state is built once.
-            by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
-            for values in results:
-                checked = _column_values(values).checked()
-                by_monitor.setdefault(values.monitor, []).append((values.column, checked))
-            states = {s.name: configured(s, results=by_monitor.get(s.name, ())) for s in specs}
-            completed: dict[str, list[tuple[str, float, float | None]]] = {}
-            for run in runs:
-                if not isinstance(run, RunValues):
-                    raise MetricsInputError(f"runs must be RunValues, got {run!r}")
-                run.check(finished=False)
-                if run.monitor in states and run.status in COMPLETED_STATUSES:
-                    completed.setdefault(run.monitor, []).append(
-                        (run.status, run.window_end.timestamp(), _optional_time(run))
-                    )
-            severities: dict[str, list[tuple[str, str, int]]] = {}
-            for alert in alerts:
-                _alert_value(alert).check()
-                severities.setdefault(alert.monitor, []).append(
-                    (alert.column, alert.statistic, alert.severity)
-                )
-            for name, state in states.items():
-                if name in completed:
-                    state = with_completed_runs(state, completed[name])
-                if name in severities:
-                    state = with_alerts(state, severities[name])
-                states[name] = state
-            self._swap_all(states)
+            grouped = _Grouped(results, runs, alerts)
+            states = {s.name: configured(s, results=grouped.results.get(s.name, ())) for s in specs}
+            self._swap_all({name: grouped.fold(state, columns=False) for name, state in states.items()})
             seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))
+
+    def follow(
+        self,
+        *,
+        results: Iterable[ColumnValues] = (),
+        runs: Iterable[RunValues] = (),
+        alerts: Iterable[AlertValue] = (),
+    ) -> None:
+        """Take what the store holds for some monitors (other processes' runs among it) as theirs.
+
+        The arguments are as for rebuild(), for the monitors that changed in the store: their
+        latest results (unless a newer window is held), completed runs and alert states. Run
+        counters stay this process's own.
+        """
+        with self._write:
+            grouped = _Grouped(results, runs, alerts)
+            for name in grouped.monitors():
+                state = self._monitors.get(name)
+                if state is not None:
+                    self._swap_one(grouped.fold(state, columns=True))
 
     def apply_run(
         self,
@@ -221,6 +216,46 @@ class MetricsSnapshot:
         with self._read:
             self._process, self._process_fragments = process, fragments
             self._generation += 1
+
+
+class _Grouped:
+    """Store-held values (results, runs, alert states) checked and grouped by monitor."""
+
+    def __init__(
+        self, results: Iterable[ColumnValues], runs: Iterable[RunValues], alerts: Iterable[AlertValue]
+    ) -> None:
+        self.results: dict[str, list[tuple[str, CheckedColumn]]] = {}
+        for values in results:
+            checked = _column_values(values).checked()
+            self.results.setdefault(values.monitor, []).append((values.column, checked))
+        self.completed: dict[str, list[tuple[str, float, float | None]]] = {}
+        for run in runs:
+            if not isinstance(run, RunValues):
+                raise MetricsInputError(f"runs must be RunValues, got {run!r}")
+            run.check(finished=False)
+            if run.status in COMPLETED_STATUSES:
+                self.completed.setdefault(run.monitor, []).append(
+                    (run.status, run.window_end.timestamp(), _optional_time(run))
+                )
+        self.severities: dict[str, list[tuple[str, str, int]]] = {}
+        for alert in alerts:
+            _alert_value(alert).check()
+            held = (alert.column, alert.statistic, alert.severity)
+            self.severities.setdefault(alert.monitor, []).append(held)
+
+    def monitors(self) -> set[str]:
+        return {*self.results, *self.completed, *self.severities}
+
+    def fold(self, state: MonitorState, *, columns: bool) -> MonitorState:
+        """Return `state` with this monitor's values folded in (`columns`: its results too)."""
+        name = state.spec.name
+        if columns and name in self.results:
+            state = with_columns(state, self.results[name])
+        if name in self.completed:
+            state = with_completed_runs(state, self.completed[name])
+        if name in self.severities:
+            state = with_alerts(state, self.severities[name])
+        return state
 
 
 def _column_values(values: object) -> ColumnValues:

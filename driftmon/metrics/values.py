@@ -39,7 +39,7 @@ _NULL_WHAT = {s: tuple(f"null {part} of {s}" for part in _NULL_PARTS) for s in S
 
 
 class ResultLike(Protocol):
-    """What ColumnValues.from_result reads (store.ResultSummary has it)."""
+    """What ColumnValues.from_result reads (store.ResultSummary and jobs.ColumnOutcome have it)."""
 
     @property
     def monitor(self) -> str: ...
@@ -127,7 +127,7 @@ class ColumnValues:
 
     @classmethod
     def from_result(cls, result: ResultLike) -> ColumnValues:
-        """Return the values of a stored result (store.ResultSummary)."""
+        """Return the values of a stored result (store.ResultSummary) or a run's (jobs.ColumnOutcome)."""
         return cls(
             monitor=result.monitor,
             column=result.column,

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from fastapi import Request
 
+from driftmon.errors import DriftmonError
 from driftmon.http.auth import context
 
 __all__ = [
@@ -29,7 +30,7 @@ __all__ = [
 COOKIE = "driftmon_session"
 
 
-class LoginRequiredError(Exception):
+class LoginRequiredError(DriftmonError):
     """The pages need the API token and this request carries neither it nor a valid session."""
 
     def __init__(self, target: str) -> None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from driftmon.errors import DriftmonError
+
 __all__ = ["BadPageRequestError", "PageNotFoundError"]
 
 
-class PageNotFoundError(LookupError):
+class PageNotFoundError(DriftmonError, LookupError):
     """No such monitor, column, window or run; the message names what was asked for."""
 
 
-class BadPageRequestError(ValueError):
+class BadPageRequestError(DriftmonError, ValueError):
     """A query parameter that cannot be read; the message names it and its value."""

@@ -4,6 +4,10 @@ Prometheus does not decide what drift is. The service's state machine does (thre
 significance, consecutive windows, hysteresis; docs/alerting.md) and exports its verdict as
 `driftmon_column_alert_state`; these rules only turn that state into alerts, so the metric,
 the API and the alerts always agree. They hold for every monitor, whatever its config.
+
+Every replica on one store exports the same column series, so the rules take their maximum
+over the replicas: one alert per column and statistic, however many replicas are scraped, and
+the more severe state while a replica has not yet followed the store's latest window.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from driftmon.core import STATISTICS
 from driftmon.metrics import STATISTIC_METRICS, STATISTIC_UNITS, family
 from driftmon.rules.model import AlertRule, Severity
 from driftmon.rules.options import RuleOptions
-from driftmon.rules.templates import UNIT_TEXT, label, promql_string, query_value
+from driftmon.rules.templates import UNIT_TEXT, across_replicas, label, promql_string, query_value
 
 __all__ = ["SEVERITY_STATES", "column_failed_rule", "drift_rules"]
 
@@ -54,10 +58,11 @@ def drift_rules(options: RuleOptions) -> list[AlertRule]:
     for severity, state in SEVERITY_STATES.items():
         name = f"DriftmonColumnDrift{severity.capitalize()}"
         for statistic in STATISTICS:
+            states = across_replicas("max", f"{_STATE}{{statistic={promql_string(statistic)}}}")
             rules.append(
                 AlertRule(
                     name=name,
-                    expr=f"{_STATE}{{statistic={promql_string(statistic)}}} == {state}",
+                    expr=f"{states} == {state}",
                     severity=severity,
                     summary=f"Drift ({severity}) in {label('monitor')}/{label('column')}: {statistic}",
                     description=_drift_description(statistic, severity, options),
@@ -70,9 +75,10 @@ def drift_rules(options: RuleOptions) -> list[AlertRule]:
 
 def column_failed_rule(options: RuleOptions) -> AlertRule:
     """Return the rule for a column whose latest window failed while the run itself went on."""
+    failed = across_replicas("max", f'{_STATUS}{{status="failed"}}')
     return AlertRule(
         name="DriftmonColumnFailed",
-        expr=f'{_STATUS}{{status="failed"}} == 1',
+        expr=f"{failed} == 1",
         severity="warning",
         summary=f"Column {label('monitor')}/{label('column')} failed in its latest window",
         description=(

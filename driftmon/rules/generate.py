@@ -27,6 +27,7 @@ ALERT_NAMES = (
     "DriftmonWindowsBehind",
     "DriftmonRulesOutdated",
     "DriftmonDown",
+    "DriftmonReplicaDown",
     "DriftmonAbsent",
     "DriftmonDatabaseDown",
 )

@@ -3,6 +3,13 @@
 How long "too long" is depends on the monitor's window size, schedule and timeout, so these
 rules are generated per monitor (`driftmon rules -c FILE`). `DriftmonRulesOutdated` fires when
 the running service's monitors or schedules no longer match the config the rules came from.
+
+Replicas on one store export one series each, differing by `instance` (and `pod`): the rules
+aggregate them first, so each alert fires once. The last-success time is the newest any
+replica knows (max); failed runs are counted by the process that ran them, so they add up
+(sum); the backlog is each replica's own view of the store, and the smallest one counts (min),
+so a replica whose view is frozen (its store connection broken, or killed and its last sample
+still in the look-back) cannot keep the alert firing after the others have caught up.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from driftmon.metrics import family, monitor_spec
 from driftmon.rules.model import AlertRule
 from driftmon.rules.options import RuleOptions
 from driftmon.rules.periods import prometheus_duration, stale_after, success_period
-from driftmon.rules.templates import label, promql_string, query_value
+from driftmon.rules.templates import across_replicas, label, promql_string, query_value
 
 __all__ = ["monitor_rules", "outdated_rule"]
 
@@ -46,7 +53,7 @@ def _stale_rules(monitor: MonitorConfig, now: datetime) -> list[AlertRule]:
     return [
         AlertRule(
             name="DriftmonMonitorStale",
-            expr=f"time() - {_SUCCESS}{selector} > {limit.total_seconds():.15g}",
+            expr=f"time() - {across_replicas('max', _SUCCESS + selector)} > {limit.total_seconds():.15g}",
             severity="warning",
             summary=summary,
             description=(
@@ -58,9 +65,10 @@ def _stale_rules(monitor: MonitorConfig, now: datetime) -> list[AlertRule]:
         ),
         # No completed window known at all (a new monitor, or a store whose recent runs all
         # failed): the interval series says the monitor is configured; `for` gives it its time.
+        # Any replica's last-success series silences it (`unless` is a set operation).
         AlertRule(
             name="DriftmonMonitorStale",
-            expr=f"{_INTERVAL}{selector} unless on(monitor) {_SUCCESS}{selector}",
+            expr=f"{across_replicas('max', _INTERVAL + selector)} unless on(monitor) {_SUCCESS}{selector}",
             severity="warning",
             hold=limit,
             summary=summary,
@@ -74,21 +82,20 @@ def _stale_rules(monitor: MonitorConfig, now: datetime) -> list[AlertRule]:
 def _failing_rule(monitor: MonitorConfig, now: datetime, options: RuleOptions) -> AlertRule:
     selector = f"monitor={promql_string(monitor.name)}"
     lookback = prometheus_duration(stale_after(monitor, now))
-    source = query_value(_SOURCE_UP, {}, _MONITOR, "%.0f")
+    failed = across_replicas("sum", f'increase({_RUNS}{{{selector},status="failed"}}[{lookback}])')
+    behind = across_replicas("min", f"{_BEHIND}{{{selector}}}")
+    source = query_value(_SOURCE_UP, {}, _MONITOR, "%.0f", aggregation="min")
     return AlertRule(
         name="DriftmonRunsFailing",
         # A failed window stays behind until a retry completes it, so the alert clears as soon
         # as the backlog does, not a whole look-back later.
-        expr=(
-            f'increase({_RUNS}{{{selector},status="failed"}}[{lookback}]) > 0\n'
-            f"and on(monitor) {_BEHIND}{{{selector}}} > 0"
-        ),
+        expr=f"{failed} > 0\nand on(monitor) {behind} > 0",
         severity="warning",
         summary=f"Runs of monitor {label('monitor')} are failing",
         description=(
             f'Monitor {label("monitor")} had {{{{ $value | printf "%.0f" }}}} failed run(s) in the last '
             f"{lookback} and still has windows to compute; they are retried with backoff. "
-            f"Source reachable on the last run: {source} (1 yes, 0 no). "
+            f"Source reachable on the last run of every replica: {source} (1 yes, 0 no). "
             f"Errors are in the run history: {_runs_link(options)}"
         ),
         dashboard_variables=_MONITOR,
@@ -98,9 +105,10 @@ def _failing_rule(monitor: MonitorConfig, now: datetime, options: RuleOptions) -
 
 def _behind_rule(monitor: MonitorConfig, now: datetime) -> AlertRule:
     hold = success_period(monitor, now) + monitor.timeout
+    behind = across_replicas("min", f"{_BEHIND}{{monitor={promql_string(monitor.name)}}}")
     return AlertRule(
         name="DriftmonWindowsBehind",
-        expr=f"{_BEHIND}{{monitor={promql_string(monitor.name)}}} > 1",
+        expr=f"{behind} > 1",
         severity="warning",
         hold=hold,
         summary=f"Monitor {label('monitor')} is {{{{ $value }}}} windows behind",
@@ -133,9 +141,12 @@ def outdated_rule(monitors: Sequence[MonitorConfig], now: datetime, command: str
         seconds = monitor_spec(m, now=now).interval_seconds
         if seconds is not None:
             parts.append(f"{_INTERVAL}{{monitor={promql_string(m.name)}}} != {seconds:.15g}")
+    # Compared per replica, then aggregated: one replica on another config (a rollout half done)
+    # is enough, and the alert fires once per monitor.
+    differing = "\n  or ".join(parts)
     return AlertRule(
         name="DriftmonRulesOutdated",
-        expr="\nor ".join(parts),
+        expr=across_replicas("max", f"\n  {differing}\n"),
         severity="warning",
         hold=timedelta(minutes=15),
         summary=f"Alert rules do not match monitor {label('monitor')}",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from driftmon.config import Config
+from driftmon.errors import DriftmonError
 
 __all__ = [
     "DASHBOARD_SLUG",
@@ -31,7 +32,7 @@ DEFAULT_RUNBOOK_URL = "https://github.com/driftmon/driftmon/blob/main/docs/runbo
 _JOB = re.compile(r"[A-Za-z0-9_.:/-]+")
 
 
-class RuleOptionsError(ValueError):
+class RuleOptionsError(DriftmonError, ValueError):
     """A rule generator option is unusable; the message names the option and the value."""
 
 

@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["UNIT_TEXT", "label", "promql_string", "query_value"]
+__all__ = ["REPLICA_LABELS", "UNIT_TEXT", "across_replicas", "label", "promql_string", "query_value"]
 
 # How a metric unit reads in a sentence: the divergences' shannons are bits.
 UNIT_TEXT = {"shannons": " bits", "nats": " nats", "": ""}
+
+# The labels by which the series of several `driftmon serve` replicas on one store differ:
+# Prometheus' target address, and the pod name prometheus-operator adds on Kubernetes.
+REPLICA_LABELS = ("instance", "pod")
+
+
+def across_replicas(aggregation: str, expr: str) -> str:
+    """Return `expr` aggregated over the replicas, keeping every other label (monitor, column, job...).
+
+    Every replica exports the same per-monitor and per-column series (each follows the store),
+    so a rule compares one value per series, not one per replica, and fires once.
+    """
+    return f"{aggregation} without ({', '.join(REPLICA_LABELS)}) ({expr})"
 
 
 def promql_string(value: str) -> str:
@@ -20,14 +33,21 @@ def label(name: str) -> str:
     return f"{{{{ $labels.{name} }}}}"
 
 
-def query_value(metric: str, matchers: dict[str, str], labels: tuple[str, ...], fmt: str = "%.3g") -> str:
+def query_value(
+    metric: str,
+    matchers: dict[str, str],
+    labels: tuple[str, ...],
+    fmt: str = "%.3g",
+    aggregation: str = "max",
+) -> str:
     """Return template text printing `metric`'s value for the alert's `labels` (plus fixed matchers).
 
     The query runs when the alert is evaluated; a series that is absent (a window with too
     little data, a level not configured) prints `n/a` rather than breaking the annotation.
+    The replicas' series are aggregated with `aggregation`, so the query has one value.
     """
     parts = [f"{name}=%q" for name in labels] + [f"{k}={promql_string(v)}" for k, v in matchers.items()]
-    selector = promql_string(f"{metric}{{{','.join(parts)}}}")
+    selector = promql_string(across_replicas(aggregation, f"{metric}{{{','.join(parts)}}}"))
     args = " ".join(f"$labels.{name}" for name in labels)
     return (
         f"{{{{ with printf {selector} {args} | query }}}}"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from driftmon.errors import DriftmonError
+
 __all__ = ["MonitorBusyError", "SchedulerStoppedError", "WindowNotReadyError"]
 
 
-class MonitorBusyError(RuntimeError):
+class MonitorBusyError(DriftmonError, RuntimeError):
     """The monitor is already running a window (one run per monitor at a time)."""
 
     def __init__(self, monitor: str, what: str) -> None:
@@ -17,7 +19,7 @@ class MonitorBusyError(RuntimeError):
         )
 
 
-class WindowNotReadyError(ValueError):
+class WindowNotReadyError(DriftmonError, ValueError):
     """The window asked for has not closed, or its delay for late data has not passed."""
 
     def __init__(self, monitor: str, window: str, ready: datetime) -> None:
@@ -29,7 +31,7 @@ class WindowNotReadyError(ValueError):
         )
 
 
-class SchedulerStoppedError(RuntimeError):
+class SchedulerStoppedError(DriftmonError, RuntimeError):
     """The service is shutting down and starts no new run."""
 
     def __init__(self) -> None:

@@ -103,7 +103,9 @@ class RunThread(Background[RunOutcome]):
         self.expired = False  # the scheduler gave up waiting: a late outcome is not reported
 
         def run() -> RunOutcome:
-            return run_window(monitor, window, sessions=sessions, now=now, retry_failed=retry_failed)
+            return run_window(
+                monitor, window, sessions=sessions, now=now, retry_failed=retry_failed, notify=True
+            )
 
         super().__init__(f"monitor {monitor.name} window {describe(window)}", run, monitor.name, window)
 

@@ -1,9 +1,11 @@
 """Deliver alert notifications in the background: one thread and queue per webhook, in order.
 
-A run never waits for a webhook: its transitions are queued, and each notifier delivers them
-in order with its own retries, so a receiver that is down delays only its own queue. At
-shutdown the queues get what is left of the grace period; anything still undelivered then is
-written to that notifier's dead-letter log, so no notification is lost.
+Notifications come from the store's outbox (service.delivery); each notifier delivers them in
+order with its own retries, so a receiver that is down delays only its own queue. Each
+notification reports back once every queue is done with it: delivered, or dead-lettered
+after the notifier's retries (then its outbox entry can go), or not attempted because the
+queue closed (then the entry stays in the outbox and is sent later, by this process or the
+next one to hold the notifier lease).
 """
 
 from __future__ import annotations
@@ -12,14 +14,18 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from driftmon.alerts import Notification, WebhookNotifier
 from driftmon.config import NotifierSettings, ServerSettings
 from driftmon.scheduler import run_context
 from driftmon.windows import Window
 
-__all__ = ["Notifications", "NotifierQueue", "build_notifier"]
+__all__ = ["Done", "Notifications", "NotifierQueue", "build_notifier"]
+
+# Called once per submitted notification: True when every notifier finished with it (sent or
+# dead-lettered), False when at least one queue closed before trying.
+Done = Callable[[bool], None]
 
 log = logging.getLogger(__name__)
 
@@ -37,13 +43,33 @@ def build_notifier(settings: NotifierSettings, server: ServerSettings) -> Webhoo
     )
 
 
+class _Countdown:
+    """Reports a notification done once each of `n` queues has reported on it."""
+
+    def __init__(self, n: int, done: Done) -> None:
+        self._left = n
+        self._finished = True
+        self._done = done
+        self._lock = threading.Lock()
+        if n == 0:
+            done(True)
+
+    def __call__(self, finished: bool) -> None:
+        with self._lock:
+            self._left -= 1
+            self._finished = self._finished and finished
+            last = self._left == 0
+        if last:
+            self._done(self._finished)
+
+
 class NotifierQueue:
     """One notifier's queue and the daemon thread that empties it."""
 
     def __init__(self, notifier: WebhookNotifier) -> None:
         self.notifier = notifier
-        self._items: deque[Notification] = deque()
-        self._current: Notification | None = None
+        self._items: deque[tuple[Notification, Done]] = deque()
+        self._current: tuple[Notification, Done] | None = None
         self._cond = threading.Condition()
         self._closing = False
         self._thread = threading.Thread(
@@ -51,13 +77,14 @@ class NotifierQueue:
         )
         self._thread.start()
 
-    def put(self, notification: Notification) -> None:
+    def put(self, notification: Notification, done: Done) -> None:
         with self._cond:
-            if self._closing:
-                self.notifier.dead_letter(notification, "not sent: driftmon was shutting down")
-                return
-            self._items.append(notification)
-            self._cond.notify_all()
+            closing = self._closing
+            if not closing:
+                self._items.append((notification, done))
+                self._cond.notify_all()
+        if closing:
+            done(False)
 
     def pending(self) -> int:
         with self._cond:
@@ -70,33 +97,40 @@ class NotifierQueue:
                     self._cond.wait()
                 if not self._items:
                     return
-                item = self._current = self._items.popleft()
+                self._current = self._items.popleft()
+                item, done = self._current
             t = item.transition
+            finished = True
             with run_context(item.monitor, Window(t.window_start, t.window_end)):
                 try:
-                    self.notifier.send(item)
+                    self.notifier.send(item)  # delivered, or dead-lettered after its retries
                 except Exception:
+                    finished = False  # not even dead-lettered: it stays in the outbox
                     log.exception("notifier %s: delivery failed", self.notifier.name)
             with self._cond:
                 self._current = None
                 self._cond.notify_all()
+            done(finished)
 
     def close(self, deadline: float) -> int:
-        """Deliver what is queued until `deadline` (monotonic), dead-letter the rest; return how many."""
+        """Deliver what is queued until `deadline` (monotonic); return how many were left undone.
+
+        What is left stays in the store's outbox. A notification cut off mid-delivery is
+        reported by its sender thread when it returns, like any other.
+        """
         with self._cond:
             self._closing = True
             self._cond.notify_all()
             while (self._items or self._current is not None) and time.monotonic() < deadline:
                 self._cond.wait(max(0.0, deadline - time.monotonic()))
             left = list(self._items)
-            if self._current is not None:
-                left.insert(0, self._current)  # mid-delivery: kept too, a duplicate beats a loss
+            cut = self._current is not None
             self._items.clear()
-        for item in left:
-            self.notifier.dead_letter(item, "not delivered before driftmon stopped")
-        if not self._thread.is_alive() or not left:
+        for _, done in left:
+            done(False)
+        if not self._thread.is_alive() or not cut:
             self.notifier.close()
-        return len(left)
+        return len(left) + cut
 
 
 class Notifications:
@@ -105,13 +139,19 @@ class Notifications:
     def __init__(self, notifiers: Sequence[WebhookNotifier] = ()) -> None:
         self._lock = threading.Lock()
         self._queues = [NotifierQueue(n) for n in notifiers]
+        self._closed = False
 
-    def submit(self, notification: Notification) -> None:
-        """Queue `notification` for every notifier."""
+    def submit(self, notification: Notification, done: Done) -> None:
+        """Queue `notification` for every notifier; `done` is called once all are done with it."""
         with self._lock:
             queues = list(self._queues)
+            closed = self._closed
+        if closed:
+            done(False)
+            return
+        countdown = _Countdown(len(queues), done)
         for queue in queues:
-            queue.put(notification)
+            queue.put(notification, countdown)
 
     def replace(self, notifiers: Sequence[WebhookNotifier], grace: float = 60.0) -> None:
         """Use these notifiers from now on; the old ones finish their queues in the background."""
@@ -128,11 +168,9 @@ class Notifications:
             return sum(q.pending() for q in self._queues)
 
     def close(self, grace: float) -> int:
-        """Deliver what is queued within `grace` seconds, dead-letter the rest; return how many were."""
+        """Deliver what is queued within `grace` seconds; return how many were left undone."""
         deadline = time.monotonic() + grace
         with self._lock:
             queues, self._queues = self._queues, []
-        left = sum(q.close(deadline) for q in queues)
-        if left:
-            log.warning("%d notifications were not delivered before stopping; see the dead-letter logs", left)
-        return left
+            self._closed = True
+        return sum(q.close(deadline) for q in queues)

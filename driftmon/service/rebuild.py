@@ -1,17 +1,45 @@
-"""Start-up: the metrics snapshot rebuilt from the store, so exported values survive a restart."""
+"""The metrics snapshot from the store: rebuilt at start-up, and kept following it while serving.
+
+Every process on a store exports what the store holds: at start-up the snapshot is rebuilt
+from it, and every `scheduler.follow_every` each process reads the monitors' change markers
+(one small query) and reloads the monitors another process (or this one) changed since.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
+from collections.abc import Callable, Collection
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
 from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues, monitor_specs
-from driftmon.store import DONE_STATUSES, current_alert_states, latest_results, latest_runs
+from driftmon.store import DONE_STATUSES, current_alert_states, latest_results, latest_runs, monitor_changes
 
-__all__ = ["rebuild_snapshot"]
+__all__ = ["StoreFollower", "rebuild_snapshot"]
+
+log = logging.getLogger(__name__)
+
+StoreValues = tuple[list[ColumnValues], list[RunValues], list[AlertValue]]
+
+
+def _store_values(session: Session, names: Collection[str]) -> StoreValues:
+    """Return the monitors' latest results, last completed runs and alert states in force.
+
+    The runs are each monitor's completed run with the latest window and the one that finished
+    last (a catch-up computes newer windows first): the snapshot keeps the latest of each.
+    """
+    results = [ColumnValues.from_result(r) for r in latest_results(session, names)]
+    runs = [
+        RunValues.from_run(run)
+        for by in ("window_end", "finished_at")
+        for run in latest_runs(session, names, statuses=DONE_STATUSES, by=by).values()
+    ]
+    alerts = [AlertValue.from_event(e) for e in current_alert_states(session, names)]
+    return results, runs, alerts
 
 
 def rebuild_snapshot(
@@ -24,12 +52,57 @@ def rebuild_snapshot(
     """
     started = time.perf_counter()
     specs = monitor_specs(config, now=now)
-    names = [s.name for s in specs]
     with sessions() as session:
-        results = [ColumnValues.from_result(r) for r in latest_results(session, names)]
-        completed = latest_runs(session, names, statuses=DONE_STATUSES)
-        alerts = [AlertValue.from_event(e) for e in current_alert_states(session, names)]
-    runs = [RunValues.from_run(run) for run in completed.values()]
+        results, runs, alerts = _store_values(session, [s.name for s in specs])
     read = time.perf_counter() - started
     snapshot.rebuild(specs, results=results, runs=runs, alerts=alerts, read_seconds=read)
     return time.perf_counter() - started
+
+
+class StoreFollower:
+    """Reloads into the snapshot the monitors whose change marker moved since the last look.
+
+    `prime()` reads the markers before the start-up rebuild, so a change made while the
+    rebuild reads is picked up by the first `follow()`. Each reload reads the store and
+    applies what it read under `lock`, which this process's run reports take too (then
+    `refresh` the monitor): what the snapshot holds never goes back to an older store state.
+    """
+
+    def __init__(
+        self,
+        snapshot: MetricsSnapshot,
+        sessions: sessionmaker[Session],
+        monitors: Callable[[], Collection[str]],
+    ) -> None:
+        self.snapshot = snapshot
+        self.sessions = sessions
+        self.monitors = monitors  # the names exported now (they change with reloads)
+        self.lock = threading.RLock()
+        self._seen: dict[str, int] = {}
+
+    def prime(self) -> None:
+        with self.sessions() as session:
+            self._seen = monitor_changes(session)
+
+    def follow(self) -> list[str]:
+        """Reload the changed monitors; return their names."""
+        with self.lock:
+            with self.sessions() as session:
+                markers = monitor_changes(session)
+                exported = set(self.monitors())
+                changed = sorted(m for m, n in markers.items() if m in exported and self._seen.get(m) != n)
+                self._load(session, changed)
+            self._seen = markers
+        if changed:
+            log.debug("followed the store: %s", ", ".join(changed))
+        return changed
+
+    def refresh(self, monitor: str) -> None:
+        """Reload one monitor now (this process just stored a run of it)."""
+        with self.lock, self.sessions() as session:
+            self._load(session, [monitor])
+
+    def _load(self, session: Session, names: Collection[str]) -> None:
+        if names:
+            results, runs, alerts = _store_values(session, names)
+            self.snapshot.follow(results=results, runs=runs, alerts=alerts)

@@ -1,31 +1,26 @@
-"""What a run's outcome becomes: metrics snapshot inputs and webhook notifications.
+"""What a run's outcome becomes: metrics snapshot inputs, and a nudge to the notification outbox.
 
 RunOutcome                -> RunValues (counted, timestamps)
 ColumnOutcome             -> ColumnValues (the column's latest scores and calibration)
 ColumnOutcome.severities  -> AlertValue per statistic with thresholds
-AlertChange (transition)  -> Notification, linked to /api/v1/runs/{run_id} and to the column page
-                             of the window that fired
+AlertChange (transition)  -> already in the store's outbox (service.delivery sends it)
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from contextlib import nullcontext
 from datetime import timedelta
 
 from driftmon.config import MonitorConfig
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues
-from driftmon.pages import column_path
-from driftmon.service.notifications import Notifications
+from driftmon.service.rebuild import StoreFollower
 
-__all__ = ["Reporter", "outcome_values", "result_path", "source_reachable"]
+__all__ = ["Reporter", "outcome_values", "source_reachable"]
 
 log = logging.getLogger(__name__)
-
-
-def result_path(run_id: int) -> str:
-    """Return the API path of a run's full result (notification links point there)."""
-    return f"/api/v1/runs/{run_id}"
 
 
 def outcome_values(outcome: RunOutcome) -> tuple[RunValues, list[ColumnValues], list[AlertValue]]:
@@ -34,20 +29,7 @@ def outcome_values(outcome: RunOutcome) -> tuple[RunValues, list[ColumnValues], 
     run = RunValues(
         outcome.monitor, outcome.window.start, outcome.window.end, outcome.status, finished, outcome.rows_read
     )
-    columns = [
-        ColumnValues(
-            monitor=outcome.monitor,
-            column=c.column,
-            status=c.status,
-            window_end=c.window_end,
-            baseline_version=c.baseline_version,
-            n_live=c.n_live,
-            n_reference=c.n_reference,
-            statistics=c.statistics(),
-            null=dict(c.null_levels),
-        )
-        for c in outcome.columns
-    ]
+    columns = [ColumnValues.from_result(c) for c in outcome.columns]
     alerts = [
         AlertValue(outcome.monitor, c.column, statistic, int(severity))
         for c in outcome.columns
@@ -66,29 +48,40 @@ def source_reachable(outcome: RunOutcome) -> bool | None:
 
 
 class Reporter:
-    """The scheduler's listener: each outcome updates the metrics snapshot and queues notifications."""
+    """The scheduler's listener: each outcome updates the metrics snapshot; transitions wake `notify`.
 
-    def __init__(self, snapshot: MetricsSnapshot, notifications: Notifications | None = None) -> None:
+    With a `follower`, the monitor is then re-read from the store under the follower's lock,
+    so a result another process stored meanwhile is not hidden by this older outcome.
+    """
+
+    def __init__(
+        self,
+        snapshot: MetricsSnapshot,
+        notify: Callable[[], None] | None = None,
+        follower: StoreFollower | None = None,
+    ) -> None:
         self.snapshot = snapshot
-        self.notifications = notifications
+        self.notify = notify
+        self.follower = follower
 
     def run_finished(self, monitor: MonitorConfig, outcome: RunOutcome) -> None:
-        """Count the run, take its results and alert states as the latest, and notify its transitions."""
+        """Count the run, take its results and alert states as the latest; wake the outbox's delivery."""
         run, columns, alerts = outcome_values(outcome)
-        self.snapshot.apply_run(
-            run,
-            duration_seconds=max(0.0, outcome.duration_seconds),
-            columns=columns,
-            alerts=alerts,
-            source_up=source_reachable(outcome),
-        )
-        if self.notifications is None:
-            return
-        path = result_path(outcome.run_id) if outcome.run_id is not None else None
-        for change in outcome.transitions:
-            t = change.transition
-            page = column_path(change.monitor, change.column, window_end=t.window_end, statistic=t.statistic)
-            self.notifications.submit(change.notification(path, page))
+        with self.follower.lock if self.follower is not None else nullcontext():
+            self.snapshot.apply_run(
+                run,
+                duration_seconds=max(0.0, outcome.duration_seconds),
+                columns=columns,
+                alerts=alerts,
+                source_up=source_reachable(outcome),
+            )
+            if self.follower is not None and outcome.run_id is not None:
+                try:
+                    self.follower.refresh(outcome.monitor)
+                except Exception:  # the store is down: the run's own values stand until it is back
+                    log.exception("monitor %s: re-reading the store after the run failed", outcome.monitor)
+        if outcome.transitions and self.notify is not None:
+            self.notify()
 
     def windows_behind(self, monitor: MonitorConfig, count: int) -> None:
         """Export how many complete windows of the monitor are not done yet."""

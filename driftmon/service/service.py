@@ -32,9 +32,10 @@ from driftmon.scheduler import (
     WindowNotReadyError,
     utc_now,
 )
+from driftmon.service.delivery import OutboxDelivery
 from driftmon.service.logs import config_secrets, configure_logging
 from driftmon.service.notifications import Notifications, build_notifier
-from driftmon.service.rebuild import rebuild_snapshot
+from driftmon.service.rebuild import StoreFollower, rebuild_snapshot
 from driftmon.service.report import Reporter
 from driftmon.service.store import StoreHandle, open_store
 from driftmon.store import DATABASE_URL_ENV
@@ -95,6 +96,7 @@ class Service:
         self.scheduler: MonitorScheduler | None = None
         self.http: HttpServer | None = None
         self.notifications: Notifications | None = None
+        self.delivery: OutboxDelivery | None = None
 
     @property
     def url(self) -> str | None:
@@ -109,18 +111,27 @@ class Service:
         log.info("driftmon starting: %d monitors enabled (%d configured)", len(enabled), len(config.monitors))
         store = self.store = open_store(config, self.database_url)
         log.info("store %s at schema %s", store.url, store.head)
+        follower = StoreFollower(self.snapshot, store.sessions, self._exported)
+        follower.prime()
         seconds = rebuild_snapshot(self.snapshot, config, store.sessions, now=self.clock())
         log.info("metrics snapshot loaded from the store in %.3fs", seconds)
         self.snapshot.set_database_up(True)
         self.notifications = Notifications([build_notifier(n, config.server) for n in config.notifiers])
+        delivery = self.delivery = OutboxDelivery(
+            store.engine,
+            store.sessions,
+            self.notifications,
+            every=config.scheduler.notify_every.total_seconds(),
+        )
         scheduler = self.scheduler = MonitorScheduler(
             config.monitors,
             sessions=store.sessions,
             settings=config.scheduler,
-            listener=Reporter(self.snapshot, self.notifications),
+            listener=Reporter(self.snapshot, delivery.wake, follower),
             clock=self.clock,
         )
         scheduler.add_periodic("database-check", lambda: store.refresh(self.snapshot), DATABASE_CHECK_EVERY)
+        scheduler.add_periodic("follow-store", follower.follow, config.scheduler.follow_every)
         days = config.database.retention_days
         if days is not None:
             scheduler.add_periodic("retention", lambda: store.prune(days, self.clock), _RETENTION_EVERY)
@@ -138,6 +149,7 @@ class Service:
         server = config.server
         self.http = HttpServer(app, server.host, server.port, access_log=config.logging.level == "DEBUG")
         self.http.start()
+        delivery.start()
         scheduler.start(catch_up=self.catch_up)
 
     def _secrets(self, config: Config) -> list[str]:
@@ -201,7 +213,9 @@ class Service:
         cut: list[str] = []
         if self.scheduler is not None:
             cut = self.scheduler.stop(seconds)
-        if self.notifications is not None:
+        if self.delivery is not None:
+            self.delivery.stop(max(0.0, deadline - time.monotonic()))
+        elif self.notifications is not None:
             self.notifications.close(max(0.0, deadline - time.monotonic()))
         if self.http is not None:
             self.http.stop()
@@ -215,6 +229,10 @@ class Service:
         if not self.listen:
             return config
         return config.model_copy(update={"server": config.server.model_copy(update=self.listen)})
+
+    def _exported(self) -> list[str]:
+        """The monitors /metrics exports now: the enabled ones of the running config."""
+        return [m.name for m in self._current_config().monitors if m.enabled]
 
     def _current_config(self) -> Config:
         if self.config is None:

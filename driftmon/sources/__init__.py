@@ -6,6 +6,9 @@ turns a reference into per-column baseline histograms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
 from driftmon.sources.base import (
     CHECK_ROWS,
@@ -37,6 +40,7 @@ __all__ = [
     "SparkSource",
     "SqlSource",
     "fit_reference",
+    "monitor_reader",
     "monitor_source",
     "open_source",
 ]
@@ -63,3 +67,18 @@ def monitor_source(monitor: MonitorConfig, *, reference: bool = False) -> Source
     else:
         config, timestamp = monitor.source, monitor.timestamp_column
     return open_source(config, timestamp, timeout=monitor.timeout.total_seconds())
+
+
+@contextmanager
+def monitor_reader(
+    monitor: MonitorConfig, source: Source | None, *, reference: bool = False
+) -> Iterator[Source]:
+    """Yield `source` when given (the caller's: left open), else the monitor's own, closed on exit."""
+    if source is not None:
+        yield source
+        return
+    opened = monitor_source(monitor, reference=reference)
+    try:
+        yield opened
+    finally:
+        opened.close()

@@ -68,6 +68,19 @@ class SourceCounts:
         if uncounted:
             raise ValueError(f"type changes of columns not counted: {sorted(uncounted)}")
 
+    @classmethod
+    def of(
+        cls,
+        specs: Mapping[str, BinSpec],
+        counts: Mapping[str, npt.NDArray[np.int64]],
+        errors: Mapping[str, ColumnError],
+        rows: int,
+        changes: Mapping[str, TypeChange],
+    ) -> SourceCounts:
+        """Return the counts of the columns that did not fail, with the type changes among them."""
+        histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
+        return cls(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
+
 
 @dataclass(frozen=True)
 class ReferenceColumn:

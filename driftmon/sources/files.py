@@ -319,8 +319,7 @@ class FileSource:
                     except InvalidText as exc:
                         errors[name] = InvalidTextError(name, file, exc.value)
                         del counts[name]
-        histograms = {name: Histogram(specs[name], c) for name, c in counts.items()}
-        return SourceCounts(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
+        return SourceCounts.of(specs, counts, errors, rows, changes)
 
     def read_reference(
         self,

@@ -28,12 +28,11 @@ from typing import Any, TypeVar
 
 from driftmon.config import ColumnKind, ColumnSettings, SparkSourceConfig
 from driftmon.config.sources import secret_conf_key
-from driftmon.core import BinSpec, CategoricalBins, Histogram
+from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
-    ColumnTypeChangedError,
     ColumnTypeError,
     EmptyReferenceError,
     MissingColumnError,
@@ -57,7 +56,7 @@ from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark_fit import fit_plan, spec_of
 from driftmon.sources.spark_plan import column_ref, decode, numeric_type, plan_column, type_kind
 from driftmon.sources.spark_session import error_condition, first_line, spark_session
-from driftmon.sources.sql_results import decode_distinct
+from driftmon.sources.sql_results import add_distinct
 from driftmon.windows import Span
 
 __all__ = ["SparkSource"]
@@ -260,16 +259,8 @@ class SparkSource:
                 assert isinstance(plan.spec, CategoricalBins)
                 x = column_ref(plan.name)
                 grouped = window.groupBy(x.isNull(), x).count().collect()
-                decoded, change = decode_distinct(plan.spec, [tuple(g) for g in grouped])
-                if decoded is None:
-                    assert change is not None
-                    errors[plan.name] = ColumnTypeChangedError(plan.name, change.describe())
-                    continue
-                counts[plan.name] = decoded
-                if change is not None:
-                    changes[plan.name] = change
-        histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
-        return SourceCounts(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
+                add_distinct(plan.name, plan.spec, [tuple(g) for g in grouped], counts, errors, changes)
+        return SourceCounts.of(specs, counts, errors, rows, changes)
 
     def first_timestamp(self, span: Span | None) -> datetime | None:
         """Return the earliest event time inside the span (None: no row), as MIN() in Spark."""

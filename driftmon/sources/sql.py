@@ -29,14 +29,14 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import ColumnKind, SqlSourceConfig
-from driftmon.core import BinSpec, CategoricalBins, Histogram
+from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.sampling import RowSampler
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
-    ColumnTypeChangedError,
     ColumnTypeError,
+    DriftmonError,
     MissingColumnError,
     SourceError,
     SourceQueryError,
@@ -70,8 +70,8 @@ from driftmon.sources.sql_query import (
 from driftmon.sources.sql_results import (
     PG_TYPE_NAMES,
     IntArray,
+    add_distinct,
     decode_aggregates,
-    decode_distinct,
     pg_kind,
     take_sample,
 )
@@ -82,7 +82,7 @@ __all__ = ["SqlSource"]
 _FETCH_ROWS = 20_000
 
 
-class _Isolate(Exception):
+class _Isolate(DriftmonError):
     """The combined statement failed for a reason that may be one column's."""
 
 
@@ -287,16 +287,8 @@ class SqlSource:
                 except _Isolate as exc:
                     errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
                     continue
-                decoded, change = decode_distinct(plan.spec, grouped)
-                if decoded is None:
-                    assert change is not None
-                    errors[plan.name] = ColumnTypeChangedError(plan.name, change.describe())
-                    continue
-                counts[plan.name] = decoded
-                if change is not None:
-                    changes[plan.name] = change
-        histograms = {n: Histogram(specs[n], c) for n, c in counts.items() if n not in errors}
-        return SourceCounts(histograms, errors, rows, {n: c for n, c in changes.items() if n in histograms})
+                add_distinct(plan.name, plan.spec, grouped, counts, errors, changes)
+        return SourceCounts.of(specs, counts, errors, rows, changes)
 
     def first_timestamp(self, span: Span | None) -> datetime | None:
         """Return the earliest event time inside the span (None: no row), as MIN() in the database."""

@@ -13,11 +13,11 @@ from driftmon.core import CategoricalBins, NonNumericValueError
 from driftmon.core.sampling import RowSampler
 from driftmon.core.types import TypeChange, text_bins, value_type
 from driftmon.core.values import is_missing, to_category
-from driftmon.errors import ColumnError, NonNumericColumnError
+from driftmon.errors import ColumnError, ColumnTypeChangedError, NonNumericColumnError
 from driftmon.sources.columns import plain_value, python_to_numpy
 from driftmon.sources.sql_query import PG_NUMERIC_TYPES, ColumnPlan
 
-__all__ = ["PG_TYPE_NAMES", "decode_aggregates", "decode_distinct", "pg_kind", "take_sample"]
+__all__ = ["PG_TYPE_NAMES", "add_distinct", "decode_aggregates", "decode_distinct", "pg_kind", "take_sample"]
 
 IntArray = npt.NDArray[np.int64]
 
@@ -139,3 +139,26 @@ def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> tuple[IntArra
             key = str(to_category(plain)) if by_text else to_category(plain)
             out[index.get(key, spec.other_index)] += n
     return out, change
+
+
+def add_distinct(
+    name: str,
+    spec: CategoricalBins,
+    rows: Sequence[Any],
+    counts: dict[str, IntArray],
+    errors: dict[str, ColumnError],
+    changes: dict[str, TypeChange],
+) -> None:
+    """Count column `name` from its (is_null, value, count) rows into `counts`, or fail it in `errors`.
+
+    Live values of another type than the categories' are counted by text (the change goes into
+    `changes`), or fail the column when they cannot be compared.
+    """
+    decoded, change = decode_distinct(spec, rows)
+    if decoded is None:
+        assert change is not None
+        errors[name] = ColumnTypeChangedError(name, change.describe())
+        return
+    counts[name] = decoded
+    if change is not None:
+        changes[name] = change

@@ -12,7 +12,6 @@ from driftmon.store.alert_events import alert_history, current_alert_states, rec
 from driftmon.store.alert_states import (
     AlertStateRecord,
     load_alert_states,
-    lock_alert_states,
     record_window_alert_states,
     save_alert_states,
 )
@@ -41,8 +40,10 @@ from driftmon.store.errors import (
     UnsupportedDatabaseError,
 )
 from driftmon.store.history import HistoryEntry, column_history
+from driftmon.store.lease import Lease
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
-from driftmon.store.monitors import list_monitors, lock_monitor, upsert_monitor
+from driftmon.store.monitors import list_monitors, lock_monitor, mark_changed, monitor_changes, upsert_monitor
+from driftmon.store.outbox import delete_outbox_entries, outbox_entries, queue_notification
 from driftmon.store.queries import (
     get_result,
     get_run,
@@ -94,6 +95,7 @@ __all__ = [
     "DatabaseNotAtHeadError",
     "HistoryEntry",
     "InvalidCountsError",
+    "Lease",
     "MigrationsNotFoundError",
     "MissingDirectoryError",
     "MonitorRecord",
@@ -124,6 +126,7 @@ __all__ = [
     "current_alert_states",
     "current_revision",
     "default_database_url",
+    "delete_outbox_entries",
     "delete_results_older_than",
     "display_url",
     "downgrade",
@@ -140,9 +143,12 @@ __all__ = [
     "list_baselines",
     "list_monitors",
     "load_alert_states",
-    "lock_alert_states",
     "lock_monitor",
     "make_engine",
+    "mark_changed",
+    "monitor_changes",
+    "outbox_entries",
+    "queue_notification",
     "record_alert_event",
     "record_window_alert_states",
     "rescore",

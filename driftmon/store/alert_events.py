@@ -19,7 +19,7 @@ from driftmon.store.types import MAX_STATISTIC_LENGTH, check_aware, check_name, 
 __all__ = ["alert_history", "current_alert_states", "record_alert_event"]
 
 
-def _record(row: AlertEvent, monitor: str) -> AlertEventRecord:
+def event_record(row: AlertEvent, monitor: str) -> AlertEventRecord:
     return AlertEventRecord(
         id=row.id,
         monitor=monitor,
@@ -82,7 +82,7 @@ def record_alert_event(
     row.monitor_id = ensure_monitor(session, monitor, now=row.at)
     session.add(row)
     session.flush()
-    return _record(row, monitor)
+    return event_record(row, monitor)
 
 
 def alert_history(
@@ -103,7 +103,7 @@ def alert_history(
             raise StoreInputError(f"limit must be at least 1, got {limit}")
         query = query.limit(limit)
     rows = session.execute(query.order_by(AlertEvent.at.desc(), AlertEvent.id.desc()))
-    return [_record(row, name) for row, name in rows]
+    return [event_record(row, name) for row, name in rows]
 
 
 def current_alert_states(session: Session, monitors: Collection[str] | None = None) -> list[AlertEventRecord]:
@@ -126,4 +126,4 @@ def current_alert_states(session: Session, monitors: Collection[str] | None = No
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
     rows = session.execute(query.order_by(Monitor.name, AlertEvent.column_name, AlertEvent.statistic))
-    return [_record(row, name) for row, name in rows]
+    return [event_record(row, name) for row, name in rows]

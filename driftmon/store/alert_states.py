@@ -30,7 +30,7 @@ from driftmon.store.types import (
     check_name,
 )
 
-__all__ = ["AlertStateRecord", "AlertStateRow", "load_alert_states", "lock_alert_states", "save_alert_states"]
+__all__ = ["AlertStateRecord", "AlertStateRow", "load_alert_states", "save_alert_states"]
 
 
 class AlertStateRow(Base):
@@ -56,17 +56,6 @@ class AlertStateRecord:
     updated_at: datetime
 
 
-def lock_alert_states(session: Session, monitor: str) -> None:
-    """Hold the monitor's row until the transaction ends: its alert states move one run at a time.
-
-    A run's writing transaction takes it before anything else: a claiming transaction holds the
-    row (upsert_monitor) while it inserts into runs, so updating the run first and locking the
-    monitor second deadlocks with a replica claiming the same window. SQLite needs no lock.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(Monitor.id).where(Monitor.name == monitor).with_for_update())
-
-
 def load_alert_states(
     session: Session, monitors: str | Collection[str] | None = None, *, lock: bool = False
 ) -> list[AlertStateRecord]:
@@ -80,7 +69,8 @@ def load_alert_states(
     if lock:
         if not isinstance(monitors, str):
             raise StoreInputError("load_alert_states(lock=True) locks one monitor: pass its name")
-        lock_alert_states(session, monitors)
+        if session.get_bind().dialect.name == "postgresql":
+            session.execute(sa.select(Monitor.id).where(Monitor.name == monitors).with_for_update())
     query = sa.select(AlertStateRow, Monitor.name).join(Monitor, Monitor.id == AlertStateRow.monitor_id)
     if names is not None:
         query = query.where(Monitor.name.in_(sorted(set(names))))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from driftmon.errors import DriftmonError
+
 __all__ = [
     "BaselineMismatchError",
     "DatabaseNotAtHeadError",
@@ -21,7 +23,7 @@ __all__ = [
 ]
 
 
-class StoreError(Exception):
+class StoreError(DriftmonError):
     """Base class of every store error."""
 
 

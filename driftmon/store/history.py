@@ -8,8 +8,8 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
-from driftmon.store.queries import _summary_columns
+from driftmon.store.models import Baseline, ColumnResult, Run
+from driftmon.store.queries import _summary_columns, _windows_within, _with_runs
 from driftmon.store.records import ResultSummary
 from driftmon.store.types import check_aware
 
@@ -32,20 +32,10 @@ def column_history(
     cost one indexed scan.
     """
     lo, hi = check_aware(start, "start"), check_aware(end, "end")
+    columns = _summary_columns(ColumnResult, Run, Baseline.version, ColumnResult.id)
     query = (
-        sa.select(
-            *_summary_columns(ColumnResult, Run, Baseline.version, ColumnResult.id), ColumnResult.alert_states
-        )
-        .select_from(ColumnResult)
-        .join(Run, Run.id == ColumnResult.run_id)
-        .join(Monitor, Monitor.id == Run.monitor_id)
-        .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
-        .where(
-            Monitor.name == monitor,
-            ColumnResult.column_name == column,
-            Run.window_start >= lo,
-            Run.window_end <= hi,
-        )
+        _with_runs(sa.select(*columns, ColumnResult.alert_states))
+        .where(ColumnResult.column_name == column, *_windows_within(monitor, lo, hi))
         .order_by(Run.window_start, Run.window_end)
     )
     make = ResultSummary._make

@@ -28,6 +28,7 @@ __all__ = [
     "ColumnResult",
     "LatestResult",
     "Monitor",
+    "OutboxEntry",
     "Run",
 ]
 
@@ -52,6 +53,9 @@ class Monitor(Base):
     config_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The change marker: +1 in the transaction that stores a run's outcome or takes a run over,
+    # so other processes see which monitors to reload with one small query.
+    changes: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 
 
 class Baseline(Base):
@@ -114,6 +118,7 @@ class Run(Base):
         sa.CheckConstraint("window_end > window_start", name="window"),
         sa.CheckConstraint(_one_of("status", RUN_STATUSES), name="status"),
         sa.Index(None, "monitor_id", "window_end"),
+        sa.Index(None, "monitor_id", "finished_at"),
     )
 
 
@@ -234,3 +239,15 @@ class AlertEvent(Base):
         sa.Index(None, "at"),
         sa.Index(None, "run_id"),
     )
+
+
+class OutboxEntry(Base):
+    """An alert transition not yet delivered to the webhooks (stored with the event, deleted once sent)."""
+
+    __tablename__ = "notification_outbox"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        BigId, sa.ForeignKey("alert_events.id", ondelete="CASCADE"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

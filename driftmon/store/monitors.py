@@ -13,7 +13,7 @@ from driftmon.store.models import Monitor
 from driftmon.store.records import MonitorRecord
 from driftmon.store.types import check_aware, check_name
 
-__all__ = ["list_monitors", "lock_monitor", "upsert_monitor"]
+__all__ = ["list_monitors", "lock_monitor", "mark_changed", "monitor_changes", "upsert_monitor"]
 
 
 def upsert_insert(session: Session, table: Any) -> Any:
@@ -76,3 +76,18 @@ def list_monitors(session: Session) -> list[MonitorRecord]:
     """Return every stored monitor by name."""
     rows = session.execute(sa.select(Monitor).order_by(Monitor.name)).scalars()
     return [_record(row) for row in rows]
+
+
+def mark_changed(session: Session, monitor_id: int) -> None:
+    """Advance the monitor's change marker (in the transaction that changes what it exports)."""
+    session.execute(
+        sa.update(Monitor)
+        .where(Monitor.id == monitor_id)
+        .values(changes=Monitor.changes + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def monitor_changes(session: Session) -> dict[str, int]:
+    """Return every stored monitor's change marker by name: one small query, polled by each process."""
+    return dict(session.execute(sa.select(Monitor.name, Monitor.changes)).all())

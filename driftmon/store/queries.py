@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
@@ -61,8 +61,23 @@ def latest_results(session: Session, monitors: Collection[str] | None = None) ->
     return [ResultSummary._make(row) for row in rows]
 
 
-def _detail_select() -> sa.Select[Any]:
+def _with_runs(query: sa.Select[Any]) -> sa.Select[Any]:
+    """Select from column results joined to their run, its monitor and their baseline (if any)."""
     return (
+        query.select_from(ColumnResult)
+        .join(Run, Run.id == ColumnResult.run_id)
+        .join(Monitor, Monitor.id == Run.monitor_id)
+        .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
+    )
+
+
+def _windows_within(monitor: str, lo: datetime, hi: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Return the conditions for the monitor's runs whose windows lie inside [lo, hi)."""
+    return (Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+
+
+def _detail_select() -> sa.Select[Any]:
+    return _with_runs(
         sa.select(
             *_summary_columns(ColumnResult, Run, Baseline.version, ColumnResult.id),
             ColumnResult.alpha,
@@ -74,10 +89,6 @@ def _detail_select() -> sa.Select[Any]:
             ColumnResult.live_counts,
             ColumnResult.top_bins,
         )
-        .select_from(ColumnResult)
-        .join(Run, Run.id == ColumnResult.run_id)
-        .join(Monitor, Monitor.id == Run.monitor_id)
-        .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
     )
 
 
@@ -154,18 +165,26 @@ def run_history(
 
 
 def latest_runs(
-    session: Session, monitors: Collection[str] | None = None, *, statuses: Collection[str] | None = None
+    session: Session,
+    monitors: Collection[str] | None = None,
+    *,
+    statuses: Collection[str] | None = None,
+    by: Literal["window_end", "finished_at"] = "window_end",
 ) -> dict[str, RunRecord]:
-    """Return each monitor's run with the latest window (only runs in `statuses`, when given).
+    """Return each monitor's run with the latest window, or the one that finished last (`by`).
 
-    One index probe per monitor (e.g. the last succeeded run of 1,000 monitors for the
-    metrics snapshot), not a scan of the run history.
+    Only runs in `statuses`, when given. One index probe per monitor (e.g. the last
+    succeeded run of 1,000 monitors for the metrics snapshot), not a scan of the run history.
     """
     inner = aliased(Run)
     newest = sa.select(inner.id).where(inner.monitor_id == Monitor.id)
     if statuses is not None:
         newest = newest.where(inner.status.in_(sorted(set(statuses))))
-    newest_id = newest.order_by(inner.window_end.desc(), inner.window_start.desc()).limit(1).scalar_subquery()
+    order: tuple[sa.UnaryExpression[Any], ...] = (inner.window_end.desc(), inner.window_start.desc())
+    if by == "finished_at":
+        newest = newest.where(inner.finished_at.is_not(None))
+        order = (inner.finished_at.desc(), inner.id.desc())
+    newest_id = newest.order_by(*order).limit(1).scalar_subquery()
     query = sa.select(Run, Monitor.name).select_from(Monitor).join(Run, Run.id == newest_id)
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
@@ -192,7 +211,7 @@ def stored_windows(
     rows = session.execute(
         sa.select(Run.window_start, Run.window_end, Run.status)
         .join(Monitor, Monitor.id == Run.monitor_id)
-        .where(Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+        .where(*_windows_within(monitor, lo, hi))
         .order_by(Run.window_start)
     )
     return {(s, e): status for s, e, status in rows}
@@ -208,7 +227,7 @@ def window_results(
 ) -> list[ResultDetail]:
     """Return the monitor's column results for windows inside [start, end), oldest window first."""
     lo, hi = check_aware(start, "start"), check_aware(end, "end")
-    query = _detail_select().where(Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+    query = _detail_select().where(*_windows_within(monitor, lo, hi))
     if columns is not None:
         query = query.where(ColumnResult.column_name.in_(sorted(set(columns))))
     rows = session.execute(query.order_by(Run.window_start, Run.window_end, ColumnResult.column_name))

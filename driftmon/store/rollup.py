@@ -16,7 +16,7 @@ from driftmon.core.calibration import CalibrationMethod
 from driftmon.store.baselines import get_baseline
 from driftmon.store.errors import BaselineMismatchError, NoStoredCountsError, StoreInputError
 from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
-from driftmon.store.queries import get_result
+from driftmon.store.queries import _windows_within, get_result
 from driftmon.store.records import BaselineRecord
 from driftmon.store.types import check_aware
 
@@ -61,11 +61,9 @@ def rollup(session: Session, monitor: str, column: str, start: datetime, end: da
         .join(Monitor, Monitor.id == Run.monitor_id)
         .join(Baseline, Baseline.id == ColumnResult.baseline_id)
         .where(
-            Monitor.name == monitor,
             ColumnResult.column_name == column,
             ColumnResult.live_counts.is_not(None),
-            Run.window_start >= lo,
-            Run.window_end <= hi,
+            *_windows_within(monitor, lo, hi),
         )
         .order_by(Run.window_start, Run.window_end)
     ).all()

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
 from driftmon.store.models import RUN_STATUSES, Base, ColumnResult, Monitor, Run
-from driftmon.store.monitors import ensure_monitor
+from driftmon.store.monitors import ensure_monitor, mark_changed
 from driftmon.store.records import Claim, RunRecord
 from driftmon.store.results import ColumnResultInput, point_latest, repoint_latest, result_rows
 from driftmon.store.types import check_aware
@@ -142,6 +142,7 @@ def claim_run(
             .execution_options(synchronize_session=False)
         )
         repoint_latest(session, mid, columns)
+        mark_changed(session, mid)
     fresh = replace(run, status="running", started_at=at, finished_at=None, error=None, rows_read=None)
     return Claim(replace(fresh, attempts=run.attempts + 1), claimed=True, reclaimed=True)
 
@@ -198,4 +199,5 @@ def finish_run(
         stored = [row | {"id": ids[row["column_name"]]} for row in rows]
         versions = {r.column: r.baseline_version for r in results}
         point_latest(session, mid, run.id, (run.window_start, run.window_end), stored, versions)
+    mark_changed(session, mid)
     return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)

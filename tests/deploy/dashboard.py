@@ -14,6 +14,9 @@ from tests.deploy.conftest import DEPLOY
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "driftmon.json"
 # Series Prometheus itself makes, which the dashboard may use besides driftmon's own.
 PROMETHEUS_SERIES = {"ALERTS"}
+# The queries that show each replica on its own (its database connection); every other query
+# aggregates over the replicas, which export the same series.
+PER_REPLICA = {"panel 'Source and database reachable' target B"}
 # Grafana's built-in variables, as the test substitutes them (a 1 s scrape in the tests).
 BUILTINS = {"__rate_interval": "1m", "__interval": "15s", "__range": "1h"}
 

@@ -9,6 +9,11 @@ driftmon starts with `--no-catch-up`, and the stack replays the demo's last 24 h
 through the API only once Prometheus holds a scrape of the state before them. So Prometheus
 sees runs finish and alert states change between two of its samples, however loaded the
 machine (a start-up catch-up can be over before the first scrape that does not time out).
+
+Prometheus scrapes that one driftmon as two targets, `instance="driftmon-a"` and
+`instance="driftmon-b"`: two replicas that follow one store export the same series, which is
+what the shipped rules and dashboard must collapse into one alert and one line per column.
+(Real replicas, each running its own scheduler: tests/service/test_replicas_prometheus.py.)
 """
 
 from __future__ import annotations
@@ -38,6 +43,8 @@ from tests.deploy.conftest import DEMO_CONFIG, DEPLOY, REPO
 T = TypeVar("T")
 
 REPLAYED_WINDOWS = 24  # config/demo.yaml: scheduler.max_backfill_windows
+# The `instance` labels of the two targets Prometheus scrapes the one driftmon as.
+REPLICAS = ("driftmon-a", "driftmon-b")
 
 
 def free_port() -> int:
@@ -200,7 +207,13 @@ class Stack:
                 "alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{self.alertmanager_port}"]}]}]
             },
             "scrape_configs": [
-                {"job_name": "driftmon", "static_configs": [{"targets": [f"127.0.0.1:{self.driftmon_port}"]}]}
+                {
+                    "job_name": "driftmon",
+                    "static_configs": [
+                        {"targets": [f"127.0.0.1:{self.driftmon_port}"], "labels": {"instance": replica}}
+                        for replica in REPLICAS
+                    ],
+                }
             ],
         }
         return write_prometheus_config(self.root, config)

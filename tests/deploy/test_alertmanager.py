@@ -75,16 +75,19 @@ def test_grouped_by_monitor_and_inhibitions_name_real_alerts() -> None:
         # Labels an alert carries: the rule's own plus those its series bring (see the rules file).
         labels_of.setdefault(rule["alert"], set()).update(rule["labels"])
     series_labels = {
-        "DriftmonColumnDriftWarning": {"monitor", "column", "role", "statistic", "instance", "job"},
-        "DriftmonColumnDriftCritical": {"monitor", "column", "role", "statistic", "instance", "job"},
-        "DriftmonColumnFailed": {"monitor", "column", "role", "status", "instance", "job"},
-        "DriftmonMonitorStale": {"monitor", "instance", "job"},
-        "DriftmonRunsFailing": {"monitor", "status", "instance", "job"},
-        "DriftmonWindowsBehind": {"monitor", "instance", "job"},
-        "DriftmonRulesOutdated": {"monitor", "instance", "job"},
-        "DriftmonDown": {"instance", "job"},
+        # Aggregated over the replicas: no `instance` (nor `pod`) on these.
+        "DriftmonColumnDriftWarning": {"monitor", "column", "role", "statistic", "job"},
+        "DriftmonColumnDriftCritical": {"monitor", "column", "role", "statistic", "job"},
+        "DriftmonColumnFailed": {"monitor", "column", "role", "status", "job"},
+        "DriftmonMonitorStale": {"monitor", "job"},
+        "DriftmonRunsFailing": {"monitor", "status", "job"},
+        "DriftmonWindowsBehind": {"monitor", "job"},
+        "DriftmonRulesOutdated": {"monitor", "job"},
+        "DriftmonDown": {"job"},
+        "DriftmonDatabaseDown": {"job"},
         "DriftmonAbsent": {"job"},
-        "DriftmonDatabaseDown": {"instance", "job"},
+        # On one replica.
+        "DriftmonReplicaDown": {"instance", "job"},
     }
     assert set(series_labels) == set(ALERT_NAMES)
     for inhibit in config["inhibit_rules"]:

@@ -11,6 +11,7 @@ from driftmon.rules import DASHBOARD_SLUG, DASHBOARD_UID
 from tests.deploy.conftest import DEPLOY, load_yaml
 from tests.deploy.dashboard import (
     DASHBOARD,
+    PER_REPLICA,
     PROMETHEUS_SERIES,
     exported_names,
     load_dashboard,
@@ -80,6 +81,18 @@ def test_every_query_names_only_exported_metrics() -> None:
             names = metric_names(substitute(query.expr, {**VALUES, "statistic": statistic}))
             assert names, f"{query.where} selects no driftmon metric: {query.expr}"
             assert names <= exported, f"{query.where}: {sorted(names - exported)} not in the metrics contract"
+
+
+def test_every_query_aggregates_over_the_replicas() -> None:
+    """Replicas on one store export the same series: a panel draws one line per column, not per replica."""
+    found = {q.where for q in queries(load_dashboard())}
+    assert found >= PER_REPLICA
+    aggregated = re.compile(r"\b(max|min|sum|count)( without \(instance, pod\)| by \([\w, ]+\))? ?\(")
+    for query in queries(load_dashboard()):
+        if query.where in PER_REPLICA or query.expr.startswith("ALERTS{"):
+            continue  # Prometheus' own ALERTS follow the rules, which aggregate already
+        assert aggregated.search(query.expr), f"{query.where} is not aggregated: {query.expr}"
+        assert "instance" not in query.expr.replace("without (instance, pod)", ""), query.where
 
 
 def test_the_dashboard_shows_what_on_call_needs() -> None:

@@ -13,8 +13,10 @@ from typing import Any
 
 import kubernetes_validate
 import pytest
+from fastapi.routing import APIRoute
 
 from driftmon.config import load_config
+from driftmon.http.probes import router
 from tests.deploy.conftest import DEPLOY, REPO, load_yaml, load_yaml_documents
 
 K8S = DEPLOY / "kubernetes"
@@ -46,7 +48,8 @@ def test_manifests_match_the_kubernetes_schemas(version: str) -> None:
             where = "/".join(str(p) for p in exc.path)
             pytest.fail(f"{path.name} ({doc['kind']}) at {where}: {exc.message}")
         checked.append(doc["kind"])
-    assert sorted(checked) == ["ConfigMap", "Deployment", "Job", "Namespace", "Service"]
+    kinds = ["ConfigMap", "Deployment", "Job", "Namespace", "PodDisruptionBudget", "Service"]
+    assert sorted(checked) == kinds
 
 
 def test_the_schemas_catch_mistakes() -> None:
@@ -66,20 +69,54 @@ def test_kustomization_lists_every_manifest_and_the_image() -> None:
     assert kustomization["namespace"] == _kind("Namespace")["metadata"]["name"]
 
 
-def test_one_scheduler_replica_ready_on_readyz() -> None:
+def test_three_replicas_ready_on_readyz() -> None:
     spec = _kind("Deployment")["spec"]
-    assert spec["replicas"] == 1
-    assert spec["strategy"]["type"] == "Recreate"
+    # Several replicas share the PostgreSQL store; a rollout never takes one away before its
+    # successor is ready.
+    assert spec["replicas"] == 3
+    assert spec["strategy"]["type"] == "RollingUpdate"
+    assert spec["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
     pod = spec["template"]["spec"]
     assert pod["securityContext"]["runAsNonRoot"] is True
     (container,) = pod["containers"]
     assert container["args"] == ["serve", "-c", "/etc/driftmon/driftmon.yaml"]
     assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["startupProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
     assert {"name": "http", "containerPort": 9650, "protocol": "TCP"} in container["ports"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
     # Runs in flight get the config's shutdown grace before the kubelet kills the pod.
     assert pod["terminationGracePeriodSeconds"] > 30
+
+
+def test_probes_are_served_by_driftmon() -> None:
+    """The probes' paths are routes of driftmon's HTTP server: /readyz checks the store and scheduler."""
+    paths = {route.path for route in router.routes if isinstance(route, APIRoute)}
+    assert {"/readyz", "/healthz"} <= paths
+    (container,) = _kind("Deployment")["spec"]["template"]["spec"]["containers"]
+    for probe in ("readinessProbe", "livenessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["path"] in paths, probe
+
+
+def test_replicas_spread_over_nodes_and_a_budget_keeps_two() -> None:
+    deployment = _kind("Deployment")
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    spread = deployment["spec"]["template"]["spec"]["topologySpreadConstraints"]
+    assert {c["topologyKey"] for c in spread} == {"kubernetes.io/hostname", "topology.kubernetes.io/zone"}
+    for constraint in spread:
+        # Preferred: a cluster with fewer nodes than replicas still schedules them all.
+        assert constraint["whenUnsatisfiable"] == "ScheduleAnyway"
+        assert constraint["labelSelector"]["matchLabels"].items() <= pod_labels.items()
+    budget = _kind("PodDisruptionBudget")
+    assert budget["apiVersion"] == "policy/v1"
+    assert budget["spec"] == {"maxUnavailable": 1, "selector": budget["spec"]["selector"]}
+    selector = budget["spec"]["selector"]["matchLabels"]
+    # It selects exactly the Deployment's pods: not the migration Job's, which share the name label.
+    assert selector == deployment["spec"]["selector"]["matchLabels"]
+    assert selector.items() <= pod_labels.items()
+    job_labels = _kind("Job")["spec"]["template"]["metadata"]["labels"]
+    assert not selector.items() <= job_labels.items()
+    assert deployment["spec"]["replicas"] - budget["spec"]["maxUnavailable"] >= 2
 
 
 def _secret_env(container: dict[str, Any]) -> dict[str, tuple[str, str]]:

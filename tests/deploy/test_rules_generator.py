@@ -168,7 +168,7 @@ def test_options_links_and_job(config: Config) -> None:
         api_url="https://driftmon.example.com/",
     )
     rules = {r["alert"]: r for r in _rules(config, options)}
-    assert rules["DriftmonDown"]["expr"] == 'up{job="ml/driftmon"} == 0'
+    assert rules["DriftmonDown"]["expr"] == 'max without (instance, pod) (up{job="ml/driftmon"}) == 0'
     assert (
         rules["DriftmonDown"]["annotations"]["runbook_url"]
         == "https://wiki.example.com/runbooks/DriftmonDown.md"
@@ -269,3 +269,28 @@ def test_cli_reports_config_problems_with_allow_unset(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["rules", "-c", str(path), "--allow-unset"])
     assert result.exit_code == 1
     assert "unknown key 'colums'" in result.output
+
+
+def test_rules_aggregate_the_replicas_series_before_comparing(config: Config) -> None:
+    """Replicas on one store export the same series, differing by instance and pod: one alert each."""
+    queried = 0
+    for rule in _rules(config):
+        if rule["alert"] == "DriftmonAbsent":
+            assert "without" not in rule["expr"]  # absent() has one series or none
+            continue
+        assert "without (instance, pod)" in rule["expr"], rule["alert"]
+        # Every value a description queries is aggregated too: one value, not one per replica.
+        for text in rule["annotations"].values():
+            for query in re.findall(r'printf "([^"]*)" [^}]*\| query', text):
+                if "sortByLabel" in text and query.endswith(" == 0"):
+                    continue  # the list of the replicas that are down, by name
+                assert re.match(r"(max|min) without \(instance, pod\) \(", query), (rule["alert"], query)
+                queried += 1
+    assert queried >= 12 * 3, "the drift descriptions query value, p-value and live values"
+    replica = [r for r in _rules(config) if r["alert"] == "DriftmonReplicaDown"]
+    assert {r["labels"]["reason"] for r in replica} == {"not_scraped", "database_unreachable"}
+    assert {r["labels"]["severity"] for r in replica} == {"warning"}
+    for rule in replica:
+        # On the replica itself: it keeps its instance, and fires only while another is fine.
+        assert "and ignoring (instance, pod)" in rule["expr"]
+        assert "{{ $labels.instance }}" in rule["annotations"]["summary"]

@@ -17,8 +17,8 @@ import httpx
 import pytest
 
 from tests.deploy.conftest import tool
-from tests.deploy.dashboard import load_dashboard, queries, substitute
-from tests.deploy.stack import Stack, wait_for
+from tests.deploy.dashboard import PER_REPLICA, load_dashboard, queries, substitute
+from tests.deploy.stack import REPLICAS, Stack, wait_for
 
 MONITOR = "checkout-fraud"
 # config/demo.yaml: drift is injected into these columns; the others (and the churn monitor) are stable.
@@ -66,6 +66,11 @@ def test_drift_alerts_fire_for_the_drifted_columns_and_no_others(
     stack: Stack, drift_alerts: list[dict[str, str]]
 ) -> None:
     assert {(a["monitor"], a["column"]) for a in drift_alerts} == {(MONITOR, c) for c in DRIFTED}
+    # Both targets export every column's state; each alert fires once, without an instance.
+    assert sorted(s["metric"]["instance"] for s in stack.latest('up{job="driftmon"}')) == list(REPLICAS)
+    keys = [(a["alertname"], a["monitor"], a["column"], a["statistic"]) for a in drift_alerts]
+    assert len(keys) == len(set(keys)), f"an alert fires more than once: {sorted(keys)}"
+    assert not [a for a in drift_alerts if "instance" in a], drift_alerts
     assert {a["severity"] for a in drift_alerts} <= {"warning", "critical"}
     assert any(a["severity"] == "critical" for a in drift_alerts)
     for alert in drift_alerts:
@@ -111,6 +116,11 @@ def test_alertmanager_delivers_the_drift_alerts(stack: Stack, drift_alerts: list
             "Top drifting bins: http://localhost:9650/api/v1/monitors/checkout-fraud/alerts"
             in notes["description"]
         )
+    for sent in _delivered(stack, "/webhook"):
+        # One alert per column in each notification, though two targets export each state.
+        keys = [(a["labels"]["alertname"], a["labels"]["column"]) for a in sent["alerts"]]
+        assert len(keys) == len(set(keys)), keys
+        assert not [a for a in sent["alerts"] if "instance" in a["labels"]]
     (body,) = _delivered(stack, "/webhook")[:1]
     assert body["version"] == "4"
     assert body["groupLabels"] == {"monitor": MONITOR}  # grouped by monitor
@@ -136,6 +146,12 @@ def test_every_dashboard_query_returns_data(
         found = []
         for where, expr in expressions.items():
             series = stack.query(expr)
+            # One line per monitor or column, not one per scraped replica.
+            replicas = sorted({s["metric"].get("instance", "") for s in series} - {""})
+            if where in PER_REPLICA:
+                assert replicas == list(REPLICAS) or not series, (where, replicas)
+            else:
+                assert not replicas, f"{where} draws one series per replica: {expr}"
             # The demo alerts on js_divergence only (the default policy): other statistics have
             # no thresholds to draw.
             no_rule = statistic != "js_divergence" and "driftmon_column_alert_threshold" in expr

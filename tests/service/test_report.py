@@ -1,4 +1,5 @@
-"""What a run becomes: snapshot inputs, webhook deliveries (receiver up, down, at shutdown), log lines."""
+"""What a run becomes: snapshot inputs, webhook deliveries through the outbox (receiver up, down, at
+shutdown), log lines."""
 
 from __future__ import annotations
 
@@ -15,7 +16,15 @@ from driftmon.config import LoggingSettings
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import STATISTIC_METRICS, MetricsSnapshot, monitor_specs
 from driftmon.scheduler import MonitorWorker, run_context
-from driftmon.service import Notifications, Reporter, configure_logging, outcome_values, source_reachable
+from driftmon.service import (
+    Notifications,
+    OutboxDelivery,
+    Reporter,
+    configure_logging,
+    outcome_values,
+    source_reachable,
+)
+from driftmon.store import outbox_entries
 from driftmon.windows import Window
 
 from .helpers import HOUR, T0, Clock, config, file_monitor, free_port, parse, poll, value, write_parquet
@@ -41,14 +50,20 @@ def test_a_run_outcome_becomes_the_snapshot_values_and_notifications(
         notifier = WebhookNotifier(
             receiver.url, dead_letter_path=tmp_path / "dead.jsonl", link_base_url="http://x"
         )
-        notifications = Notifications([notifier])
-        reporter = Reporter(snapshot, notifications)
+        # A long poll period: the run's wake-up is what sends the notifications.
+        delivery = OutboxDelivery(store.kw["bind"], store, Notifications([notifier]), every=3600.0)
+        delivery.start()
+        reporter = Reporter(snapshot, delivery.wake)
         clock = Clock(T0 + 2 * HOUR)
         worker = MonitorWorker(
             cfg.monitors, sessions=store, settings=cfg.scheduler, listener=reporter, clock=clock
         )
         outcomes = worker.tick("m")
-        assert notifications.close(30.0) == 0
+        transitions = [t for o in outcomes for t in o.transitions]
+        assert transitions
+        poll(lambda: len(receiver.received()) >= len(transitions), timeout=30, what="the notifications")
+        poll(lambda: not _outbox(store), timeout=30, what="the delivered entries deleted from the outbox")
+        delivery.stop(30.0)
         bodies = receiver.received()
     last = outcomes[-1]
     run, columns, alerts = outcome_values(last)
@@ -64,8 +79,6 @@ def test_a_run_outcome_becomes_the_snapshot_values_and_notifications(
     assert value(parsed, STATISTIC_METRICS["js_divergence"].value, **labels) == x.statistics["js_divergence"]
     assert value(parsed, "driftmon_monitor_windows_behind", monitor="m") == 0
     assert value(parsed, "driftmon_monitor_source_up", monitor="m") == 1
-    transitions = [t for o in outcomes for t in o.transitions]
-    assert transitions
     assert [(b["column"], b["window_end"]) for b in bodies] == [
         (t.column, t.transition.window_end.isoformat()) for t in transitions
     ]
@@ -75,6 +88,51 @@ def test_a_run_outcome_becomes_the_snapshot_values_and_notifications(
     assert bodies[0]["page"] == (
         f"http://x/monitors/m/columns/{first.column}?window={window}&statistic={first.transition.statistic}"
     )
+
+
+def _outbox(store: sessionmaker[Session]) -> list[int]:
+    with store() as session:
+        return [e.id for e in outbox_entries(session)]
+
+
+def test_notifications_not_sent_at_shutdown_stay_in_the_outbox_for_the_next_process(
+    store: sessionmaker[Session], tmp_path: Path, down_port: int
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", T0, 2, shift=1.0, seed=8)
+    cfg = config(file_monitor("m", tmp_path / "live", ref), scheduler={"max_backfill_windows": 2})
+    worker = MonitorWorker(
+        cfg.monitors,
+        sessions=store,
+        settings=cfg.scheduler,
+        listener=Reporter(MetricsSnapshot()),
+        clock=Clock(T0 + 2 * HOUR),
+    )
+    outcomes = worker.tick("m")
+    stored = [t.event_id for o in outcomes for t in o.transitions]
+    assert stored
+    assert _outbox(store) == stored  # queued with the events, oldest first
+    dead = tmp_path / "dead.jsonl"
+    # The first process: its receiver is down, and it stops while still retrying.
+    down = WebhookNotifier(
+        f"http://127.0.0.1:{down_port}/hook", dead_letter_path=dead, retries=50, backoff=0.2, max_backoff=0.2
+    )
+    first = OutboxDelivery(store.kw["bind"], store, Notifications([down]), every=3600.0)
+    assert first.deliver_once() == len(stored)
+    first.stop(0.5)
+    assert _outbox(store) == stored
+    assert not dead.exists()  # nothing given up on: it is all still to be sent
+    # The next process sends them, in order, and empties the outbox.
+    with Receiver() as receiver:
+        up = WebhookNotifier(receiver.url, dead_letter_path=dead)
+        second = OutboxDelivery(store.kw["bind"], store, Notifications([up]), every=0.2)
+        second.start()
+        poll(lambda: not _outbox(store), timeout=30, what="the outbox emptied")
+        second.stop(10.0)
+        bodies = receiver.received()
+    assert [(b["column"], b["window_end"]) for b in bodies] == [
+        (t.column, t.transition.window_end.isoformat()) for o in outcomes for t in o.transitions
+    ]
 
 
 def test_source_reachability_follows_the_run() -> None:
@@ -106,8 +164,11 @@ def test_a_receiver_that_is_down_gets_retries_then_the_dead_letter_log(
         sleep=sleeps.append,
     )
     notifications = Notifications([notifier])
-    notifications.submit(notification("x"))
+    done: list[bool] = []
+    notifications.submit(notification("x"), done.append)
     poll(lambda: read_dead_letters(dead), timeout=30, what="the dead letter")
+    poll(lambda: done, timeout=30, what="the notification reported done")
+    assert done == [True]  # dead-lettered after its retries: finished, its outbox entry can go
     assert notifications.close(5.0) == 0
     (entry,) = read_dead_letters(dead)
     assert (entry["column"], entry["attempts"]) == ("x", 3)
@@ -115,19 +176,20 @@ def test_a_receiver_that_is_down_gets_retries_then_the_dead_letter_log(
     assert "secret" not in dead.read_text()
 
 
-def test_notifications_left_at_shutdown_are_dead_lettered_not_lost(tmp_path: Path, down_port: int) -> None:
+def test_notifications_left_at_shutdown_are_reported_not_done(tmp_path: Path, down_port: int) -> None:
     dead = tmp_path / "dead.jsonl"
     notifier = WebhookNotifier(
         f"http://127.0.0.1:{down_port}/hook", dead_letter_path=dead, retries=8, backoff=0.2, max_backoff=0.2
     )
     notifications = Notifications([notifier])
+    done: dict[int, bool] = {}
     for hour in range(3):
-        notifications.submit(notification("x", hour))
+        notifications.submit(notification("x", hour), lambda ok, hour=hour: done.__setitem__(hour, ok))
     assert notifications.close(0.5) == 3  # still retrying the first when the grace ran out
-    entries = read_dead_letters(dead)
-    assert sorted(e["window_end"] for e in entries) == [(T0 + (h + 1) * HOUR).isoformat() for h in range(3)]
-    assert {e["error"] for e in entries} == {"not delivered before driftmon stopped"}
-    notifications.submit(notification("late"))  # after close: nowhere to go, nothing raised
+    assert done == {1: False, 2: False}  # never tried: left for the outbox to send again
+    poll(lambda: 0 in done, timeout=30, what="the cut-off delivery reported")  # it finishes its retries
+    notifications.submit(notification("late"), lambda ok: done.__setitem__(9, ok))  # after close
+    assert done[9] is False
 
 
 def test_json_logs_carry_the_run_and_text_logs_name_it(tmp_path: Path) -> None:

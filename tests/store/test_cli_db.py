@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -104,3 +107,20 @@ def test_unsupported_database(runner: CliRunner) -> None:
     failed = runner.invoke(main, ["db", "upgrade", "--database-url", "mysql://u@h/d"])
     assert failed.exit_code == 1
     assert "supports sqlite and postgresql, not 'mysql'" in failed.output
+
+
+@pytest.mark.parametrize("command", ["upgrade", "current", "prune"])
+def test_an_empty_database_url_is_a_message_not_a_traceback(command: str, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != DATABASE_URL_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "driftmon", "db", command, "--database-url", ""],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == "error: the database URL given on the command line is empty\n"
+    assert list(tmp_path.iterdir()) == []  # no SQLite file made on the way

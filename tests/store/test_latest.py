@@ -161,7 +161,8 @@ def test_migrations_keep_the_latest_results_across_packs(
 
 @pytest.mark.postgres
 def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.random.Generator) -> None:
-    # Two runs of one monitor scoring different columns finish in overlapping transactions.
+    # Two runs of one monitor scoring different columns finish in overlapping transactions: the
+    # second waits for the first to commit (both advance the monitor's change marker), then lands.
     from driftmon.store import make_engine, session_factory
 
     upgrade(postgres_url)
@@ -198,9 +199,9 @@ def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.
 
         thread = threading.Thread(target=second)
         thread.start()
-        thread.join(30)
         first.commit()
         first.close()
+        thread.join(30)
         assert done.is_set()
         with sessions() as s:
             latest = latest_results(s)

@@ -34,6 +34,7 @@ TABLES = {
     "latest_results",
     "alert_events",
     "alert_states",
+    "notification_outbox",
 }
 
 

@@ -1,0 +1,90 @@
+"""A lease that at most one process on the store holds: PostgreSQL's session advisory lock.
+
+The holder keeps one connection open; the lock ends with that connection, so a process that
+dies (even by `kill -9`: the kernel closes its socket) frees the lease at once and another
+takes it at its next attempt. SQLite has one serving process per file (the serve lock), which
+always holds the lease.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["Lease"]
+
+log = logging.getLogger(__name__)
+
+
+def _lock_key(name: str) -> int:
+    """Return a stable signed 64-bit key for the lease's name (advisory locks are keyed by bigint)."""
+    digest = hashlib.sha256(f"driftmon lease {name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+class Lease:
+    """Hold, check and release one named lease. Not thread-safe: one thread uses it."""
+
+    def __init__(self, engine: Engine, name: str) -> None:
+        self.engine = engine
+        self.name = name
+        self.key = _lock_key(name)
+        self._shared = engine.dialect.name != "postgresql"  # SQLite: the one process holds it
+        self._conn: Connection | None = None
+
+    @property
+    def held(self) -> bool:
+        return self._shared or self._conn is not None
+
+    def hold(self) -> bool:
+        """Return whether this process holds the lease now, taking it when it is free.
+
+        The held lease is checked on its connection first: a connection the database dropped
+        means the lease is gone (another process may hold it already) and is tried again.
+        """
+        if self._shared:
+            return True
+        if self._conn is not None:
+            try:
+                self._conn.execute(sa.text("SELECT 1"))
+                return True
+            except sa.exc.DBAPIError:
+                log.warning("lease %s: its connection was lost; the lease is released", self.name)
+                self._drop()
+        try:
+            conn = self.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        except sa.exc.DBAPIError:
+            return False
+        try:
+            taken = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
+        except sa.exc.DBAPIError:
+            conn.invalidate()
+            conn.close()
+            return False
+        if not taken:
+            conn.close()
+            return False
+        self._conn = conn
+        log.info("lease %s taken: this process delivers notifications", self.name)
+        return True
+
+    def release(self) -> None:
+        """Give the lease up (at shutdown)."""
+        if self._conn is None:
+            return
+        try:
+            self._conn.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": self.key})
+            self._conn.close()
+        except sa.exc.DBAPIError:
+            self._drop()
+        self._conn = None
+
+    def _drop(self) -> None:
+        # The connection must not go back to the pool still holding the lock: discard it.
+        if self._conn is not None:
+            self._conn.invalidate()
+            self._conn.close()
+            self._conn = None
