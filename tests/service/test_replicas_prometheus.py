@@ -127,7 +127,7 @@ def _config(workdir: Path, url: str, hook: str) -> Path:
     data: dict[str, Any] = {
         "database": {"url": url},
         "server": {"host": "127.0.0.1"},
-        "scheduler": {"max_backfill_windows": 100},
+        "scheduler": {"max_backfill_windows": 100, "follow_every": "1s", "notify_every": "1s"},
         "notifiers": [{"name": "hook", "url": hook, "timeout": "5s"}],
         "monitors": monitors,
     }
