@@ -146,12 +146,15 @@ class Receiver:
     """A webhook endpoint on a free local port that keeps every JSON body it receives.
 
     It answers on any path; `url` is the one it is known by (webhook URLs often carry a token).
+    While `refusing`, it keeps nothing and answers 503 with a Retry-After of `retry_after` seconds.
     """
 
-    def __init__(self, path: str = "/hook") -> None:
+    def __init__(self, path: str = "/hook", retry_after: int = 1) -> None:
         self.port = free_port()
         self.path = path
         self.bodies: list[dict[str, Any]] = []
+        self.refusing = False
+        self.refused = 0
         self._lock = threading.Lock()
         receiver = self
 
@@ -160,8 +163,17 @@ class Receiver:
                 length = int(self.headers.get("Content-Length", "0"))
                 body = json.loads(self.rfile.read(length))
                 with receiver._lock:
-                    receiver.bodies.append(body)
-                self.send_response(204)
+                    refused = receiver.refusing
+                    if refused:
+                        receiver.refused += 1
+                    else:
+                        receiver.bodies.append(body)
+                if refused:
+                    self.send_response(503)
+                    self.send_header("Retry-After", str(retry_after))
+                    self.send_header("Content-Length", "0")
+                else:
+                    self.send_response(204)
                 self.end_headers()
 
             def log_message(self, format: str, *args: Any) -> None:
@@ -177,6 +189,11 @@ class Receiver:
     def received(self) -> list[dict[str, Any]]:
         with self._lock:
             return list(self.bodies)
+
+    def refuse(self, refusing: bool = True) -> None:
+        """Refuse (503) every delivery from now on, or accept them again with `refusing=False`."""
+        with self._lock:
+            self.refusing = refusing
 
     def __enter__(self) -> Receiver:
         self._thread.start()

@@ -4,12 +4,15 @@ The replicas share one config (only their ports differ): two monitors of 5-secon
 SQL sources in the store's own database, a webhook notifier pointing at a local receiver. A
 real Prometheus scrapes all three every second and evaluates the rules `driftmon rules`
 generates for that config. Drift is injected into windows that are not complete yet once the
-replicas are up, so alerts fire while the test watches; then one replica, chosen at random, is
-made slow in its source query and killed with SIGKILL while it holds a window.
+replicas are up, so alerts fire while the test watches. Then the webhook goes down and more
+drift fires more alerts, which wait in the store's outbox; one replica, chosen at random and
+started first so that it holds the notifier lease, is made slow in its source query and killed
+with SIGKILL while it holds a window; the webhook comes back.
 
-What must hold afterwards: every window computed exactly once (the killed one taken over),
-one webhook per stored alert transition, one Prometheus alert per drifting column (not one
-per replica), and the surviving replicas' per-column series equal.
+What must hold afterwards: every window computed exactly once (the killed one's taken over),
+one webhook per stored alert transition (the outbox sent by the next lease holder), one
+Prometheus alert per drifting column (not one per replica), and the surviving replicas'
+per-column series equal.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.engine import Engine
 
+from driftmon.service.delivery import NOTIFIER_LEASE
+from driftmon.store import Lease
 from tests.deploy.conftest import tool
 from tests.deploy.stack import log_tail, prometheus_args, spawn, wait_ready, write_prometheus_config
 
@@ -50,6 +55,9 @@ JITTER = 10.0  # seconds a loaded machine may add to the takeover (the tick, the
 REPLICAS = ("replica-0", "replica-1", "replica-2")
 # Monitor -> its live table; drift goes into x of monitor a and c of monitor b.
 MONITORS = {"a": "live_a", "b": "live_b"}
+# Drift injected later, while the webhook refuses: (monitor, column).
+MORE_DRIFT = {("a", "c"), ("b", "x")}
+RETRY_AFTER = 2  # seconds between a refused delivery and the next attempt (20 retries: 40 s)
 STATISTIC = "js_divergence"
 DRIFT_ALERTS = ("DriftmonColumnDriftWarning", "DriftmonColumnDriftCritical")
 
@@ -107,6 +115,34 @@ def _inject_drift(engine: Engine, onset: datetime) -> None:
         conn.execute(sa.text("UPDATE live_b SET c = 'c' WHERE c = 'a' AND event_time >= :strong"), moderate)
 
 
+def _inject_more_drift(engine: Engine, onset: datetime) -> None:
+    """From `onset`: strong drift in the columns that had none (c of live_a, x of live_b)."""
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE live_a SET c = 'c' WHERE c = 'a' AND event_time >= :t"), {"t": onset})
+        conn.execute(sa.text("UPDATE live_b SET x = x + 3 WHERE event_time >= :t"), {"t": onset})
+
+
+def _fired_since(engine: Engine, onset: datetime, columns: set[tuple[str, str]]) -> list[Transition]:
+    """Return the transitions of windows from `onset` once each of (monitor, column) has fired."""
+    fired = [e for e in _events(engine) if e[3] >= onset and (e[0], e[1]) in columns]
+    return fired if {(e[0], e[1]) for e in fired} >= columns else []
+
+
+def _lease_holders(engine: Engine) -> list[str]:
+    """Return the application names (replicas) holding the notifier lease, a PostgreSQL advisory lock."""
+    key = Lease(engine, NOTIFIER_LEASE).key
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.text(
+                "SELECT a.application_name FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.classid = :high AND l.objid = :low "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            ),
+            {"high": (key >> 32) & 0xFFFFFFFF, "low": key & 0xFFFFFFFF},
+        )
+        return sorted(r.application_name for r in rows)
+
+
 def _config(workdir: Path, url: str, hook: str) -> Path:
     monitors = [
         {
@@ -128,7 +164,8 @@ def _config(workdir: Path, url: str, hook: str) -> Path:
         "database": {"url": url},
         "server": {"host": "127.0.0.1"},
         "scheduler": {"max_backfill_windows": 100, "follow_every": "1s", "notify_every": "1s"},
-        "notifiers": [{"name": "hook", "url": hook, "timeout": "5s"}],
+        # Retried every RETRY_AFTER seconds while the webhook refuses: longer than it does.
+        "notifiers": [{"name": "hook", "url": hook, "timeout": "5s", "retries": 20}],
         "monitors": monitors,
     }
     return write_config(workdir / "driftmon.yaml", data)
@@ -382,7 +419,7 @@ def test_replicas_behind_prometheus_lose_nothing_and_alert_once(
     _load_data(pg, live_start, int((AHEAD + BACKLOG * WINDOW) / WINDOW))
 
     with ExitStack() as stack:
-        receiver = stack.enter_context(Receiver())
+        receiver = stack.enter_context(Receiver(retry_after=RETRY_AFTER))
         config = _config(tmp_path, postgres_url, receiver.url)
         ports = {name: free_port() for name in REPLICAS}
         rules = _rules(config, tmp_path)
@@ -403,8 +440,17 @@ def test_replicas_behind_prometheus_lose_nothing_and_alert_once(
             )
             stack.callback(server.close)
             replicas[name] = server
-        with ThreadPoolExecutor(len(replicas)) as pool:
-            for started in [pool.submit(s.start) for s in replicas.values()]:
+        # The chosen replica starts first, so it holds the notifier lease: killing it leaves
+        # its undelivered notifications to the next holder.
+        victim = replicas[victim_name].start()
+        poll(
+            lambda: _lease_holders(pg) == [victim_name],
+            timeout=30,
+            what=f"{victim_name} to take the notifier lease",
+        )
+        others = [s for n, s in replicas.items() if n != victim_name]
+        with ThreadPoolExecutor(len(others)) as pool:
+            for started in [pool.submit(s.start) for s in others]:
                 started.result()
         up = datetime.now(UTC)
         print(f"3 replicas up {(up - now).total_seconds():.1f}s after the data was written")
@@ -420,29 +466,62 @@ def test_replicas_behind_prometheus_lose_nothing_and_alert_once(
             every=0.2,
         )
 
-        # The chosen replica's source queries sleep; once it is inside one it holds a window.
-        victim = replicas[victim_name]
+        # The webhook goes down; more drift fires more alerts, which wait in the store's outbox.
+        # The chosen replica's source queries sleep: once it is inside one it holds a window.
+        receiver.refuse()
+        refused_at = time.monotonic()
         with pg.begin() as conn:
             conn.execute(
                 sa.text("INSERT INTO slow_control VALUES (:app, :s)"), {"app": victim_name, "s": SLOW}
             )
+        onset = _floor(datetime.now(UTC)) + WINDOW
+        _inject_more_drift(pg, onset)
+        pending = poll(
+            lambda: _fired_since(pg, onset, MORE_DRIFT),
+            timeout=(onset - datetime.now(UTC)).total_seconds() + 30,
+            what=f"alerts on {MORE_DRIFT} fired while the webhook refuses",
+            every=0.1,
+        )
         poll(
             lambda: in_source_query(pg, victim_name),
-            timeout=90,
+            timeout=60,
             what=f"{victim_name} inside a (slow) source query, holding a window",
             every=0.05,
         )
+        assert _lease_holders(pg) == [victim_name], _lease_holders(pg)
         before_kill = _column_series(victim)
         victim.kill()
         killed_at = datetime.now(UTC)
+        killed = time.monotonic()
+        receiver.refuse(False)
         with pg.begin() as conn:
             conn.execute(sa.text("DELETE FROM slow_control"))
         running = {(r.monitor, r.window_start): r.started_at for r in _runs(pg) if r.status == "running"}
         print(
             f"kill -9 {victim_name} at {killed_at.isoformat()}: windows running then {sorted(running)}; "
-            f"it exported {len(before_kill)} per-column samples"
+            f"it exported {len(before_kill)} per-column samples, held the notifier lease and "
+            f"{len(pending)} undelivered transitions (the webhook refused {receiver.refused} deliveries "
+            f"for {killed - refused_at:.1f}s)"
         )
         survivors = [s for n, s in replicas.items() if n != victim_name]
+        heir = poll(
+            lambda: [n for n in _lease_holders(pg) if n != victim_name],
+            timeout=30,
+            what="a survivor to take the notifier lease",
+            every=0.1,
+        )
+        lease_moved = time.monotonic() - killed
+        poll(
+            lambda: set(pending) <= set(_received(receiver)),
+            timeout=60,
+            what=f"the transitions left in the outbox delivered by the new lease holder {heir}",
+            every=0.1,
+        )
+        redelivered = time.monotonic() - killed
+        print(
+            f"notifier lease taken by {heir[0]} {lease_moved:.2f}s after the kill; the transitions the "
+            f"webhook had refused arrived {redelivered:.2f}s after the kill"
+        )
 
         # The killed replica's window is taken over by a survivor once its claim is TAKEOVER old.
         def taken_over() -> list[sa.Row[Any]] | None:
