@@ -115,13 +115,10 @@ def sample_rows(n_rows: int, size: int, seed: int = SAMPLE_SEED) -> IndexArray |
     if n_rows <= size:
         return None
     sampler = RowSampler(size, seed)
-    # The first `size` rows all enter the sample; from then on a block keeps only the rows whose
-    # keys beat the current size-th smallest.
-    start, block = 0, size
-    while start < n_rows:
-        chosen = sampler.offer(min(block, n_rows - start))
+    # Once the sample is full, a block keeps only the rows whose keys beat its size-th smallest.
+    for start in range(0, n_rows, _SAMPLE_BLOCK):
+        chosen = sampler.offer(min(_SAMPLE_BLOCK, n_rows - start))
         sampler.add({"row": chosen + start})
-        start, block = start + block, _SAMPLE_BLOCK
     return sampler.result()["row"]
 
 

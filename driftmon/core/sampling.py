@@ -49,9 +49,10 @@ class RowSampler:
         if self._keys.shape[0] >= self.size:
             threshold = float(np.partition(self._keys, self.size - 1)[self.size - 1])
             chosen = np.flatnonzero(keys < threshold)
-        else:
+            self._pending = keys[chosen]
+        else:  # the sample is not full yet: every row may enter
             chosen = np.arange(n_rows)
-        self._pending = keys[chosen]
+            self._pending = keys
         return chosen
 
     def add(self, columns: dict[str, npt.NDArray[Any]]) -> None:
