@@ -207,10 +207,10 @@ def check(
     when the reference has no more; `sample=None` always fits on every row, for exact quantile
     edges); categorical bins on every row; counts are always exact over every row of both
     frames. `workers` threads compare columns side by side (default 1; `None` is one per CPU):
-    the counting makes many short numpy calls, so threads cost about half again as much CPU
-    time and gain wall time only on an otherwise idle machine. A column absent from `live`, or
-    holding non-numbers where numbers are expected, gets status `failed` and an `error`; the
-    other columns are still compared. Units: kl_* and js_divergence in bits, psi in nats;
+    the counting makes many short numpy calls, so threads cost up to a third more CPU time and
+    gain wall time only on an otherwise idle machine. A column absent from `live`, or holding
+    non-numbers where numbers are expected, gets status `failed` and an `error`; the other
+    columns are still compared. Units: kl_* and js_divergence in bits, psi in nats;
     `<statistic>_noise` is the 99% no-drift level for these sample sizes and `p_value` that of
     js_divergence.
     """
