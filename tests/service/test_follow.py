@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from driftmon.metrics import MetricsSnapshot, monitor_specs
 from driftmon.scheduler import MonitorWorker
 from driftmon.service import Reporter, StoreFollower
-from driftmon.store import Lease, make_engine, monitor_changes, upgrade
+from driftmon.store import Lease, make_engine, monitor_changes, session_factory, upgrade
 
 from .helpers import HOUR, T0, Clock, config, file_monitor, parse, poll, series, write_parquet
 
@@ -106,3 +106,21 @@ def test_a_late_report_of_an_older_run_does_not_hide_what_the_store_holds(
     # This process reports its run of the first window only now: the store's newer state stands.
     Reporter(this, follower=follower).run_finished(cfg.monitors[0], outcomes[0])
     assert _column_series(this) == _column_series(other)
+
+
+def test_following_a_store_that_is_down_logs_once_and_recovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = tmp_path / "gone" / "driftmon.sqlite"  # its directory does not exist: cannot open
+    engine = sa.create_engine(f"sqlite:///{missing}")
+    follower = StoreFollower(MetricsSnapshot(), session_factory(engine), lambda: ["m"])
+    with caplog.at_level("INFO", logger="driftmon"):
+        assert follower.follow() == []
+        assert follower.follow() == []
+        missing.parent.mkdir()
+        upgrade(f"sqlite:///{missing}")
+        assert follower.follow() == []
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if "following the store" in r.getMessage()]
+    assert [level for level, _ in lines] == ["ERROR", "INFO"]
+    assert "unable to open database file" in lines[0][1]
+    engine.dispose()
