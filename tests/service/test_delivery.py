@@ -1,0 +1,79 @@
+"""The outbox's notifications: rebuilt from the stored alert events, as the runs produced them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from driftmon.alerts import Notification, json_payload, slack_payload
+from driftmon.jobs import run_window
+from driftmon.pages import column_path
+from driftmon.service import notification_from_event, result_path
+from driftmon.store import outbox_entries
+from driftmon.windows import Window
+
+from .helpers import HOUR, T0, config, file_monitor, write_parquet
+
+# x's shift per window: fired (to warning), escalated, de-escalated, resolved (from warning),
+# fired (straight to critical), resolved (from critical).
+_SHIFTS = (0.0, 0.6, 1.5, 0.6, 0.0, 1.5, 0.0)
+_ALERTS = {
+    "js_divergence": {
+        "warning": 0.02,
+        "critical": 0.1,
+        "resolve": 0.01,
+        "for_windows": 1,
+        "critical_for_windows": 1,
+    }
+}
+
+
+def _without_bin_index(notification: Notification) -> Notification:
+    """The notification with its bins' positions dropped (the payloads do not carry them)."""
+    bins = tuple(replace(b, index=0) for b in notification.top_bins)
+    return replace(notification, top_bins=bins)
+
+
+def test_a_notification_rebuilt_from_its_event_is_the_one_the_run_produced(
+    any_store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+    for i, shift in enumerate(_SHIFTS):
+        write_parquet(
+            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+        )
+    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+    (monitor,) = cfg.monitors
+    produced: dict[int, Notification] = {}
+    kinds: list[str] = []
+    for i in range(len(_SHIFTS)):
+        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+        outcome = run_window(monitor, window, sessions=any_store, now=T0 + 10 * HOUR, notify=True)
+        assert outcome.status == "succeeded"
+        assert outcome.run_id is not None
+        for change in outcome.transitions:
+            t = change.transition
+            page = column_path(change.monitor, change.column, window_end=t.window_end, statistic=t.statistic)
+            assert change.event_id is not None
+            produced[change.event_id] = change.notification(result_path(outcome.run_id), page)
+            kinds.append(f"{t.kind} {t.previous.label}->{t.severity.label}")
+    assert kinds == [
+        "fired ok->warning",
+        "escalated warning->critical",
+        "de-escalated critical->warning",
+        "resolved warning->ok",
+        "fired ok->critical",
+        "resolved critical->ok",
+    ]
+    with any_store() as session:
+        events = outbox_entries(session)
+    assert [e.id for e in events] == list(produced)
+    for event in events:
+        rebuilt, original = notification_from_event(event), produced[event.id]
+        assert original.top_bins
+        assert _without_bin_index(rebuilt) == _without_bin_index(original)
+        for link, page in ((None, None), ("http://x/r", "http://x/p")):
+            assert json_payload(rebuilt, link, page) == json_payload(original, link, page)
+            assert slack_payload(rebuilt, link, page) == slack_payload(original, link, page)
