@@ -176,6 +176,9 @@ def finish_run(
     run = claim.run
     mid = session.execute(sa.select(Monitor.id).where(Monitor.name == run.monitor)).scalar_one()
     rows = result_rows(session, run.monitor, mid, run.id, results)
+    # The monitor's row is locked before the run's, as a claim locks it (recording the monitor)
+    # before the run's: a takeover claim racing this finish then waits for it, no deadlock.
+    mark_changed(session, mid)
     done = session.execute(
         sa.update(Run)
         .where(Run.id == run.id, Run.status == "running", Run.attempts == run.attempts)
@@ -199,5 +202,4 @@ def finish_run(
         stored = [row | {"id": ids[row["column_name"]]} for row in rows]
         versions = {r.column: r.baseline_version for r in results}
         point_latest(session, mid, run.id, (run.window_start, run.window_end), stored, versions)
-    mark_changed(session, mid)
     return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)
