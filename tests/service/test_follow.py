@@ -71,7 +71,8 @@ def test_one_process_holds_the_lease_until_its_connection_ends(postgres_url: str
             conn.execute(
                 sa.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
             conn.commit()
