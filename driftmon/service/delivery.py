@@ -136,7 +136,7 @@ class OutboxDelivery:
         for event in events:
             try:
                 notification = notification_from_event(event)
-            except (ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever it is, it must not hold up the entries after it
                 log.error(
                     "alert event %d: not notified, its stored details are unreadable: %s", event.id, exc
                 )

@@ -1,20 +1,23 @@
-"""The outbox's notifications: rebuilt from the stored alert events, as the runs produced them."""
+"""The outbox's notifications: rebuilt from the stored alert events, as the runs produced them, and sent."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.alerts import Notification, json_payload, slack_payload
+from driftmon.alerts import Notification, WebhookNotifier, json_payload, slack_payload
 from driftmon.jobs import run_window
 from driftmon.pages import column_path
-from driftmon.service import notification_from_event, result_path
+from driftmon.service import Notifications, OutboxDelivery, notification_from_event, result_path
 from driftmon.store import outbox_entries
+from driftmon.store.models import AlertEvent
 from driftmon.windows import Window
 
-from .helpers import HOUR, T0, config, file_monitor, write_parquet
+from .helpers import HOUR, T0, config, file_monitor, poll, write_parquet
+from .server import Receiver
 
 # x's shift per window: fired (to warning), escalated, de-escalated, resolved (from warning),
 # fired (straight to critical), resolved (from critical).
@@ -77,3 +80,34 @@ def test_a_notification_rebuilt_from_its_event_is_the_one_the_run_produced(
         for link, page in ((None, None), ("http://x/r", "http://x/p")):
             assert json_payload(rebuilt, link, page) == json_payload(original, link, page)
             assert slack_payload(rebuilt, link, page) == slack_payload(original, link, page)
+
+
+def test_an_entry_whose_details_cannot_be_read_does_not_hold_up_the_others(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+    for i, shift in enumerate(_SHIFTS[:3]):
+        write_parquet(
+            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+        )
+    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+    for i in range(3):
+        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+        run_window(cfg.monitors[0], window, sessions=store, now=T0 + 10 * HOUR, notify=True)
+    with store() as session:
+        first, _ = (e.id for e in outbox_entries(session))  # fired, then escalated
+    with store() as session, session.begin():  # the oldest entry's details are not a mapping
+        session.execute(sa.update(AlertEvent).where(AlertEvent.id == first).values(details=["?"]))
+    with Receiver() as receiver:
+        notifier = WebhookNotifier(receiver.url, dead_letter_path=tmp_path / "dead.jsonl")
+        delivery = OutboxDelivery(store.kw["bind"], store, Notifications([notifier]), every=0.2)
+        delivery.start()
+        poll(lambda: _outbox(store) == [], timeout=30, what="the outbox emptied")
+        delivery.stop(10.0)
+        bodies = receiver.received()
+    assert [b["kind"] for b in bodies] == ["escalated"]  # the readable one was sent
+
+
+def _outbox(store: sessionmaker[Session]) -> list[int]:
+    with store() as session:
+        return [e.id for e in outbox_entries(session)]
