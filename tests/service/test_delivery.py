@@ -8,7 +8,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.alerts import Notification, WebhookNotifier, json_payload, slack_payload
+from driftmon.alerts import Notification, WebhookNotifier, json_payload, read_dead_letters, slack_payload
 from driftmon.jobs import run_window
 from driftmon.pages import column_path
 from driftmon.service import Notifications, OutboxDelivery, notification_from_event, result_path
@@ -16,7 +16,7 @@ from driftmon.store import outbox_entries
 from driftmon.store.models import AlertEvent
 from driftmon.windows import Window
 
-from .helpers import HOUR, T0, config, file_monitor, poll, write_parquet
+from .helpers import HOUR, T0, config, file_monitor, free_port, poll, write_parquet
 from .server import Receiver
 
 # x's shift per window: fired (to warning), escalated, de-escalated, resolved (from warning),
@@ -111,3 +111,42 @@ def test_an_entry_whose_details_cannot_be_read_does_not_hold_up_the_others(
 def _outbox(store: sessionmaker[Session]) -> list[int]:
     with store() as session:
         return [e.id for e in outbox_entries(session)]
+
+
+def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # The old webhook is down (say its URL was wrong and the reload fixes it): what waited in
+    # its queue goes back to the outbox and on to the new one; only the delivery it was
+    # retrying finishes with the old settings (dead-lettered after its retries).
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+    for i, shift in enumerate(_SHIFTS[:4]):
+        write_parquet(
+            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+        )
+    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+    for i in range(4):
+        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+        run_window(cfg.monitors[0], window, sessions=store, now=T0 + 10 * HOUR, notify=True)
+    assert len(_outbox(store)) == 3  # fired, escalated, de-escalated
+    dead = tmp_path / "dead.jsonl"
+    down = WebhookNotifier(
+        f"http://127.0.0.1:{free_port()}/hook",
+        dead_letter_path=dead,
+        retries=20,
+        backoff=0.2,
+        max_backoff=0.2,
+    )
+    notifications = Notifications([down])
+    delivery = OutboxDelivery(store.kw["bind"], store, notifications, every=0.2)
+    assert delivery.deliver_once() == 3
+    with Receiver() as receiver:
+        notifications.replace([WebhookNotifier(receiver.url, dead_letter_path=dead)])
+        delivery.start()
+        poll(lambda: len(receiver.received()) == 2, timeout=30, what="the two waiting ones sent anew")
+        poll(lambda: read_dead_letters(dead), timeout=30, what="the one in progress dead-lettered")
+        poll(lambda: _outbox(store) == [], timeout=30, what="the outbox emptied")
+        delivery.stop(10.0)
+        bodies = receiver.received()
+    assert [b["kind"] for b in bodies] == ["escalated", "de-escalated"]
+    assert [e["payload"]["kind"] for e in read_dead_letters(dead)] == ["fired"]
