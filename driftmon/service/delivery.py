@@ -197,5 +197,5 @@ class OutboxDelivery:
             try:
                 self.deliver_once()
             except Exception:
-                log.exception("notification outbox: poll failed; trying again in %.0fs", self.every)
+                log.exception("notification outbox: poll failed; trying again in %gs", self.every)
             self._wake.wait(self.every)
