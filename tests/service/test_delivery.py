@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -12,7 +13,7 @@ from driftmon.alerts import Notification, WebhookNotifier, json_payload, read_de
 from driftmon.jobs import run_window
 from driftmon.pages import column_path
 from driftmon.service import Notifications, OutboxDelivery, notification_from_event, result_path
-from driftmon.store import outbox_entries
+from driftmon.store import make_engine, outbox_entries, session_factory, upgrade
 from driftmon.store.models import AlertEvent
 from driftmon.windows import Window
 
@@ -150,3 +151,61 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
         bodies = receiver.received()
     assert [b["kind"] for b in bodies] == ["escalated", "de-escalated"]
     assert [e["payload"]["kind"] for e in read_dead_letters(dead)] == ["fired"]
+
+
+@pytest.mark.postgres
+def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
+    postgres_url: str, tmp_path: Path
+) -> None:
+    upgrade(postgres_url)
+    engines = [make_engine(postgres_url) for _ in range(2)]
+    try:
+        first_sessions, second_sessions = (session_factory(e) for e in engines)
+        ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+        for i, shift in enumerate(_SHIFTS[:4]):
+            write_parquet(
+                tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+            )
+        cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+        for i in range(4):
+            window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+            run_window(cfg.monitors[0], window, sessions=first_sessions, now=T0 + 10 * HOUR, notify=True)
+        dead = tmp_path / "dead.jsonl"
+        down = WebhookNotifier(
+            f"http://127.0.0.1:{free_port()}/hook",
+            dead_letter_path=dead,
+            retries=20,
+            backoff=0.2,
+            max_backoff=0.2,
+        )
+        # The first process takes the lease and everything in the outbox, then dies: it polls
+        # no more, and its connections end (the lease's with them).
+        first = OutboxDelivery(engines[0], first_sessions, Notifications([down]), every=3600.0)
+        assert first.deliver_once() == 3
+        with Receiver() as receiver:
+            second = OutboxDelivery(
+                engines[1],
+                second_sessions,
+                Notifications([WebhookNotifier(receiver.url, dead_letter_path=dead)]),
+                every=0.2,
+            )
+            second.start()
+            assert not second.leading
+            with engines[1].connect() as conn:
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                )
+                conn.commit()
+            poll(lambda: len(receiver.received()) == 3, timeout=30, what="the survivor sending the outbox")
+            poll(lambda: _outbox(second_sessions) == [], timeout=30, what="the outbox emptied")
+            second.stop(10.0)
+            bodies = receiver.received()
+        assert [b["kind"] for b in bodies] == ["fired", "escalated", "de-escalated"]
+        first.notifications.close(0.0)
+    finally:
+        for e in engines:
+            e.dispose()
