@@ -138,7 +138,7 @@ class OutboxDelivery:
         for event in events:
             try:
                 notification = notification_from_event(event)
-            except (ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever it is, it must not hold up the entries after it
                 log.error(
                     "alert event %d: not notified, its stored details are unreadable: %s", event.id, exc
                 )
@@ -203,5 +203,5 @@ class OutboxDelivery:
                 try:
                     self._failures.failed(exc)
                 except Exception:
-                    log.exception("notification outbox: poll failed; trying again in %.0fs", self.every)
+                    log.exception("notification outbox: poll failed; trying again in %gs", self.every)
             self._wake.wait(self.every)

@@ -84,7 +84,7 @@ class StoreFollower:
 
     def prime(self) -> None:
         with self.sessions() as session:
-            self._seen = monitor_changes(session)
+            self._seen = self._exported(monitor_changes(session))
 
     def follow(self) -> list[str]:
         """Reload the changed monitors; return their names (none while the store fails: logged once)."""
@@ -99,9 +99,8 @@ class StoreFollower:
     def _follow(self) -> list[str]:
         with self.lock:
             with self.sessions() as session:
-                markers = monitor_changes(session)
-                exported = set(self.monitors())
-                changed = sorted(m for m, n in markers.items() if m in exported and self._seen.get(m) != n)
+                markers = self._exported(monitor_changes(session))
+                changed = sorted(m for m, n in markers.items() if self._seen.get(m) != n)
                 self._load(session, changed)
             self._seen = markers
         if changed:
@@ -112,6 +111,11 @@ class StoreFollower:
         """Reload one monitor now (this process just stored a run of it)."""
         with self.lock, self.sessions() as session:
             self._load(session, [monitor])
+
+    def _exported(self, markers: dict[str, int]) -> dict[str, int]:
+        """The markers of the monitors exported now: one a reload adds is loaded at the next look."""
+        exported = set(self.monitors())
+        return {m: n for m, n in markers.items() if m in exported}
 
     def _load(self, session: Session, names: Collection[str]) -> None:
         if names:

@@ -71,7 +71,8 @@ def test_one_process_holds_the_lease_until_its_connection_ends(postgres_url: str
             conn.execute(
                 sa.text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
                 )
             )
             conn.commit()
@@ -124,3 +125,36 @@ def test_following_a_store_that_is_down_logs_once_and_recovers(
     assert [level for level, _ in lines] == ["ERROR", "INFO"]
     assert "unable to open database file" in lines[0][1]
     engine.dispose()
+
+
+def test_a_monitor_a_reload_adds_shows_what_the_store_already_holds(
+    any_store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", T0, 4, shift=1.0, seed=8)
+    both = config(
+        file_monitor("m", tmp_path / "live", ref),
+        file_monitor("n", tmp_path / "live", ref),
+        scheduler={"max_backfill_windows": 2},
+    )
+    only_m = config(file_monitor("m", tmp_path / "live", ref))
+    computing = MetricsSnapshot(monitor_specs(both, now=T0))
+    worker = MonitorWorker(
+        both.monitors,
+        sessions=any_store,
+        settings=both.scheduler,
+        listener=Reporter(computing),
+        clock=Clock(T0 + 2 * HOUR),
+    )
+    # Another process, configured with both monitors, stores windows of each.
+    assert [o.status for o in worker.tick("m") + worker.tick("n")] == ["succeeded"] * 4
+    # This process exports m only, and follows the store meanwhile.
+    exported = ["m"]
+    following = MetricsSnapshot(monitor_specs(only_m, now=T0))
+    follower = StoreFollower(following, any_store, lambda: exported)
+    assert follower.follow() == ["m"]
+    # A reload adds n: the next look at the store loads what it holds for n.
+    exported.append("n")
+    following.configure(monitor_specs(both, now=T0))
+    assert follower.follow() == ["n"]
+    assert _column_series(following) == _column_series(computing)
