@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
 import numpy as np
+import numpy.typing as npt
 
 from driftmon.core.errors import BinSpecError
 from driftmon.core.values import (
@@ -32,7 +33,10 @@ __all__ = [
     "fit_bins",
     "fit_categorical_bins",
     "fit_numeric_bins",
+    "sorted_quantiles",
 ]
+
+FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_NUMERIC_BINS = 10
 # Categorical bins keep the fewest most frequent reference categories that cover
@@ -238,12 +242,12 @@ def fit_numeric_bins(
     # does not, and halving and doubling back are exact at those magnitudes.
     scale = 1.0 if math.isfinite(hi - lo) else 2.0
     data = finite / scale if scale != 1.0 else finite
-    # `data` is a fresh array (finite_numeric copies), so it may be reordered in place. Sorting it
-    # first (vectorised sorts) and taking the quantiles of the sorted array gives np.quantile's
-    # values in about 60% of the time its partition takes on unsorted data.
+    # `data` is a fresh array (finite_numeric copies), so it may be sorted in place: a vectorised
+    # sort, then the quantiles read by index, gives np.quantile's values in about a fifth of the
+    # time np.quantile takes on unsorted data (a third if np.quantile reads the sorted array).
     if method == "quantile":
         data.sort()
-        raw = np.quantile(data, np.linspace(0.0, 1.0, n_bins + 1)[1:-1], overwrite_input=True)
+        raw = sorted_quantiles(data, np.linspace(0.0, 1.0, n_bins + 1)[1:-1])
     elif method == "uniform":
         raw = np.linspace(lo / scale, hi / scale, n_bins + 1)[1:-1] if hi > lo else np.array([lo / scale])
     else:
@@ -251,6 +255,27 @@ def fit_numeric_bins(
     if raw.size == 0:  # n_bins == 1: one edge at the median keeps the spec informative
         raw = np.quantile(data, [0.5], overwrite_input=True)  # sorted or not, the same median
     return NumericBins(tuple(float(e) * scale for e in np.unique(raw)))
+
+
+def sorted_quantiles(data: npt.NDArray[np.float64], quantiles: npt.NDArray[np.float64]) -> FloatArray:
+    """Return np.quantile(data, quantiles) for a sorted, non-empty, NaN-free `data`, read by index.
+
+    np.quantile partitions its input even when it is already sorted; this reads the two
+    neighbours of each quantile's position instead. The definition is numpy's default
+    ('linear', Hyndman and Fan's 7th): position (n - 1) * q between data[floor] and the next
+    value, and the interpolation is written as numpy writes it, so the values are the same floats.
+    """
+    n = data.shape[0]
+    position = (n - 1) * np.asarray(quantiles, dtype=np.float64)
+    below = np.floor(position)
+    weight = position - below
+    lower_index = below.astype(np.intp)
+    lower = data[lower_index]
+    upper = data[np.minimum(lower_index + 1, n - 1)]
+    step = upper - lower
+    # From the lower neighbour below the midpoint, from the upper one from it on (as numpy does).
+    result: FloatArray = np.where(weight >= 0.5, upper - step * (1 - weight), lower + step * weight)
+    return result
 
 
 def fit_categorical_bins(

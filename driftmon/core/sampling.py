@@ -49,9 +49,10 @@ class RowSampler:
         if self._keys.shape[0] >= self.size:
             threshold = float(np.partition(self._keys, self.size - 1)[self.size - 1])
             chosen = np.flatnonzero(keys < threshold)
-        else:
+            self._pending = keys[chosen]
+        else:  # the sample is not full yet: every row may enter
             chosen = np.arange(n_rows)
-        self._pending = keys[chosen]
+            self._pending = keys
         return chosen
 
     def add(self, columns: dict[str, npt.NDArray[Any]]) -> None:
@@ -63,7 +64,7 @@ class RowSampler:
             if values.shape[0] != n:
                 raise ValueError(f"column {name!r} has {values.shape[0]} values for {n} chosen rows")
             self._columns.setdefault(name, []).append(values)
-        self._keys = np.concatenate([self._keys, self._pending])
+        self._keys = np.concatenate([self._keys, self._pending]) if self._keys.size else self._pending
         self._pending = None
         if self._keys.shape[0] >= 2 * self.size:
             self._compact()
@@ -78,7 +79,8 @@ class RowSampler:
         keep = np.sort(np.argpartition(self._keys, self.size - 1)[: self.size])
         self._keys = self._keys[keep]
         for name, parts in self._columns.items():
-            self._columns[name] = [np.concatenate(parts)[keep]]
+            joined = parts[0] if len(parts) == 1 else np.concatenate(parts)  # the gather copies anyway
+            self._columns[name] = [joined[keep]]
 
     def result(self) -> dict[str, npt.NDArray[Any]]:
         """Return the sampled values per column, in the order the rows were read."""

@@ -3,7 +3,9 @@
 Jobs live in APScheduler's in-memory store, rebuilt from the configuration at every start
 (nothing is pickled), with `coalesce`, `max_instances=1` and a misfire grace of one interval,
 on a pool of `max_workers` threads. Monitors with a rolling reference get a second job that
-refits it on its schedule. Other periodic jobs (database checks, retention) can be added.
+refits it on its schedule. Other periodic jobs (database checks, following the store,
+retention) can be added; they run on a small pool of their own, so they never wait for a
+worker that a tick holds while its run goes on.
 """
 
 from __future__ import annotations
@@ -33,6 +35,11 @@ from driftmon.scheduler.worker import Clock, MonitorWorker, RunListener, utc_now
 __all__ = ["MonitorScheduler"]
 
 log = logging.getLogger(__name__)
+
+# The periodic jobs' own threads (the service has three: database check, store follower,
+# retention), apart from the `max_workers` that monitor ticks hold while their runs go on.
+_PERIODIC_EXECUTOR = "periodic"
+_PERIODIC_WORKERS = 4
 
 
 def _monitor_job(name: str) -> str:
@@ -118,7 +125,10 @@ class MonitorScheduler:
             raise RuntimeError("the scheduler was started already; build a new one to start again")
         aps = BackgroundScheduler(
             jobstores={"default": MemoryJobStore()},
-            executors={"default": ThreadPoolExecutor(self.settings.max_workers)},
+            executors={
+                "default": ThreadPoolExecutor(self.settings.max_workers),
+                _PERIODIC_EXECUTOR: ThreadPoolExecutor(_PERIODIC_WORKERS),
+            },
             job_defaults={"coalesce": True, "max_instances": 1},
             timezone=UTC,
         )
@@ -269,6 +279,7 @@ class MonitorScheduler:
             periodic_trigger(every, offset),
             id=f"periodic:{job_id}",
             name=job_id,
+            executor=_PERIODIC_EXECUTOR,
             misfire_grace_time=misfire_grace_seconds(every),
             replace_existing=True,
         )

@@ -23,6 +23,7 @@ from driftmon.alerts import Notification, Severity, Transition
 from driftmon.core import BinContribution
 from driftmon.pages import column_path
 from driftmon.service.notifications import Notifications
+from driftmon.service.store import StoreFailures
 from driftmon.store import AlertEventRecord, Lease, delete_outbox_entries, outbox_entries
 
 __all__ = ["NOTIFIER_LEASE", "OutboxDelivery", "notification_from_event", "result_path"]
@@ -111,6 +112,7 @@ class OutboxDelivery:
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="driftmon-outbox", daemon=True)
+        self._failures = StoreFailures("notification outbox")
 
     @property
     def leading(self) -> bool:
@@ -136,7 +138,7 @@ class OutboxDelivery:
         for event in events:
             try:
                 notification = notification_from_event(event)
-            except (ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever it is, it must not hold up the entries after it
                 log.error(
                     "alert event %d: not notified, its stored details are unreadable: %s", event.id, exc
                 )
@@ -196,6 +198,10 @@ class OutboxDelivery:
             self._wake.clear()
             try:
                 self.deliver_once()
-            except Exception:
-                log.exception("notification outbox: poll failed; trying again in %.0fs", self.every)
+                self._failures.succeeded()
+            except Exception as exc:
+                try:
+                    self._failures.failed(exc)
+                except Exception:
+                    log.exception("notification outbox: poll failed; trying again in %gs", self.every)
             self._wake.wait(self.every)

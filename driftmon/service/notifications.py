@@ -153,15 +153,18 @@ class Notifications:
         for queue in queues:
             queue.put(notification, countdown)
 
-    def replace(self, notifiers: Sequence[WebhookNotifier], grace: float = 60.0) -> None:
-        """Use these notifiers from now on; the old ones finish their queues in the background."""
+    def replace(self, notifiers: Sequence[WebhookNotifier]) -> None:
+        """Use these notifiers from now on.
+
+        The old queues give back what they had not started (reported not done: it stays in
+        the outbox and goes to the new notifiers at the next poll); a delivery in progress
+        finishes with the old settings, in its own thread.
+        """
         with self._lock:
             old, self._queues = self._queues, [NotifierQueue(n) for n in notifiers]
-        if old:
-            deadline = time.monotonic() + grace
-            threading.Thread(
-                target=lambda: [q.close(deadline) for q in old], name="driftmon-notify-retire", daemon=True
-            ).start()
+        now = time.monotonic()
+        for queue in old:
+            queue.close(now)
 
     def pending(self) -> int:
         with self._lock:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
 from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues, monitor_specs
+from driftmon.service.store import StoreFailures
 from driftmon.store import DONE_STATUSES, current_alert_states, latest_results, latest_runs, monitor_changes
 
 __all__ = ["StoreFollower", "rebuild_snapshot"]
@@ -79,18 +80,27 @@ class StoreFollower:
         self.monitors = monitors  # the names exported now (they change with reloads)
         self.lock = threading.RLock()
         self._seen: dict[str, int] = {}
+        self._failures = StoreFailures("following the store")
 
     def prime(self) -> None:
         with self.sessions() as session:
-            self._seen = monitor_changes(session)
+            self._seen = self._exported(monitor_changes(session))
 
     def follow(self) -> list[str]:
-        """Reload the changed monitors; return their names."""
+        """Reload the changed monitors; return their names (none while the store fails: logged once)."""
+        try:
+            changed = self._follow()
+        except Exception as exc:
+            self._failures.failed(exc)
+            return []
+        self._failures.succeeded()
+        return changed
+
+    def _follow(self) -> list[str]:
         with self.lock:
             with self.sessions() as session:
-                markers = monitor_changes(session)
-                exported = set(self.monitors())
-                changed = sorted(m for m, n in markers.items() if m in exported and self._seen.get(m) != n)
+                markers = self._exported(monitor_changes(session))
+                changed = sorted(m for m, n in markers.items() if self._seen.get(m) != n)
                 self._load(session, changed)
             self._seen = markers
         if changed:
@@ -101,6 +111,11 @@ class StoreFollower:
         """Reload one monitor now (this process just stored a run of it)."""
         with self.lock, self.sessions() as session:
             self._load(session, [monitor])
+
+    def _exported(self, markers: dict[str, int]) -> dict[str, int]:
+        """The markers of the monitors exported now: one a reload adds is loaded at the next look."""
+        exported = set(self.monitors())
+        return {m: n for m, n in markers.items() if m in exported}
 
     def _load(self, session: Session, names: Collection[str]) -> None:
         if names:

@@ -4,9 +4,10 @@ Start-up, in order: configuration -> logging -> store (reachable, schema at head
 snapshot rebuilt from the store -> notifiers -> HTTP server (so /metrics answers during the
 catch-up) -> scheduler, whose first tick per monitor backfills the windows missed meanwhile.
 Stop, in order: the scheduler takes no new runs and lets those in flight finish within the
-grace period (HTTP still serves, /readyz says not ready), notifications left are delivered or
-dead-lettered, then the HTTP server and the store close. A reload (SIGHUP) re-reads the config
-files and applies them without losing the snapshot's values or the runs in flight.
+grace period (HTTP still serves, /readyz says not ready), queued notifications get what is left
+of it (the rest stays in the store's outbox), then the HTTP server and the store close. A
+reload (SIGHUP) re-reads the config files and applies them without losing the snapshot's
+values or the runs in flight.
 """
 
 from __future__ import annotations

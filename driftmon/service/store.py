@@ -28,13 +28,38 @@ from driftmon.store import (
     session_factory,
 )
 
-__all__ = ["SQLITE_LOCK_SUFFIX", "StoreHandle", "open_store", "serve_lock_path"]
+__all__ = ["SQLITE_LOCK_SUFFIX", "StoreFailures", "StoreHandle", "open_store", "serve_lock_path"]
 
 # A SQLite store is served by one process: `driftmon serve` holds an exclusive lock on this
 # file next to the database for its whole life (the kernel releases it on exit or crash).
 SQLITE_LOCK_SUFFIX = ".serve.lock"
 
 log = logging.getLogger(__name__)
+
+
+class StoreFailures:
+    """One ERROR line when a periodic task's store access starts failing, one INFO line when it recovers.
+
+    A store that is down for an hour would otherwise log the same failure every few seconds.
+    """
+
+    def __init__(self, task: str) -> None:
+        self.task = task
+        self._last: str | None = None
+
+    def failed(self, exc: BaseException) -> None:
+        """Log the store failure `exc` unless it repeats the last one; re-raise anything else."""
+        reason = store_failure(exc)
+        if reason is None:
+            raise exc
+        if reason != self._last:
+            log.error("%s: the store failed, retrying: %s", self.task, reason)
+        self._last = reason
+
+    def succeeded(self) -> None:
+        if self._last is not None:
+            log.info("%s: the store answers again", self.task)
+        self._last = None
 
 
 class StoreHandle:

@@ -2,8 +2,10 @@
 
 The holder keeps one connection open; the lock ends with that connection, so a process that
 dies (even by `kill -9`: the kernel closes its socket) frees the lease at once and another
-takes it at its next attempt. SQLite has one serving process per file (the serve lock), which
-always holds the lease.
+takes it at its next attempt. A holder that vanishes without closing it (its node lost, the
+network cut) is noticed by the server's TCP keepalive probes, which the holder's connection
+sets to about half a minute (the server's default waits two hours and more). SQLite has one
+serving process per file (the serve lock), which always holds the lease.
 """
 
 from __future__ import annotations
@@ -17,6 +19,16 @@ from sqlalchemy.engine import Connection, Engine
 __all__ = ["Lease"]
 
 log = logging.getLogger(__name__)
+
+
+# The holder's session asks the server to probe its socket after 10 s idle, every 5 s, and to
+# give up after 3 unanswered probes (or 30 s of unacknowledged data): the lock is free then.
+_PROBES = {
+    "tcp_keepalives_idle": "10",
+    "tcp_keepalives_interval": "5",
+    "tcp_keepalives_count": "3",
+    "tcp_user_timeout": "30000",
+}
 
 
 def _lock_key(name: str) -> int:
@@ -60,7 +72,13 @@ class Lease:
             return False
         try:
             taken = conn.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": self.key}).scalar()
-        except sa.exc.DBAPIError:
+            if taken:
+                for setting, value in _PROBES.items():
+                    conn.execute(
+                        sa.text("SELECT set_config(:setting, :value, false)"),
+                        {"setting": setting, "value": value},
+                    )
+        except sa.exc.DBAPIError:  # the connection is discarded, and a lock taken on it with it
             conn.invalidate()
             conn.close()
             return False

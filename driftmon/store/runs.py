@@ -176,8 +176,8 @@ def finish_run(
     run = claim.run
     mid = session.execute(sa.select(Monitor.id).where(Monitor.name == run.monitor)).scalar_one()
     rows = result_rows(session, run.monitor, mid, run.id, results)
-    # The monitor's row before the run's: a claim holds the monitor (upsert_monitor) while it
-    # inserts the window, so the other order deadlocks with a replica claiming this window.
+    # The monitor's row first, then the run's: the order a claim takes them in (upsert_monitor,
+    # then the window), so a finish and a claim on two replicas cannot deadlock.
     mark_changed(session, mid)
     done = session.execute(
         sa.update(Run)

@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from driftmon.core import (
     DEFAULT_NUMERIC_BINS,
@@ -20,6 +22,7 @@ from driftmon.core import (
     fit_categorical_bins,
     fit_numeric_bins,
 )
+from driftmon.core.bins import sorted_quantiles
 
 
 @pytest.fixture
@@ -35,6 +38,35 @@ def test_quantile_bins_are_the_default_with_ten_equally_filled_bins(normal_sampl
     counts = count_values(spec, normal_sample).counts
     assert counts[-1] == 0
     assert np.all(np.abs(counts[:-1] - 2_000) <= 1)
+
+
+# Any finite doubles, or few distinct ones (heavy ties), in any order.
+finite_values = st.one_of(
+    st.lists(st.floats(allow_nan=False, allow_infinity=False), min_size=1, max_size=300),
+    st.lists(st.sampled_from([-2.5, -0.0, 0.0, 1.0, 1e-300, 7.25]), min_size=1, max_size=300),
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(finite_values, st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=1, max_size=30))
+def test_sorted_quantiles_are_numpys(values: list[float], quantiles: list[float]) -> None:
+    data, q = np.array(values), np.array(quantiles)
+    with np.errstate(over="ignore", invalid="ignore"):  # neighbours +-1.7e308 apart overflow alike
+        expected = np.quantile(data, q)
+        got = sorted_quantiles(np.sort(data), q)
+    np.testing.assert_array_equal(got, expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(finite_values, st.integers(min_value=1, max_value=40))
+def test_quantile_edges_are_numpys_quantiles_of_the_sample(values: list[float], n_bins: int) -> None:
+    data = np.array(values)
+    moderate = data[np.abs(data) <= 1e300]  # no halving needed: the edges are np.quantile's own
+    if moderate.size == 0:
+        return
+    quantiles = np.linspace(0.0, 1.0, n_bins + 1)[1:-1] if n_bins > 1 else np.array([0.5])
+    expected = NumericBins(tuple(np.unique(np.quantile(moderate, quantiles))))
+    assert fit_numeric_bins(moderate, n_bins=n_bins) == expected
 
 
 def test_quantile_bins_honour_n_bins(normal_sample: np.ndarray) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from driftmon.metrics import MetricsSnapshot, monitor_specs
 from driftmon.scheduler import MonitorWorker
 from driftmon.service import Reporter, StoreFollower
-from driftmon.store import Lease, make_engine, monitor_changes, upgrade
+from driftmon.store import Lease, make_engine, monitor_changes, session_factory, upgrade
 
 from .helpers import HOUR, T0, Clock, config, file_monitor, parse, poll, series, write_parquet
 
@@ -107,3 +107,54 @@ def test_a_late_report_of_an_older_run_does_not_hide_what_the_store_holds(
     # This process reports its run of the first window only now: the store's newer state stands.
     Reporter(this, follower=follower).run_finished(cfg.monitors[0], outcomes[0])
     assert _column_series(this) == _column_series(other)
+
+
+def test_following_a_store_that_is_down_logs_once_and_recovers(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    missing = tmp_path / "gone" / "driftmon.sqlite"  # its directory does not exist: cannot open
+    engine = sa.create_engine(f"sqlite:///{missing}")
+    follower = StoreFollower(MetricsSnapshot(), session_factory(engine), lambda: ["m"])
+    with caplog.at_level("INFO", logger="driftmon"):
+        assert follower.follow() == []
+        assert follower.follow() == []
+        missing.parent.mkdir()
+        upgrade(f"sqlite:///{missing}")
+        assert follower.follow() == []
+    lines = [(r.levelname, r.getMessage()) for r in caplog.records if "following the store" in r.getMessage()]
+    assert [level for level, _ in lines] == ["ERROR", "INFO"]
+    assert "unable to open database file" in lines[0][1]
+    engine.dispose()
+
+
+def test_a_monitor_a_reload_adds_shows_what_the_store_already_holds(
+    any_store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", T0, 4, shift=1.0, seed=8)
+    both = config(
+        file_monitor("m", tmp_path / "live", ref),
+        file_monitor("n", tmp_path / "live", ref),
+        scheduler={"max_backfill_windows": 2},
+    )
+    only_m = config(file_monitor("m", tmp_path / "live", ref))
+    computing = MetricsSnapshot(monitor_specs(both, now=T0))
+    worker = MonitorWorker(
+        both.monitors,
+        sessions=any_store,
+        settings=both.scheduler,
+        listener=Reporter(computing),
+        clock=Clock(T0 + 2 * HOUR),
+    )
+    # Another process, configured with both monitors, stores windows of each.
+    assert [o.status for o in worker.tick("m") + worker.tick("n")] == ["succeeded"] * 4
+    # This process exports m only, and follows the store meanwhile.
+    exported = ["m"]
+    following = MetricsSnapshot(monitor_specs(only_m, now=T0))
+    follower = StoreFollower(following, any_store, lambda: exported)
+    assert follower.follow() == ["m"]
+    # A reload adds n: the next look at the store loads what it holds for n.
+    exported.append("n")
+    following.configure(monitor_specs(both, now=T0))
+    assert follower.follow() == ["n"]
+    assert _column_series(following) == _column_series(computing)

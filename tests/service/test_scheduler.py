@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import Counter
@@ -16,7 +17,7 @@ from driftmon.jobs import RunOutcome
 from driftmon.scheduler import MonitorScheduler
 from driftmon.store import run_history
 
-from .helpers import HOUR, config, file_monitor, poll, write_parquet
+from .helpers import HOUR, config, file_monitor, monitor, poll, write_parquet, write_sqlite
 
 
 class Ticks:
@@ -111,3 +112,36 @@ def test_stopping_during_the_start_up_catch_up_leaves_apscheduler_quiet(
         scheduler.stop(0)
     time.sleep(0.5)
     assert errors == []
+
+
+def test_periodic_jobs_run_while_every_worker_waits_for_a_hung_run(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    # Following the store (and checking the database) must not wait for a free run worker:
+    # here the only one is held by a tick waiting for a run whose source hangs.
+    path = tmp_path / "source.sqlite"
+    now = datetime.now(UTC)
+    hour = datetime(now.year, now.month, now.day, now.hour, tzinfo=UTC)
+    url = write_sqlite(path, hour - 24 * HOUR, 23, rows=150)
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    reference = {
+        "table": "events",
+        "start": (hour - 24 * HOUR).isoformat(),
+        "end": (hour - 12 * HOUR).isoformat(),
+    }
+    raw = monitor("m", {"kind": "sql", "url": url + "?timeout=60", "table": "events"}, reference)
+    cfg = config(raw, scheduler={"max_backfill_windows": 0, "max_workers": 1})
+    scheduler = MonitorScheduler(cfg.monitors, sessions=store, settings=cfg.scheduler, listener=Ticks())
+    calls: list[int] = []
+    scheduler.add_periodic("follow", lambda: calls.append(1), timedelta(seconds=1))
+    holder.execute("BEGIN EXCLUSIVE")  # every read of the source waits for this lock
+    try:
+        scheduler.start()
+        poll(lambda: scheduler.worker.active(), timeout=30, what="the run to hang on its source")
+        seen = len(calls)
+        poll(lambda: len(calls) >= seen + 2, timeout=20, what="the periodic job while the run hangs")
+        assert scheduler.worker.active()  # it still does
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+        scheduler.stop(30.0)
