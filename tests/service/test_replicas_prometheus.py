@@ -58,7 +58,7 @@ REPLICAS = ("replica-0", "replica-1", "replica-2")
 MONITORS = {"a": "live_a", "b": "live_b"}
 # Drift injected later, while the webhook refuses: (monitor, column).
 MORE_DRIFT = {("a", "c"), ("b", "x")}
-RETRY_AFTER = 2  # seconds between a refused delivery and the next attempt (20 retries: 40 s)
+RETRY_AFTER = 5  # seconds between a refused delivery and the next (20 retries: 100 s, never given up)
 STATISTIC = "js_divergence"
 DRIFT_ALERTS = ("DriftmonColumnDriftWarning", "DriftmonColumnDriftCritical")
 
