@@ -68,6 +68,7 @@ class MonitorScheduler:
         listener: RunListener | None = None,
         clock: Clock = utc_now,
         retry: RetryPolicy | None = None,
+        notify: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings or SchedulerSettings()
         self.worker = MonitorWorker(
@@ -78,6 +79,7 @@ class MonitorScheduler:
             clock=clock,
             retry=retry,
             takeover_tick=self._takeover_tick,
+            notify=notify,
         )
         self._aps: BackgroundScheduler | None = None
         self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}

@@ -96,6 +96,7 @@ class RunThread(Background[RunOutcome]):
         sessions: sessionmaker[Session],
         now: datetime,
         retry_failed: bool = True,
+        notify: bool = True,
     ) -> None:
         self.monitor = monitor
         self.window = window
@@ -104,7 +105,7 @@ class RunThread(Background[RunOutcome]):
 
         def run() -> RunOutcome:
             return run_window(
-                monitor, window, sessions=sessions, now=now, retry_failed=retry_failed, notify=True
+                monitor, window, sessions=sessions, now=now, retry_failed=retry_failed, notify=notify
             )
 
         super().__init__(f"monitor {monitor.name} window {describe(window)}", run, monitor.name, window)

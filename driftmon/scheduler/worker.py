@@ -74,8 +74,11 @@ class MonitorWorker:
         retry: RetryPolicy | None = None,
         first_rows: FirstRows | None = None,
         takeover_tick: Callable[[str, datetime], None] | None = None,
+        notify: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings
+        # Whether runs queue their alert transitions' notifications (False: no webhook to send them).
+        self._notify = notify
         # Called with (monitor, when) when a tick saw a window in progress elsewhere: tick again
         # then, so a window whose process died is taken over `takeover` after its claim.
         self._takeover_tick = takeover_tick
@@ -373,7 +376,7 @@ class MonitorWorker:
     ) -> RunOutcome | None:
         """Run one window in its own thread, wait up to the monitor's timeout, report the outcome."""
         at = as_utc(now) if now is not None else as_utc(self._clock())
-        run = RunThread(monitor, window, sessions=self._sessions, now=at)
+        run = RunThread(monitor, window, sessions=self._sessions, now=at, notify=self._notify())
         if self._start(monitor.name, run) is None:
             return None
         run.wait(monitor.timeout.total_seconds())

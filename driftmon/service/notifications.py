@@ -141,6 +141,12 @@ class Notifications:
         self._queues = [NotifierQueue(n) for n in notifiers]
         self._closed = False
 
+    @property
+    def configured(self) -> bool:
+        """Whether there is any webhook to send to."""
+        with self._lock:
+            return bool(self._queues)
+
     def submit(self, notification: Notification, done: Done) -> None:
         """Queue `notification` for every notifier; `done` is called once all are done with it."""
         with self._lock:

@@ -130,6 +130,7 @@ class Service:
             settings=config.scheduler,
             listener=Reporter(self.snapshot, delivery.wake, follower),
             clock=self.clock,
+            notify=lambda: bool(self._current_config().notifiers),
         )
         scheduler.add_periodic("database-check", lambda: store.refresh(self.snapshot), DATABASE_CHECK_EVERY)
         scheduler.add_periodic("follow-store", follower.follow, config.scheduler.follow_every)

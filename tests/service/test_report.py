@@ -216,3 +216,34 @@ def test_json_logs_carry_the_run_and_text_logs_name_it(tmp_path: Path) -> None:
         assert second.endswith("driftmon.test: monitor m window W: done")
     finally:
         logging.getLogger().removeHandler(handler)
+
+
+def test_without_webhooks_nothing_is_queued_and_the_outbox_is_left_to_a_process_that_has_some(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=200, seed=7)
+    write_parquet(tmp_path / "live" / "a.parquet", T0, 2, shift=1.0, seed=8)  # drifts, then
+    write_parquet(tmp_path / "live" / "b.parquet", T0 + 2 * HOUR, 3, seed=9)  # back to normal
+    cfg = config(file_monitor("m", tmp_path / "live", ref), scheduler={"max_backfill_windows": 3})
+
+    def tick(until: int, notify: bool) -> list[RunOutcome]:
+        worker = MonitorWorker(
+            cfg.monitors,
+            sessions=store,
+            settings=cfg.scheduler,
+            listener=Reporter(MetricsSnapshot()),
+            clock=Clock(T0 + until * HOUR),
+            notify=lambda: notify,
+        )
+        return worker.tick("m")
+
+    silent = tick(2, notify=False)
+    assert [t for o in silent for t in o.transitions]  # transitions stored, none queued
+    assert _outbox(store) == []
+    queued = [t.event_id for o in tick(5, notify=True) for t in o.transitions]
+    assert queued
+    assert _outbox(store) == queued
+    idle = OutboxDelivery(store.kw["bind"], store, Notifications([]), every=3600.0)
+    assert idle.deliver_once() == 0  # no webhook here: it leaves the entries alone
+    assert _outbox(store) == queued
+    idle.stop(1.0)
