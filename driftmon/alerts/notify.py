@@ -38,12 +38,16 @@ _ERROR_BODY_MAX = 200
 
 @dataclass(frozen=True)
 class DeliveryResult:
-    """What happened to one notification: delivered, or dead-lettered with the last error."""
+    """What happened to one notification: delivered, dead-lettered with the last error, or given up.
+
+    `abandoned`: the caller's `keep_trying` said stop before an attempt; nothing was dead-lettered.
+    """
 
     delivered: bool
     attempts: int
     status_code: int | None = None
     error: str | None = None
+    abandoned: bool = False
 
 
 class WebhookNotifier:
@@ -138,9 +142,13 @@ class WebhookNotifier:
             join_link(base, notification.page_path),
         )
 
-    def send(self, notification: Notification) -> DeliveryResult:
+    def send(
+        self, notification: Notification, keep_trying: Callable[[], bool] | None = None
+    ) -> DeliveryResult:
         """Deliver one notification, retrying; dead-letter it if every attempt fails.
 
+        `keep_trying`, asked before each attempt, can stop the delivery (a process that lost the
+        notifier lease leaves the notification to the new holder): then nothing is dead-lettered.
         Raises DeadLetterError only when delivery failed and the dead-letter log cannot be written.
         """
         body = self.body(notification)
@@ -149,6 +157,9 @@ class WebhookNotifier:
         error = "not attempted"
         status: int | None = None
         for attempt in range(1, attempts + 1):
+            if keep_trying is not None and not keep_trying():
+                logger.info("notifier %s: delivery to %s left to another process", self.name, self.target)
+                return DeliveryResult(False, attempt - 1, status, error, abandoned=True)
             delay: float | None = None
             try:
                 response = self._client.post(

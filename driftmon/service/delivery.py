@@ -151,7 +151,9 @@ class OutboxDelivery:
                 continue
             with self._lock:
                 self._in_flight.add(event.id)
-            self.notifications.submit(notification, partial(self._done, event.id))
+            # Sent only while this process holds the lease: one that lost it leaves the rest to the
+            # new holder (the entries are still in the outbox), rather than sending them twice.
+            self.notifications.submit(notification, partial(self._done, event.id), self._still_leading)
         return len(events)
 
     def stop(self, grace: float) -> None:
@@ -175,6 +177,9 @@ class OutboxDelivery:
                 "notification outbox: could not delete the delivered entries; they may be sent again"
             )
         self._lease.release()
+
+    def _still_leading(self) -> bool:
+        return self._lease.held
 
     def _done(self, event_id: int, finished: bool) -> None:
         with self._lock:

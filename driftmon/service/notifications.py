@@ -21,11 +21,13 @@ from driftmon.config import NotifierSettings, ServerSettings
 from driftmon.scheduler import run_context
 from driftmon.windows import Window
 
-__all__ = ["Done", "Notifications", "NotifierQueue", "build_notifier"]
+__all__ = ["Done", "KeepTrying", "Notifications", "NotifierQueue", "build_notifier"]
 
 # Called once per submitted notification: True when every notifier finished with it (sent or
 # dead-lettered), False when at least one queue closed before trying.
 Done = Callable[[bool], None]
+# Asked before each delivery attempt: False leaves the notification in the outbox (not done).
+KeepTrying = Callable[[], bool]
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +70,8 @@ class NotifierQueue:
 
     def __init__(self, notifier: WebhookNotifier) -> None:
         self.notifier = notifier
-        self._items: deque[tuple[Notification, Done]] = deque()
-        self._current: tuple[Notification, Done] | None = None
+        self._items: deque[tuple[Notification, Done, KeepTrying]] = deque()
+        self._current: tuple[Notification, Done, KeepTrying] | None = None
         self._cond = threading.Condition()
         self._closing = False
         self._thread = threading.Thread(
@@ -77,11 +79,11 @@ class NotifierQueue:
         )
         self._thread.start()
 
-    def put(self, notification: Notification, done: Done) -> None:
+    def put(self, notification: Notification, done: Done, keep_trying: KeepTrying) -> None:
         with self._cond:
             closing = self._closing
             if not closing:
-                self._items.append((notification, done))
+                self._items.append((notification, done, keep_trying))
                 self._cond.notify_all()
         if closing:
             done(False)
@@ -98,12 +100,13 @@ class NotifierQueue:
                 if not self._items:
                     return
                 self._current = self._items.popleft()
-                item, done = self._current
+                item, done, keep_trying = self._current
             t = item.transition
             finished = True
             with run_context(item.monitor, Window(t.window_start, t.window_end)):
                 try:
-                    self.notifier.send(item)  # delivered, or dead-lettered after its retries
+                    # Delivered, or dead-lettered after its retries, unless abandoned.
+                    finished = not self.notifier.send(item, keep_trying).abandoned
                 except Exception:
                     finished = False  # not even dead-lettered: it stays in the outbox
                     log.exception("notifier %s: delivery failed", self.notifier.name)
@@ -126,7 +129,7 @@ class NotifierQueue:
             left = list(self._items)
             cut = self._current is not None
             self._items.clear()
-        for _, done in left:
+        for _, done, _ in left:
             done(False)
         if not self._thread.is_alive() or not cut:
             self.notifier.close()
@@ -147,7 +150,7 @@ class Notifications:
         with self._lock:
             return bool(self._queues)
 
-    def submit(self, notification: Notification, done: Done) -> None:
+    def submit(self, notification: Notification, done: Done, keep_trying: KeepTrying = lambda: True) -> None:
         """Queue `notification` for every notifier; `done` is called once all are done with it."""
         with self._lock:
             queues = list(self._queues)
@@ -157,7 +160,7 @@ class Notifications:
             return
         countdown = _Countdown(len(queues), done)
         for queue in queues:
-            queue.put(notification, countdown)
+            queue.put(notification, countdown, keep_trying)
 
     def replace(self, notifiers: Sequence[WebhookNotifier]) -> None:
         """Use these notifiers from now on.

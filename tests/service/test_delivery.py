@@ -209,3 +209,64 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     finally:
         for e in engines:
             e.dispose()
+
+
+@pytest.mark.postgres
+def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_each_once(
+    postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    upgrade(postgres_url)
+    engines = [make_engine(postgres_url) for _ in range(2)]
+    try:
+        first_sessions, second_sessions = (session_factory(e) for e in engines)
+        ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+        for i, shift in enumerate(_SHIFTS[:4]):
+            write_parquet(
+                tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+            )
+        cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+        for i in range(4):
+            window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+            run_window(cfg.monitors[0], window, sessions=first_sessions, now=T0 + 10 * HOUR, notify=True)
+        dead = tmp_path / "dead.jsonl"
+        with Receiver(retry_after=0) as receiver:
+            receiver.refusing = True  # the first holder keeps retrying its first notification
+
+            def notifier() -> WebhookNotifier:
+                return WebhookNotifier(
+                    receiver.url, dead_letter_path=dead, retries=200, backoff=0.1, max_backoff=0.1
+                )
+
+            def given_up() -> int:
+                return sum("left to another process" in r.getMessage() for r in caplog.records)
+
+            caplog.set_level("INFO", logger="driftmon")
+            first = OutboxDelivery(engines[0], first_sessions, Notifications([notifier()]), every=3600.0)
+            assert first.deliver_once() == 3
+            poll(lambda: receiver.refused >= 2, timeout=30, what="the first holder retrying")
+            # Its lease connection drops (a failover, a network cut); the process lives on.
+            with engines[1].connect() as conn:
+                conn.execute(
+                    sa.text(
+                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                        "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                    )
+                )
+                conn.commit()
+            second = OutboxDelivery(engines[1], second_sessions, Notifications([notifier()]), every=0.2)
+            poll(second.deliver_once, timeout=30, what="the other process taking the lease")
+            assert first.deliver_once() == 0  # it sees the lease is gone
+            # Its retrying delivery and the two queued behind it are given up, left in the outbox.
+            poll(lambda: given_up() == 3, timeout=30, what="the first holder giving its queue up")
+            receiver.refusing = False
+            second.start()
+            poll(lambda: _outbox(second_sessions) == [], timeout=60, what="the outbox emptied")
+            second.stop(10.0)
+            first.stop(1.0)
+            bodies = receiver.received()
+        assert [b["kind"] for b in bodies] == ["fired", "escalated", "de-escalated"]  # each once
+        assert not dead.exists()
+    finally:
+        for e in engines:
+            e.dispose()
