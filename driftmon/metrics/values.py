@@ -4,7 +4,7 @@ The store's records map onto these one to one (`from_result`, `from_run`, `from_
 them by attribute, so this module does not import the store):
 
     ResultSummary  -> ColumnValues.from_result   (store.latest_results; StoredColumn.from_result
-                                                  at start-up, without re-checking the store's values)
+                                                  at start-up and when following the store)
     RunRecord      -> RunValues.from_run         (store.run_history)
     AlertEventRecord -> AlertValue.from_event    (store.current_alert_states)
 """
@@ -195,7 +195,7 @@ class StoredColumn(NamedTuple):
     `from_result` normalises it as ColumnValues.checked() does (numbers that are not finite
     left out, the window end in Unix seconds) without its checks: the store checked names,
     counts and numbers when it wrote the result, its schema allows only the known statuses and
-    gives timezone-aware times back. This is how start-up folds in thousands of stored results.
+    gives timezone-aware times back. Start-up and the store follower read results this way.
     """
 
     monitor: str
