@@ -26,6 +26,8 @@ Two methods:
   whose tails are heavier.
 - The seed of the simulation is a hash of the counts and alpha: the same counts and settings
   always give the same p-value, whatever the monitor, column or window.
+
+scipy.special is imported at its first use (see driftmon.core.divergence).
 """
 
 from __future__ import annotations
@@ -38,7 +40,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from driftmon.core.smoothing import smooth
 
@@ -103,6 +104,8 @@ def statistics_matrix(ref_probs: FloatArray, live_probs: FloatArray) -> dict[str
         kl_rl = -np.sum(q * d, axis=-1) / _LN2
         js = 0.5 * np.sum(p * (lp - lm) + q * (lq - lm), axis=-1) / _LN2
     else:
+        from scipy import special  # imported at the first use: see the module docstring
+
         kl_lr = np.sum(special.rel_entr(p, q), axis=-1) / _LN2
         kl_rl = np.sum(special.rel_entr(q, p), axis=-1) / _LN2
         js = 0.5 * np.sum(special.rel_entr(p, m) + special.rel_entr(q, m), axis=-1) / _LN2
@@ -136,12 +139,16 @@ def _chi_mean_sqrt(df: int) -> float:
 def _chi2_ppf(q: float, df: int) -> float:
     # scipy.stats.chi2.ppf is this same special function; scipy.special alone imports in a
     # fraction of the time scipy.stats takes (about a second of every command's start-up).
+    from scipy import special
+
     return float(2.0 * special.gammaincinv(df / 2, q))
 
 
 def _analytic(
     observed: Mapping[str, float], df: int, n_ref: int, n_live: int, q: float
 ) -> dict[str, NullLevel]:
+    from scipy import special
+
     v = 1.0 / n_ref + 1.0 / n_live
     out: dict[str, NullLevel] = {}
     for name in STATISTICS:
@@ -205,6 +212,8 @@ def _tail(sims: FloatArray, observed: float, *, squared: bool) -> float:
     mean, var = float(x.mean()), float(x.var())
     if not (mean > 0 and var > 0 and math.isfinite(obs)):
         return 1.0  # no spread to extrapolate from: keep the permutation estimate
+    from scipy import special
+
     scale, df = var / (2.0 * mean), 2.0 * mean * mean / var
     return float(special.chdtrc(df, obs / scale))
 

@@ -3,7 +3,8 @@
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
 (`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
 Inputs are this package's own plain types; the store's records map onto them with
-`ColumnValues.from_result`, `RunValues.from_run` and `AlertValue.from_event`.
+`ColumnValues.from_result` (`StoredColumn.from_result` at start-up), `RunValues.from_run` and
+`AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
 """
 
@@ -29,7 +30,7 @@ from driftmon.metrics.names import (
 from driftmon.metrics.render import CONTENT_TYPE
 from driftmon.metrics.snapshot import MetricsSnapshot
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
-from driftmon.metrics.values import AlertValue, ColumnValues, RunValues
+from driftmon.metrics.values import AlertValue, ColumnValues, RunValues, StoredColumn
 
 __all__ = [
     "COLUMN_FAMILIES",
@@ -52,6 +53,7 @@ __all__ = [
     "MonitorSpec",
     "RunValues",
     "StatisticMetrics",
+    "StoredColumn",
     "Thresholds",
     "cron_interval_seconds",
     "family",

@@ -29,7 +29,7 @@ from driftmon.metrics.state import (
     with_completed_runs,
     with_counted_run,
 )
-from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues
+from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues, StoredColumn
 
 __all__ = ["MetricsSnapshot"]
 
@@ -66,14 +66,15 @@ class MetricsSnapshot:
         self,
         monitors: Sequence[MonitorSpec],
         *,
-        results: Iterable[ColumnValues] = (),
+        results: Iterable[ColumnValues | StoredColumn] = (),
         runs: Iterable[RunValues] = (),
         alerts: Iterable[AlertValue] = (),
         read_seconds: float = 0.0,
     ) -> None:
         """Replace the snapshot with the configuration and what the store holds.
 
-        `results`: the latest result per (monitor, column); `runs`: recent runs of each monitor
+        `results`: the latest result per (monitor, column), checked unless read from the store
+        (StoredColumn, see StoredColumn.from_result); `runs`: recent runs of each monitor
         (the latest completed one sets the last-success and last-window-end timestamps);
         `alerts`: the alert state in force per (monitor, column, statistic). Run counters and
         the duration histogram start at zero: they count this process's runs. `read_seconds`
@@ -93,7 +94,7 @@ class MetricsSnapshot:
     def follow(
         self,
         *,
-        results: Iterable[ColumnValues] = (),
+        results: Iterable[ColumnValues | StoredColumn] = (),
         runs: Iterable[RunValues] = (),
         alerts: Iterable[AlertValue] = (),
     ) -> None:
@@ -222,12 +223,19 @@ class _Grouped:
     """Store-held values (results, runs, alert states) checked and grouped by monitor."""
 
     def __init__(
-        self, results: Iterable[ColumnValues], runs: Iterable[RunValues], alerts: Iterable[AlertValue]
+        self,
+        results: Iterable[ColumnValues | StoredColumn],
+        runs: Iterable[RunValues],
+        alerts: Iterable[AlertValue],
     ) -> None:
         self.results: dict[str, list[tuple[str, CheckedColumn]]] = {}
         for values in results:
-            checked = _column_values(values).checked()
-            self.results.setdefault(values.monitor, []).append((values.column, checked))
+            if isinstance(values, StoredColumn):  # the store's values, normalised as they were read
+                monitor, column, checked = values
+            else:
+                checked = _column_values(values).checked()
+                monitor, column = values.monitor, values.column
+            self.results.setdefault(monitor, []).append((column, checked))
         self.completed: dict[str, list[tuple[str, float, float | None]]] = {}
         for run in runs:
             if not isinstance(run, RunValues):

@@ -3,13 +3,15 @@
 The store's records map onto these one to one (`from_result`, `from_run`, `from_event` read
 them by attribute, so this module does not import the store):
 
-    ResultSummary  -> ColumnValues.from_result   (store.latest_results)
+    ResultSummary  -> ColumnValues.from_result   (store.latest_results; StoredColumn.from_result
+                                                  at start-up and when following the store)
     RunRecord      -> RunValues.from_run         (store.run_history)
     AlertEventRecord -> AlertValue.from_event    (store.current_alert_states)
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,6 +30,7 @@ __all__ = [
     "ResultLike",
     "RunLike",
     "RunValues",
+    "StoredColumn",
 ]
 
 
@@ -184,6 +187,54 @@ class ColumnValues:
             statistics=stats,
             null=nulls,
         )
+
+
+class StoredColumn(NamedTuple):
+    """A column's latest result read from the store, already in the form the snapshot keeps.
+
+    `from_result` normalises it as ColumnValues.checked() does (numbers that are not finite
+    left out, the window end in Unix seconds) without its checks: the store checked names,
+    counts and numbers when it wrote the result, its schema allows only the known statuses and
+    gives timezone-aware times back. Start-up and the store follower read results this way.
+    """
+
+    monitor: str
+    column: str
+    values: CheckedColumn
+
+    @classmethod
+    def from_result(cls, result: ResultLike) -> StoredColumn:
+        """Return a stored result (store.ResultSummary) as the snapshot keeps it."""
+        stats: dict[str, float] = {}
+        nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
+        statistics = result.statistics()
+        for stat in STATISTICS:
+            value = _finite(statistics.get(stat))
+            if value is not None:
+                stats[stat] = value
+            level = result.null(stat)
+            if level is None:
+                continue
+            null = (_finite(level.expected), _finite(level.quantile), _finite(level.p_value))
+            if null != (None, None, None):
+                nulls[stat] = null
+        values = CheckedColumn(
+            status=result.status,
+            window_end=result.window_end.timestamp(),
+            baseline_version=result.baseline_version,
+            n_live=result.n_live,
+            n_reference=result.n_reference,
+            statistics=stats,
+            null=nulls,
+        )
+        return cls(result.monitor, result.column, values)
+
+
+def _finite(value: float | None) -> float | None:
+    if value is None:
+        return None
+    number = float(value)
+    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

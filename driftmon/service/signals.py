@@ -8,6 +8,7 @@ over once stale).
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -51,6 +52,10 @@ def serve(
 
     for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(signum, on_signal)
+    # What the imports created (modules, classes, functions) lives as long as the process: left
+    # out of the garbage collector's full collections, which reading a large config and
+    # rebuilding the snapshot trigger several times, those take a third of the time.
+    gc.freeze()
     try:
         service.start()
     except ConfigError as exc:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import numpy.typing as npt
@@ -307,3 +309,13 @@ def test_terms_sum_to_the_total(pq: tuple[FloatArray, FloatArray]) -> None:
             assert np.isposinf(terms).any()
         else:
             assert float(terms.sum()) == pytest.approx(total, rel=1e-9, abs=1e-12)
+
+
+def test_scipy_is_imported_at_the_first_computation_not_with_the_service() -> None:
+    code = (
+        "import sys, driftmon.cli, driftmon.service, driftmon.core as core; "
+        "assert 'scipy' not in sys.modules, 'imported with the service'; "
+        "core.psi([0.5, 0.5], [0.25, 0.75]); assert 'scipy.special' in sys.modules; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout == "ok\n"

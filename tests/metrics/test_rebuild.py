@@ -1,7 +1,8 @@
 """Start-up: the snapshot rebuilt from the store equals the one the same runs built live.
 
-The store's records map onto the snapshot's inputs: ResultSummary -> ColumnValues.from_result,
-RunRecord -> RunValues.from_run, AlertEventRecord -> AlertValue.from_event.
+The store's records map onto the snapshot's inputs: ResultSummary -> ColumnValues.from_result
+(StoredColumn.from_result at start-up), RunRecord -> RunValues.from_run, AlertEventRecord ->
+AlertValue.from_event.
 """
 
 from __future__ import annotations
@@ -25,11 +26,13 @@ from driftmon.metrics import (
     MetricsSnapshot,
     MonitorSpec,
     RunValues,
+    StoredColumn,
     Thresholds,
 )
 from driftmon.store import (
     DONE_STATUSES,
     BaselineRecord,
+    ResultSummary,
     add_baseline,
     claim_run,
     column_result,
@@ -162,10 +165,13 @@ def rebuilt(
     sessions: sessionmaker[Session], specs: list[MonitorSpec], path: str = "columns"
 ) -> MetricsSnapshot:
     """Load a snapshot the way the service does at start-up ("columns": the latest results and
-    each monitor's last completed run), or from the recent run history ("records")."""
+    each monitor's last completed run), or from the recent run history with every stored value
+    checked again ("records")."""
     snapshot = MetricsSnapshot()
     with sessions() as s:
-        results = [ColumnValues.from_result(r) for r in latest_results(s)]
+        results: list[ColumnValues | StoredColumn] = []
+        for r in latest_results(s):
+            results.append(StoredColumn.from_result(r) if path == "columns" else ColumnValues.from_result(r))
         if path == "columns":
             runs = [RunValues.from_run(r) for r in latest_runs(s, statuses=DONE_STATUSES).values()]
         else:
@@ -216,6 +222,8 @@ def test_rebuild_from_the_store_equals_the_runs_applied_live(
     # The exported values are the stored ones.
     with sessions() as s:
         stored = {(r.monitor, r.column): r for r in latest_results(s)}
+    for r in stored.values():
+        assert StoredColumn.from_result(r) == (r.monitor, r.column, ColumnValues.from_result(r).checked())
     x = stored["a", "x"]
     assert x.window_end == T0 + 2 * HOUR
     assert x.status == "ok"
@@ -249,3 +257,24 @@ def test_alert_events_map_to_severities() -> None:
     assert AlertValue.from_event(Event(severity="critical", state="resolved")).severity == 0
     with pytest.raises(MetricsInputError, match="state 'pending' with severity 'warning'"):
         AlertValue.from_event(Event(state="pending"))
+
+
+def test_stored_results_are_normalised_as_checked_values_are() -> None:
+    """Infinities (the store keeps them) and partly known null levels, as checked() leaves them."""
+    fields = dict.fromkeys(ResultSummary._fields)
+    fields.update(
+        id=1, run_id=1, monitor="m", column="x", window_start=T0, window_end=T0 + HOUR, status="ok",
+        kind="numeric", role="feature", baseline_version=2, n_reference=4000, n_live=3000,
+        psi=0.25, hellinger=float("inf"), kl_live_ref=3,
+        psi_null_expected=0.01, psi_null_quantile=0.02, psi_p_value=0.5,
+        hellinger_null_expected=float("inf"), hellinger_null_quantile=float("-inf"), hellinger_p_value=1.0,
+        js_distance_null_expected=float("inf"), js_distance_null_quantile=float("inf"),
+        js_distance_p_value=float("inf"),
+        kl_ref_live_null_expected=0.1, kl_ref_live_p_value=0.3,  # no quantile: no null level
+    )  # fmt: skip
+    for status in ("ok", "failed"):
+        result = ResultSummary(**{**fields, "status": status})
+        stored = StoredColumn.from_result(result)
+        assert stored == ("m", "x", ColumnValues.from_result(result).checked())
+        assert stored.values.statistics == {"kl_live_ref": 3.0, "psi": 0.25}
+        assert set(stored.values.null) == {"psi", "hellinger"}
