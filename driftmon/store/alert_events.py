@@ -108,7 +108,7 @@ def alert_history(
 
 def current_alert_states(session: Session, monitors: Collection[str] | None = None) -> list[AlertEventRecord]:
     """Return the latest transition per (monitor, column, statistic): state firing means it is active."""
-    ranked = sa.select(
+    ranking = sa.select(
         AlertEvent.id,
         sa.func.row_number()
         .over(
@@ -116,14 +116,17 @@ def current_alert_states(session: Session, monitors: Collection[str] | None = No
             order_by=(AlertEvent.at.desc(), AlertEvent.id.desc()),
         )
         .label("rank"),
-    ).subquery()
+    )
+    if monitors is not None:
+        # Inside the ranking, so only these monitors' events are ranked (the follower asks often).
+        chosen = sa.select(Monitor.id).where(Monitor.name.in_(sorted(set(monitors))))
+        ranking = ranking.where(AlertEvent.monitor_id.in_(chosen))
+    ranked = ranking.subquery()
     query = (
         sa.select(AlertEvent, Monitor.name)
         .join(ranked, ranked.c.id == AlertEvent.id)
         .join(Monitor, Monitor.id == AlertEvent.monitor_id)
         .where(ranked.c.rank == 1)
     )
-    if monitors is not None:
-        query = query.where(Monitor.name.in_(sorted(set(monitors))))
     rows = session.execute(query.order_by(Monitor.name, AlertEvent.column_name, AlertEvent.statistic))
     return [event_record(row, name) for row, name in rows]
