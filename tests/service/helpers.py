@@ -184,3 +184,17 @@ def only(items: Iterable[Any]) -> Any:
     listed = list(items)
     assert len(listed) == 1, listed
     return listed[0]
+
+
+def end_lease_holders(engine: Engine) -> None:
+    """End the connections holding advisory locks on this engine's database (other than its own),
+    as when their process is killed: PostgreSQL frees their leases."""
+    with engine.connect() as conn:
+        conn.execute(
+            sa.text(
+                "SELECT pg_terminate_backend(pid) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
+                "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+            )
+        )
+        conn.commit()

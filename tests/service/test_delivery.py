@@ -17,7 +17,7 @@ from driftmon.store import make_engine, outbox_entries, session_factory, upgrade
 from driftmon.store.models import AlertEvent
 from driftmon.windows import Window
 
-from .helpers import HOUR, T0, config, file_monitor, free_port, poll, write_parquet
+from .helpers import HOUR, T0, config, end_lease_holders, file_monitor, free_port, poll, write_parquet
 from .server import Receiver
 
 # x's shift per window: fired (to warning), escalated, de-escalated, resolved (from warning),
@@ -153,6 +153,19 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
     assert [e["payload"]["kind"] for e in read_dead_letters(dead)] == ["fired"]
 
 
+def _store_three_transitions(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    """Run four windows of a monitor whose drift fires, escalates and de-escalates (all queued)."""
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+    for i, shift in enumerate(_SHIFTS[:4]):
+        write_parquet(
+            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
+        )
+    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+    for i in range(4):
+        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+        run_window(cfg.monitors[0], window, sessions=sessions, now=T0 + 10 * HOUR, notify=True)
+
+
 @pytest.mark.postgres
 def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     postgres_url: str, tmp_path: Path
@@ -161,15 +174,7 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     engines = [make_engine(postgres_url) for _ in range(2)]
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
-        ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
-        for i, shift in enumerate(_SHIFTS[:4]):
-            write_parquet(
-                tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
-            )
-        cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
-        for i in range(4):
-            window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
-            run_window(cfg.monitors[0], window, sessions=first_sessions, now=T0 + 10 * HOUR, notify=True)
+        _store_three_transitions(first_sessions, tmp_path)
         dead = tmp_path / "dead.jsonl"
         down = WebhookNotifier(
             f"http://127.0.0.1:{free_port()}/hook",
@@ -191,15 +196,7 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
             )
             second.start()
             assert not second.leading
-            with engines[1].connect() as conn:
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
-                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    )
-                )
-                conn.commit()
+            end_lease_holders(engines[1])
             poll(lambda: len(receiver.received()) == 3, timeout=30, what="the survivor sending the outbox")
             poll(lambda: _outbox(second_sessions) == [], timeout=30, what="the outbox emptied")
             second.stop(10.0)
@@ -219,15 +216,7 @@ def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_e
     engines = [make_engine(postgres_url) for _ in range(2)]
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
-        ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
-        for i, shift in enumerate(_SHIFTS[:4]):
-            write_parquet(
-                tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
-            )
-        cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
-        for i in range(4):
-            window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
-            run_window(cfg.monitors[0], window, sessions=first_sessions, now=T0 + 10 * HOUR, notify=True)
+        _store_three_transitions(first_sessions, tmp_path)
         dead = tmp_path / "dead.jsonl"
         with Receiver(retry_after=0) as receiver:
             receiver.refusing = True  # the first holder keeps retrying its first notification
@@ -245,15 +234,7 @@ def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_e
             assert first.deliver_once() == 3
             poll(lambda: receiver.refused >= 2, timeout=30, what="the first holder retrying")
             # Its lease connection drops (a failover, a network cut); the process lives on.
-            with engines[1].connect() as conn:
-                conn.execute(
-                    sa.text(
-                        "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                        "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
-                        "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                    )
-                )
-                conn.commit()
+            end_lease_holders(engines[1])
             second = OutboxDelivery(engines[1], second_sessions, Notifications([notifier()]), every=0.2)
             poll(second.deliver_once, timeout=30, what="the other process taking the lease")
             assert first.deliver_once() == 0  # it sees the lease is gone

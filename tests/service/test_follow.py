@@ -13,7 +13,18 @@ from driftmon.scheduler import MonitorWorker
 from driftmon.service import Reporter, StoreFollower
 from driftmon.store import Lease, make_engine, monitor_changes, session_factory, upgrade
 
-from .helpers import HOUR, T0, Clock, config, file_monitor, parse, poll, series, write_parquet
+from .helpers import (
+    HOUR,
+    T0,
+    Clock,
+    config,
+    end_lease_holders,
+    file_monitor,
+    parse,
+    poll,
+    series,
+    write_parquet,
+)
 
 
 def _column_series(snapshot: MetricsSnapshot) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
@@ -67,15 +78,7 @@ def test_one_process_holds_the_lease_until_its_connection_ends(postgres_url: str
         assert not second.hold()
         assert first.hold()  # still held: checked on its own connection
         # The holder's connection ends as when its process is killed: the lock is free at once.
-        with engines[1].connect() as conn:
-            conn.execute(
-                sa.text(
-                    "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid() "
-                    "AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
-                )
-            )
-            conn.commit()
+        end_lease_holders(engines[1])
         poll(second.hold, timeout=30, what="the other process taking the lease")
         assert not first.hold()  # its lost connection noticed; the lease is the other's now
         second.release()
