@@ -40,6 +40,18 @@ def _without_bin_index(notification: Notification) -> Notification:
     return replace(notification, top_bins=bins)
 
 
+def _store_transitions(sessions: sessionmaker[Session], tmp_path: Path, windows: int) -> None:
+    """Run the first `windows` windows of _SHIFTS (queued: 3 fire, escalate, de-escalate)."""
+    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
+    for i, shift in enumerate(_SHIFTS[:windows]):
+        live = tmp_path / "live" / f"w{i}.parquet"
+        write_parquet(live, T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i)
+    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
+    for i in range(windows):
+        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
+        run_window(cfg.monitors[0], window, sessions=sessions, now=T0 + 10 * HOUR, notify=True)
+
+
 def test_a_notification_rebuilt_from_its_event_is_the_one_the_run_produced(
     any_store: sessionmaker[Session], tmp_path: Path
 ) -> None:
@@ -86,15 +98,7 @@ def test_a_notification_rebuilt_from_its_event_is_the_one_the_run_produced(
 def test_an_entry_whose_details_cannot_be_read_does_not_hold_up_the_others(
     store: sessionmaker[Session], tmp_path: Path
 ) -> None:
-    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
-    for i, shift in enumerate(_SHIFTS[:3]):
-        write_parquet(
-            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
-        )
-    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
-    for i in range(3):
-        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
-        run_window(cfg.monitors[0], window, sessions=store, now=T0 + 10 * HOUR, notify=True)
+    _store_transitions(store, tmp_path, 3)
     with store() as session:
         first, _ = (e.id for e in outbox_entries(session))  # fired, then escalated
     with store() as session, session.begin():  # the oldest entry's details are not a mapping
@@ -120,15 +124,7 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
     # The old webhook is down (say its URL was wrong and the reload fixes it): what waited in
     # its queue goes back to the outbox and on to the new one; only the delivery it was
     # retrying finishes with the old settings (dead-lettered after its retries).
-    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
-    for i, shift in enumerate(_SHIFTS[:4]):
-        write_parquet(
-            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
-        )
-    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
-    for i in range(4):
-        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
-        run_window(cfg.monitors[0], window, sessions=store, now=T0 + 10 * HOUR, notify=True)
+    _store_transitions(store, tmp_path, 4)
     assert len(_outbox(store)) == 3  # fired, escalated, de-escalated
     dead = tmp_path / "dead.jsonl"
     down = WebhookNotifier(
@@ -153,19 +149,6 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
     assert [e["payload"]["kind"] for e in read_dead_letters(dead)] == ["fired"]
 
 
-def _store_three_transitions(sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    """Run four windows of a monitor whose drift fires, escalates and de-escalates (all queued)."""
-    ref = write_parquet(tmp_path / "ref.parquet", T0 - 24 * HOUR, 24, rows=400, seed=7)
-    for i, shift in enumerate(_SHIFTS[:4]):
-        write_parquet(
-            tmp_path / "live" / f"w{i}.parquet", T0 + i * HOUR, 1, rows=400, shift=shift, seed=10 + i
-        )
-    cfg = config(file_monitor("m", tmp_path / "live", ref, alerts=_ALERTS))
-    for i in range(4):
-        window = Window(T0 + i * HOUR, T0 + (i + 1) * HOUR)
-        run_window(cfg.monitors[0], window, sessions=sessions, now=T0 + 10 * HOUR, notify=True)
-
-
 @pytest.mark.postgres
 def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     postgres_url: str, tmp_path: Path
@@ -174,7 +157,7 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     engines = [make_engine(postgres_url) for _ in range(2)]
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
-        _store_three_transitions(first_sessions, tmp_path)
+        _store_transitions(first_sessions, tmp_path, 4)
         dead = tmp_path / "dead.jsonl"
         down = WebhookNotifier(
             f"http://127.0.0.1:{free_port()}/hook",
@@ -216,7 +199,7 @@ def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_e
     engines = [make_engine(postgres_url) for _ in range(2)]
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
-        _store_three_transitions(first_sessions, tmp_path)
+        _store_transitions(first_sessions, tmp_path, 4)
         dead = tmp_path / "dead.jsonl"
         with Receiver(retry_after=0) as receiver:
             receiver.refusing = True  # the first holder keeps retrying its first notification
