@@ -192,10 +192,6 @@ class WebhookNotifier:
         self._dead_letter(notification, body, attempt, error)
         return DeliveryResult(False, attempt, status, error)
 
-    def dead_letter(self, notification: Notification, reason: str) -> None:
-        """Keep `notification` in the dead-letter log without sending it (e.g. no time left at shutdown)."""
-        self._dead_letter(notification, self.body(notification), 0, self._scrub(reason))
-
     def _scrub(self, text: str) -> str:
         return scrub(text, self._url, self._secrets)
 

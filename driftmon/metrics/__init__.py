@@ -3,8 +3,8 @@
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
 (`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
 Inputs are this package's own plain types; the store's records map onto them with
-`ColumnValues.from_result` (`StoredColumn.from_result` at start-up), `RunValues.from_run` and
-`AlertValue.from_event`.
+`ColumnValues.from_result` (`StoredColumn.from_result` at start-up and when following the
+store), `RunValues.from_run` and `AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
 """
 

@@ -31,7 +31,7 @@ __all__ = ["NOTIFIER_LEASE", "OutboxDelivery", "notification_from_event", "resul
 log = logging.getLogger(__name__)
 
 NOTIFIER_LEASE = "notifier"
-_BATCH = 100  # entries read per poll (more wait for the next one, oldest first)
+_BATCH = 100  # entries in this process's queues at most (more wait in the outbox, oldest first)
 
 
 def result_path(run_id: int) -> str:
@@ -136,8 +136,11 @@ class OutboxDelivery:
             return 0
         with self._lock:
             exclude = set(self._in_flight)
+        room = _BATCH - len(exclude)  # a webhook that is down does not pull the backlog in
+        if room <= 0:
+            return 0
         with self._sessions() as session:
-            events = outbox_entries(session, exclude=exclude, limit=_BATCH)
+            events = outbox_entries(session, exclude=exclude, limit=room)
         for event in events:
             try:
                 notification = notification_from_event(event)
@@ -153,7 +156,7 @@ class OutboxDelivery:
                 self._in_flight.add(event.id)
             # Sent only while this process holds the lease: one that lost it leaves the rest to the
             # new holder (the entries are still in the outbox), rather than sending them twice.
-            self.notifications.submit(notification, partial(self._done, event.id), self._still_leading)
+            self.notifications.submit(notification, partial(self._done, event.id), lambda: self.leading)
         return len(events)
 
     def stop(self, grace: float) -> None:
@@ -178,17 +181,15 @@ class OutboxDelivery:
             )
         self._lease.release()
 
-    def _still_leading(self) -> bool:
-        return self._lease.held
-
     def _done(self, event_id: int, finished: bool) -> None:
         with self._lock:
             if finished:
                 self._finished.add(event_id)
             else:
                 self._in_flight.discard(event_id)  # submitted again at a later poll
-        if finished:
-            self._wake.set()
+            settled = self._finished >= self._in_flight
+        if finished and settled:
+            self._wake.set()  # all it submitted is done: delete those and read on, in one poll
 
     def _delete_finished(self) -> None:
         with self._lock:

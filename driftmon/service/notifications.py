@@ -53,8 +53,6 @@ class _Countdown:
         self._finished = True
         self._done = done
         self._lock = threading.Lock()
-        if n == 0:
-            done(True)
 
     def __call__(self, finished: bool) -> None:
         with self._lock:
@@ -98,7 +96,7 @@ class NotifierQueue:
                 while not self._items and not self._closing:
                     self._cond.wait()
                 if not self._items:
-                    return
+                    break
                 self._current = self._items.popleft()
                 item, done, keep_trying = self._current
             t = item.transition
@@ -114,6 +112,7 @@ class NotifierQueue:
                 self._current = None
                 self._cond.notify_all()
             done(finished)
+        self.notifier.close()  # closing, and nothing left to send (or to finish sending)
 
     def close(self, deadline: float) -> int:
         """Deliver what is queued until `deadline` (monotonic); return how many were left undone.
@@ -131,8 +130,6 @@ class NotifierQueue:
             self._items.clear()
         for _, done, _ in left:
             done(False)
-        if not self._thread.is_alive() or not cut:
-            self.notifier.close()
         return len(left) + cut
 
 
@@ -155,7 +152,7 @@ class Notifications:
         with self._lock:
             queues = list(self._queues)
             closed = self._closed
-        if closed:
+        if closed or not queues:  # nowhere to send it (closed, or a reload removed every webhook)
             done(False)
             return
         countdown = _Countdown(len(queues), done)

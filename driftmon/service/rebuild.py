@@ -66,7 +66,7 @@ class StoreFollower:
     `prime()` reads the markers before the start-up rebuild, so a change made while the
     rebuild reads is picked up by the first `follow()`. Each reload reads the store and
     applies what it read under `lock`, which this process's run reports take too (then
-    `refresh` the monitor): what the snapshot holds never goes back to an older store state.
+    follow): what the snapshot holds never goes back to an older store state.
     """
 
     def __init__(
@@ -106,11 +106,6 @@ class StoreFollower:
         if changed:
             log.debug("followed the store: %s", ", ".join(changed))
         return changed
-
-    def refresh(self, monitor: str) -> None:
-        """Reload one monitor now (this process just stored a run of it)."""
-        with self.lock, self.sessions() as session:
-            self._load(session, [monitor])
 
     def _exported(self, markers: dict[str, int]) -> dict[str, int]:
         """The markers of the monitors exported now: one a reload adds is loaded at the next look."""

@@ -50,8 +50,9 @@ def source_reachable(outcome: RunOutcome) -> bool | None:
 class Reporter:
     """The scheduler's listener: each outcome updates the metrics snapshot; transitions wake `notify`.
 
-    With a `follower`, the monitor is then re-read from the store under the follower's lock,
-    so a result another process stored meanwhile is not hidden by this older outcome.
+    With a `follower`, the store is then followed under the follower's lock (this run moved
+    its monitor's change marker), so a result another process stored meanwhile is not hidden by
+    this older outcome.
     """
 
     def __init__(
@@ -76,10 +77,7 @@ class Reporter:
                 source_up=source_reachable(outcome),
             )
             if self.follower is not None and outcome.run_id is not None:
-                try:
-                    self.follower.refresh(outcome.monitor)
-                except Exception:  # the store is down: the run's own values stand until it is back
-                    log.exception("monitor %s: re-reading the store after the run failed", outcome.monitor)
+                self.follower.follow()  # a store that is down is logged once; the run's values stand
         if outcome.transitions and self.notify is not None:
             self.notify()
 

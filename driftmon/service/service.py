@@ -1,8 +1,9 @@
 """Service: the composition root of `driftmon serve`.
 
-Start-up, in order: configuration -> logging -> store (reachable, schema at head) -> metrics
-snapshot rebuilt from the store -> notifiers -> HTTP server (so /metrics answers during the
-catch-up) -> scheduler, whose first tick per monitor backfills the windows missed meanwhile.
+Start-up, in order: configuration -> logging -> store (reachable, schema at head) -> the
+store's change markers read, then the metrics snapshot rebuilt from the store -> notifiers ->
+HTTP server (so /metrics answers during the catch-up) -> the outbox's delivery -> scheduler,
+whose first tick per monitor backfills the windows missed meanwhile.
 Stop, in order: the scheduler takes no new runs and lets those in flight finish within the
 grace period (HTTP still serves, /readyz says not ready), queued notifications get what is left
 of it (the rest stays in the store's outbox), then the HTTP server and the store close. A
@@ -130,7 +131,7 @@ class Service:
             settings=config.scheduler,
             listener=Reporter(self.snapshot, delivery.wake, follower),
             clock=self.clock,
-            notify=lambda: bool(self._current_config().notifiers),
+            notify=lambda: self.notifications is not None and self.notifications.configured,
         )
         scheduler.add_periodic("database-check", lambda: store.refresh(self.snapshot), DATABASE_CHECK_EVERY)
         scheduler.add_periodic("follow-store", follower.follow, config.scheduler.follow_every)

@@ -38,7 +38,11 @@ def _lock_key(name: str) -> int:
 
 
 class Lease:
-    """Hold, check and release one named lease. Not thread-safe: one thread uses it."""
+    """Hold, check and release one named lease.
+
+    One thread calls hold() and release(); others may read `held`, which is as of the last
+    hold() (a connection the database dropped is noticed there).
+    """
 
     def __init__(self, engine: Engine, name: str) -> None:
         self.engine = engine

@@ -53,8 +53,8 @@ class Monitor(Base):
     config_hash: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    # The change marker: +1 in the transaction that stores a run's outcome or takes a run over,
-    # so other processes see which monitors to reload with one small query.
+    # The change marker: +1 in the transaction that stores a run's outcome or takes over a run
+    # that had stored results, so other processes see which monitors to reload with one query.
     changes: Mapped[int] = mapped_column(BigId, default=0, server_default="0")
 
 

@@ -5,8 +5,8 @@ Revises: 0006
 Create Date: 2026-12-03 12:00:00
 
 `monitors.changes` grows by one in each transaction that changes what a monitor exports (a
-run's outcome stored, a run taken over), so every `driftmon serve` on the store reloads what
-another one stored; an index on runs finds each monitor's last finished run.
+run's outcome stored, a run with stored results taken over), so every `driftmon serve` on the
+store reloads what another one stored; an index on runs finds each monitor's last finished run.
 `notification_outbox` holds the alert transitions not yet delivered: an entry is stored with
 its event and deleted once every webhook had it, so a process killed before delivering loses
 no notification (the process holding the notifier lease sends it).

@@ -9,11 +9,26 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.alerts import Notification, WebhookNotifier, json_payload, read_dead_letters, slack_payload
+from driftmon.alerts import (
+    Notification,
+    Severity,
+    Transition,
+    WebhookNotifier,
+    json_payload,
+    read_dead_letters,
+    slack_payload,
+)
 from driftmon.jobs import run_window
 from driftmon.pages import column_path
 from driftmon.service import Notifications, OutboxDelivery, notification_from_event, result_path
-from driftmon.store import make_engine, outbox_entries, session_factory, upgrade
+from driftmon.store import (
+    make_engine,
+    outbox_entries,
+    queue_notification,
+    record_alert_event,
+    session_factory,
+    upgrade,
+)
 from driftmon.store.models import AlertEvent
 from driftmon.windows import Window
 
@@ -234,3 +249,44 @@ def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_e
     finally:
         for e in engines:
             e.dispose()
+
+
+def test_a_webhook_that_is_down_does_not_pull_the_whole_backlog_into_memory(
+    store: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with store() as session, session.begin():
+        for k in range(120):
+            event = record_alert_event(
+                session,
+                "m",
+                f"c{k}",
+                "js_divergence",
+                severity="warning",
+                state="firing",
+                at=T0,
+                window_start=T0,
+                window_end=T0 + HOUR,
+                details={"transition": "fired", "role": "feature", "n_live": 10, "top_bins": []},
+            )
+            queue_notification(session, event.id, now=T0)
+    down = WebhookNotifier(
+        f"http://127.0.0.1:{free_port()}/hook",
+        dead_letter_path=tmp_path / "dead.jsonl",
+        retries=100,
+        backoff=0.5,
+        max_backoff=0.5,
+    )
+    delivery = OutboxDelivery(store.kw["bind"], store, Notifications([down]), every=3600.0)
+    assert delivery.deliver_once() == 100  # at most 100 in its queues
+    assert delivery.deliver_once() == 0  # the rest waits in the outbox
+    with store() as session:
+        assert len(outbox_entries(session, limit=1000)) == 120
+    delivery.stop(0.0)
+
+
+def test_a_notification_with_no_webhook_left_is_not_reported_sent() -> None:
+    # A reload that removes every webhook between a poll's read and its submit: the entry stays.
+    done: list[bool] = []
+    transition = Transition("psi", Severity.OK, Severity.WARNING, 0.3, 0.2, 1e-9, 300, T0, T0 + HOUR)
+    Notifications([]).submit(Notification("m", "x", "feature", transition), done.append)
+    assert done == [False]
