@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from driftmon import __version__
+from driftmon.cli.common import fail
 from driftmon.errors import ConfigError, DriftmonError
 
 __all__ = ["main"]
@@ -22,8 +23,7 @@ class _Commands(click.Group):
             click.echo(str(exc), err=True)
             raise SystemExit(1) from None
         except DriftmonError as exc:
-            click.echo(f"error: {exc}", err=True)
-            raise SystemExit(1) from None
+            fail(str(exc))
 
 
 @click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
