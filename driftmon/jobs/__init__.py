@@ -26,7 +26,7 @@ from driftmon.jobs.outcome import (
     Skip,
 )
 from driftmon.jobs.run import run_window
-from driftmon.jobs.stored import stored_columns
+from driftmon.jobs.stored import stored_columns, top_bins
 
 __all__ = [
     "AlertChange",
@@ -50,4 +50,5 @@ __all__ = [
     "reference_span",
     "run_window",
     "stored_columns",
+    "top_bins",
 ]

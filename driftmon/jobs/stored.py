@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +22,8 @@ def _float(value: object) -> float:
     return float(value) if isinstance(value, int | float) else math.nan
 
 
-def _top_bins(entries: tuple[Mapping[str, Any], ...]) -> tuple[BinContribution, ...]:
+def top_bins(entries: Sequence[Mapping[str, Any]]) -> tuple[BinContribution, ...]:
+    """Return stored top bins (a result's or an alert event's details) as BinContribution."""
     return tuple(
         BinContribution(
             index=int(e.get("index") or 0),
@@ -76,7 +77,7 @@ def _column(result: ResultDetail, window: Window, severities: Mapping[str, Sever
         p_value=result.p_value,
         scores={k: v for k, v in stats.items() if v is not None},
         null_levels=nulls,
-        top_bins=_top_bins(result.top_bins),
+        top_bins=top_bins(result.top_bins),
         severities=dict(severities),
         error=result.error,
     )

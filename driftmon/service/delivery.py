@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.alerts import Notification, Severity, Transition
-from driftmon.core import BinContribution
+from driftmon.jobs import top_bins
 from driftmon.pages import column_path
 from driftmon.service.notifications import Notifications
 from driftmon.service.store import StoreFailures
@@ -56,7 +56,7 @@ def notification_from_event(event: AlertEventRecord) -> Notification:
     """Rebuild the notification of a stored alert transition (its details hold role, n_live, bins)."""
     details = event.details or {}
     kind = str(details.get("transition", "fired"))
-    stored = Severity.CRITICAL if event.severity == "critical" else Severity.WARNING
+    stored = Severity.parse(event.severity)
     if event.state == "resolved":
         previous, severity = stored, Severity.OK
     else:
@@ -74,16 +74,7 @@ def notification_from_event(event: AlertEventRecord) -> Notification:
         window_start=event.window_start,
         window_end=event.window_end,
     )
-    bins = tuple(
-        BinContribution(
-            index=i,
-            label=str(b.get("bin")),
-            reference_share=_number(b.get("reference_share")),
-            live_share=_number(b.get("live_share")),
-            contribution=_number(b.get("contribution")),
-        )
-        for i, b in enumerate(details.get("top_bins") or ())
-    )
+    bins = top_bins(details.get("top_bins") or ())
     page = column_path(event.monitor, event.column, window_end=event.window_end, statistic=event.statistic)
     return Notification(
         event.monitor,
