@@ -89,7 +89,7 @@ def _checked_dictionary(chunk: pa.DictionaryArray) -> pa.Array:
         chunk.dictionary.validate(full=True)
         return chunk
     except pa.ArrowInvalid:
-        pass
+        pass  # some entry is not UTF-8: find which, below, and whether a kept row uses one
     bad = []
     for i, value in enumerate(chunk.dictionary.cast(pa.binary()).to_pylist()):
         try:

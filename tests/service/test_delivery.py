@@ -128,6 +128,17 @@ def test_an_entry_whose_details_cannot_be_read_does_not_hold_up_the_others(
     assert [b["kind"] for b in bodies] == ["escalated"]  # the readable one was sent
 
 
+def _down_webhook(dead: Path, *, retries: int, backoff: float) -> WebhookNotifier:
+    """A notifier of a webhook nothing listens on: it retries every `backoff` seconds."""
+    return WebhookNotifier(
+        f"http://127.0.0.1:{free_port()}/hook",
+        dead_letter_path=dead,
+        retries=retries,
+        backoff=backoff,
+        max_backoff=backoff,
+    )
+
+
 def _outbox(store: sessionmaker[Session]) -> list[int]:
     with store() as session:
         return [e.id for e in outbox_entries(session)]
@@ -142,13 +153,7 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
     _store_transitions(store, tmp_path, 4)
     assert len(_outbox(store)) == 3  # fired, escalated, de-escalated
     dead = tmp_path / "dead.jsonl"
-    down = WebhookNotifier(
-        f"http://127.0.0.1:{free_port()}/hook",
-        dead_letter_path=dead,
-        retries=20,
-        backoff=0.2,
-        max_backoff=0.2,
-    )
+    down = _down_webhook(dead, retries=20, backoff=0.2)
     notifications = Notifications([down])
     delivery = OutboxDelivery(store.kw["bind"], store, notifications, every=0.2)
     assert delivery.deliver_once() == 3
@@ -174,13 +179,7 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
         first_sessions, second_sessions = (session_factory(e) for e in engines)
         _store_transitions(first_sessions, tmp_path, 4)
         dead = tmp_path / "dead.jsonl"
-        down = WebhookNotifier(
-            f"http://127.0.0.1:{free_port()}/hook",
-            dead_letter_path=dead,
-            retries=20,
-            backoff=0.2,
-            max_backoff=0.2,
-        )
+        down = _down_webhook(dead, retries=20, backoff=0.2)
         # The first process takes the lease and everything in the outbox, then dies: it polls
         # no more, and its connections end (the lease's with them).
         first = OutboxDelivery(engines[0], first_sessions, Notifications([down]), every=3600.0)
@@ -269,13 +268,7 @@ def test_a_webhook_that_is_down_does_not_pull_the_whole_backlog_into_memory(
                 details={"transition": "fired", "role": "feature", "n_live": 10, "top_bins": []},
             )
             queue_notification(session, event.id, now=T0)
-    down = WebhookNotifier(
-        f"http://127.0.0.1:{free_port()}/hook",
-        dead_letter_path=tmp_path / "dead.jsonl",
-        retries=100,
-        backoff=0.5,
-        max_backoff=0.5,
-    )
+    down = _down_webhook(tmp_path / "dead.jsonl", retries=100, backoff=0.5)
     delivery = OutboxDelivery(store.kw["bind"], store, Notifications([down]), every=3600.0)
     assert delivery.deliver_once() == 100  # at most 100 in its queues
     assert delivery.deliver_once() == 0  # the rest waits in the outbox
