@@ -16,7 +16,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftmon.config import MonitorConfig, format_duration
 from driftmon.core import STATISTICS
-from driftmon.store import AlertEventRecord, ResultDetail, ResultSummary, RunRecord
+from driftmon.store import AlertEventRecord, ResultRecord, RunRecord
 
 __all__ = [
     "AlertEventOut",
@@ -192,7 +192,7 @@ class TriggerIn(BaseModel):
     window_end: ApiTime | None = None
 
 
-def _statistics(result: ResultSummary | ResultDetail) -> dict[str, StatisticOut]:
+def _statistics(result: ResultRecord) -> dict[str, StatisticOut]:
     out = {}
     for name in STATISTICS:
         value = getattr(result, name)
@@ -208,7 +208,7 @@ def _statistics(result: ResultSummary | ResultDetail) -> dict[str, StatisticOut]
     return out
 
 
-def _result_fields(result: ResultSummary | ResultDetail) -> dict[str, Any]:
+def _result_fields(result: ResultRecord) -> dict[str, Any]:
     return {
         "id": result.id,
         "run_id": result.run_id,
@@ -227,7 +227,7 @@ def _result_fields(result: ResultSummary | ResultDetail) -> dict[str, Any]:
     }
 
 
-def result_out(result: ResultSummary) -> ResultOut:
+def result_out(result: ResultRecord) -> ResultOut:
     """Return the API document of a stored result summary."""
     return ResultOut(**_result_fields(result))
 
@@ -236,7 +236,7 @@ def _share(count: int | None, total: int) -> float | None:
     return None if count is None or total <= 0 else count / total
 
 
-def result_detail_out(result: ResultDetail) -> ResultDetailOut:
+def result_detail_out(result: ResultRecord) -> ResultDetailOut:
     """Return the API document of a full stored result, one entry per bin."""
     labels = result.labels or ()
     live = result.live_counts
@@ -277,7 +277,7 @@ def alert_out(event: AlertEventRecord) -> AlertEventOut:
 
 def monitor_out(
     monitor: MonitorConfig,
-    results: list[ResultSummary],
+    results: list[ResultRecord],
     alerts: list[AlertEventRecord],
     last_run: RunRecord | None,
     next_tick: datetime | None,

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from driftmon.alerts import AlertState, AlertStateError, Severity
 from driftmon.core import STATISTICS, BinContribution
 from driftmon.jobs.outcome import ColumnOutcome, RunOutcome, Skip
-from driftmon.store import ResultDetail, get_run, load_alert_states, window_results
+from driftmon.store import ResultRecord, get_run, load_alert_states, window_results
 from driftmon.windows import Window
 
 __all__ = ["stored_columns", "stored_outcome"]
@@ -49,7 +49,7 @@ def _severities(session: Session, monitor: str, window: Window) -> dict[str, dic
     return out
 
 
-def _window_severities(result: ResultDetail) -> dict[str, Severity]:
+def _window_severities(result: ResultRecord) -> dict[str, Severity]:
     """Return the severities stored with the result of that window (empty if it was not evaluated)."""
     out: dict[str, Severity] = {}
     for statistic, label in (result.alert_states or {}).items():
@@ -60,7 +60,7 @@ def _window_severities(result: ResultDetail) -> dict[str, Severity]:
     return out
 
 
-def _column(result: ResultDetail, window: Window, severities: Mapping[str, Severity]) -> ColumnOutcome:
+def _column(result: ResultRecord, window: Window, severities: Mapping[str, Severity]) -> ColumnOutcome:
     stats = result.statistics()
     nulls = {name: level for name in STATISTICS if (level := result.null(name)) is not None}
     return ColumnOutcome(

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftmon.alerts import AlertRule
-from driftmon.store import HistoryEntry
+from driftmon.store import ResultRecord
 
 __all__ = ["HistoryPoint", "history_points"]
 
@@ -45,15 +45,14 @@ def _finite(value: float | None) -> float | None:
 
 def history_points(
     windows: Sequence[tuple[datetime, datetime, str]],
-    entries: Mapping[tuple[datetime, datetime], HistoryEntry],
+    entries: Mapping[tuple[datetime, datetime], ResultRecord],
     statistic: str,
     rule: AlertRule | None,
 ) -> list[HistoryPoint]:
     """Return a point per (start, end, run status) window, oldest first, for `statistic`."""
     points = []
     for start, end, run_status in sorted(windows, key=lambda w: (w[1], w[0])):
-        entry = entries.get((start, end))
-        result = entry.summary if entry is not None else None
+        result = entries.get((start, end))
         value = noise = expected = p_value = None
         warning = critical = resolve = None
         state = None
@@ -62,8 +61,8 @@ def history_points(
             noise = _finite(getattr(result, f"{statistic}_null_quantile"))
             expected = _finite(getattr(result, f"{statistic}_null_expected"))
             p_value = _finite(getattr(result, f"{statistic}_p_value"))
-            if entry is not None and entry.alert_states is not None:
-                state = entry.alert_states.get(statistic)
+            if result.alert_states is not None:
+                state = result.alert_states.get(statistic)
         if rule is not None:
             levels = rule.levels(noise if noise is not None else math.nan)
             warning, critical, resolve = levels.warning, levels.critical, levels.resolve

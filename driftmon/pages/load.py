@@ -15,7 +15,7 @@ from driftmon.pages.errors import PageNotFoundError
 from driftmon.pages.history import HistoryPoint, history_points
 from driftmon.store import (
     AlertEventRecord,
-    ResultDetail,
+    ResultRecord,
     RunRecord,
     alert_history,
     column_history,
@@ -39,7 +39,7 @@ class ColumnPage:
     statistic: str
     rule: EffectiveAlertRule | None
     run: RunRecord  # the chosen window's run
-    result: ResultDetail | None  # the column's result in that window (None: the run stored none)
+    result: ResultRecord | None  # the column's result in that window (None: the run stored none)
     bins: list[BinRow]  # empty when the window has no counts
     history: list[HistoryPoint]  # oldest first; includes the chosen window
     transitions: list[AlertEventRecord]  # this column's, newest first, within the history
@@ -112,8 +112,7 @@ def load_column_page(
         windows = last_windows(session, monitor, run.window_end, history)
     first, last = windows[0][0], windows[-1][1]
     entries = {
-        (e.summary.window_start, e.summary.window_end): e
-        for e in column_history(session, monitor.name, name, first, last)
+        (e.window_start, e.window_end): e for e in column_history(session, monitor.name, name, first, last)
     }
     if window_end is None and at is None:
         # Default: the newest window with counts to show (a failed newest run is still on the chart).

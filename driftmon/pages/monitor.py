@@ -15,7 +15,7 @@ from driftmon.pages.svg import sparkline
 from driftmon.pages.urls import column_path, monitor_path, run_path
 from driftmon.store import (
     BaselineRecord,
-    ResultSummary,
+    ResultRecord,
     RunRecord,
     column_history,
     current_alert_states,
@@ -33,7 +33,7 @@ _STATE_RANK = {"critical": 2, "warning": 1}
 @dataclass(frozen=True)
 class ColumnRow:
     settings: ColumnSettings
-    latest: ResultSummary | None
+    latest: ResultRecord | None
     history: dict[str, list[float | None]]  # statistic -> values, oldest first
     firing: dict[str, str]  # statistic -> severity
 
@@ -88,7 +88,7 @@ def load_monitor_page(session: Session, monitor: MonitorConfig, sort: str, desce
         if ordered:
             start, end = ordered[0].window_start, ordered[-1].window_end
             entries = column_history(session, monitor.name, settings.name, start, end)
-            found = {(e.summary.window_start, e.summary.window_end): e.summary for e in entries}
+            found = {(e.window_start, e.window_end): e for e in entries}
         mine = [found.get((r.window_start, r.window_end)) for r in ordered]
         stored = [r for r in mine if r is not None]
         history = {

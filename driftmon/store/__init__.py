@@ -39,7 +39,7 @@ from driftmon.store.errors import (
     UnknownRunError,
     UnsupportedDatabaseError,
 )
-from driftmon.store.history import HistoryEntry, column_history
+from driftmon.store.history import column_history
 from driftmon.store.lease import Lease
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import list_monitors, lock_monitor, mark_changed, monitor_changes, upsert_monitor
@@ -60,8 +60,7 @@ from driftmon.store.records import (
     BaselineRecord,
     Claim,
     MonitorRecord,
-    ResultDetail,
-    ResultSummary,
+    ResultRecord,
     RunDetail,
     RunRecord,
 )
@@ -93,7 +92,6 @@ __all__ = [
     "Claim",
     "ColumnResultInput",
     "DatabaseNotAtHeadError",
-    "HistoryEntry",
     "InvalidCountsError",
     "Lease",
     "MigrationsNotFoundError",
@@ -102,9 +100,8 @@ __all__ = [
     "NaiveDatetimeError",
     "NameTooLongError",
     "NoStoredCountsError",
-    "ResultDetail",
     "ResultKey",
-    "ResultSummary",
+    "ResultRecord",
     "RetentionReport",
     "Rollup",
     "RunDetail",

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, aliased
 from driftmon.core import bin_spec_from_dict
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
 from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
-from driftmon.store.records import ResultDetail, ResultSummary, RunDetail, RunRecord
+from driftmon.store.records import ResultRecord, RunDetail, RunRecord
 from driftmon.store.runs import run_record
 from driftmon.store.types import check_aware
 
@@ -27,8 +27,12 @@ __all__ = [
 ]
 
 
+# The fields every query reads; the rest of ResultRecord's keep their defaults unless read.
+_SUMMARY_FIELDS = ResultRecord._fields[: ResultRecord._fields.index("error") + 1]
+
+
 def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> tuple[Any, ...]:
-    # In ResultSummary's field order, so rows become records with one _make() call. From
+    # ResultRecord's fields up to `error`, in order, so a row becomes a record in one call. From
     # n_reference on, the fields are the table's columns of the same name.
     return (
         result_id,
@@ -41,11 +45,11 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
         entity.kind,
         entity.role,
         version,
-        *(getattr(entity, name) for name in ResultSummary._fields[10:]),
+        *(getattr(entity, name) for name in _SUMMARY_FIELDS[10:]),
     )
 
 
-def latest_results(session: Session, monitors: Collection[str] | None = None) -> list[ResultSummary]:
+def latest_results(session: Session, monitors: Collection[str] | None = None) -> list[ResultRecord]:
     """Return the newest window's result for every (monitor, column), or for the named monitors.
 
     Grouped by monitor (in the order monitors were first stored), columns by name within a
@@ -58,7 +62,7 @@ def latest_results(session: Session, monitors: Collection[str] | None = None) ->
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
     rows = session.execute(query.order_by(LatestResult.monitor_id, LatestResult.column_name))
-    return [ResultSummary._make(row) for row in rows]
+    return [ResultRecord(*row) for row in rows]
 
 
 def _with_runs(query: sa.Select[Any]) -> sa.Select[Any]:
@@ -92,10 +96,10 @@ def _detail_select() -> sa.Select[Any]:
     )
 
 
-def _detail(row: sa.Row[Any]) -> ResultDetail:
+def _detail(row: sa.Row[Any]) -> ResultRecord:
     values: tuple[Any, ...] = tuple(row)
     spec, ref_counts, live_counts, top_bins = values[-4:]
-    return ResultDetail._make(
+    return ResultRecord._make(
         (
             *values[:-4],
             bin_spec_from_dict(spec).labels if spec is not None else None,
@@ -128,7 +132,7 @@ def get_result(
     column: str | None = None,
     window_start: datetime | None = None,
     window_end: datetime | None = None,
-) -> ResultDetail:
+) -> ResultRecord:
     """Return one column result by id, or by (monitor, column, window_start, window_end)."""
     query = _detail_select()
     if result_id is not None:
@@ -224,7 +228,7 @@ def window_results(
     end: datetime,
     *,
     columns: Collection[str] | None = None,
-) -> list[ResultDetail]:
+) -> list[ResultRecord]:
     """Return the monitor's column results for windows inside [start, end), oldest window first."""
     lo, hi = check_aware(start, "start"), check_aware(end, "end")
     query = _detail_select().where(*_windows_within(monitor, lo, hi))

@@ -14,7 +14,7 @@ API for the first monitors (timed) and copied by bulk insert for the rest, and e
 gets `history` older windows by bulk insert (not a figure of the API), so the read runs
 against (history + 1) x monitors x columns stored results. The latest-results read (one result
 per (monitor, column)) is timed through latest_results(), one plain query on latest_results
-that builds a ResultSummary per series. Baselines measured in the same run: the same table's
+that builds a ResultRecord per series. Baselines measured in the same run: the same table's
 rows as SQLAlchemy rows (what a SQL client pays), its result ids alone, and the same answer
 computed from the full history with a window function.
 """

@@ -7,18 +7,19 @@ from typing import Any
 
 from driftmon.alerts import AlertRule
 from driftmon.pages import history_points
-from driftmon.store import HistoryEntry, ResultSummary
+from driftmon.store import ResultRecord
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
-def summary(hour: int, **values: Any) -> ResultSummary:
-    fields: dict[str, Any] = dict.fromkeys(ResultSummary._fields)
+def summary(hour: int, **values: Any) -> ResultRecord:
+    fields: dict[str, Any] = dict.fromkeys(ResultRecord._fields)
+    fields.update(top_bins=())
     fields.update(id=hour, run_id=100 + hour, monitor="m", column="x", status="ok", role="feature")
     fields.update(window_start=T0 + hour * HOUR, window_end=T0 + (hour + 1) * HOUR, n_live=500)
     fields.update(values)
-    return ResultSummary(**fields)
+    return ResultRecord(**fields)
 
 
 def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None:
@@ -26,13 +27,14 @@ def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None
     windows = [(T0 + h * HOUR, T0 + (h + 1) * HOUR, "succeeded") for h in (2, 0, 1)]
     windows[1] = (windows[1][0], windows[1][1], "failed")
     entries = {
-        (T0 + 1 * HOUR, T0 + 2 * HOUR): HistoryEntry(
-            summary(1, js_divergence=0.03, js_divergence_null_quantile=0.008, js_divergence_p_value=1e-6),
-            {"js_divergence": "warning"},
+        (T0 + 1 * HOUR, T0 + 2 * HOUR): summary(
+            1,
+            js_divergence=0.03,
+            js_divergence_null_quantile=0.008,
+            js_divergence_p_value=1e-6,
+            alert_states={"js_divergence": "warning"},
         ),
-        (T0 + 2 * HOUR, T0 + 3 * HOUR): HistoryEntry(
-            summary(2, js_divergence=0.002, js_divergence_null_quantile=0.001), None
-        ),
+        (T0 + 2 * HOUR, T0 + 3 * HOUR): summary(2, js_divergence=0.002, js_divergence_null_quantile=0.001),
     }
     points = history_points(windows, entries, "js_divergence", rule)
     assert [p.window_start for p in points] == [T0, T0 + HOUR, T0 + 2 * HOUR]
@@ -47,7 +49,7 @@ def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None
 
 def test_a_statistic_without_a_rule_has_no_levels() -> None:
     window = (T0, T0 + HOUR, "succeeded")
-    entries = {(T0, T0 + HOUR): HistoryEntry(summary(0, psi=0.2), {"js_divergence": "ok"})}
+    entries = {(T0, T0 + HOUR): summary(0, psi=0.2, alert_states={"js_divergence": "ok"})}
     (point,) = history_points([window], entries, "psi", None)
     assert (point.value, point.warning, point.critical, point.resolve, point.alert_state) == (
         0.2,

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.store import (
-    ResultSummary,
+    ResultRecord,
     claim_run,
     column_result,
     delete_results_older_than,
@@ -25,8 +25,11 @@ from driftmon.store import (
 from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
 from tests.store.conftest import HOUR, STALE, T0, reference_values, score, store_baseline, store_window
 
+# The scores' fields, p_value to the last null level.
+_SCORES = ResultRecord._fields[12 : ResultRecord._fields.index("error")]
 
-def _rows(session: Session) -> list[ResultSummary]:
+
+def _rows(session: Session) -> list[ResultRecord]:
     """The newest result per series computed from the whole history, independently of latest_results."""
     rows = session.execute(
         sa.select(ColumnResult, Run, Monitor.name, Baseline.version)
@@ -37,7 +40,7 @@ def _rows(session: Session) -> list[ResultSummary]:
     ).all()
     newest = {(run.monitor_id, r.column_name): (r, run, name, version) for r, run, name, version in rows}
     return [
-        ResultSummary(
+        ResultRecord(
             r.id,
             r.run_id,
             name,
@@ -50,17 +53,17 @@ def _rows(session: Session) -> list[ResultSummary]:
             version,
             r.n_reference,
             r.n_live,
-            *(getattr(r, f) for f in ResultSummary._fields[12:-1]),
+            *(getattr(r, f) for f in _SCORES),
             r.error,
         )
         for r, run, name, version in newest.values()
     ]
 
 
-def _same(latest: list[ResultSummary], rows: list[ResultSummary]) -> None:
+def _same(latest: list[ResultRecord], rows: list[ResultRecord]) -> None:
     assert len(latest) == len(rows)
     for got, want in zip(latest, rows, strict=True):
-        for field, a, b in zip(ResultSummary._fields, got, want, strict=True):
+        for field, a, b in zip(ResultRecord._fields, got, want, strict=True):
             assert a == b, (field, a, b)
             assert type(a) is type(b), (field, a, b)
 
@@ -129,7 +132,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
         ("f", "y", "failed"),
     ]
     assert [(r.n_live, r.baseline_version) for r in latest] == [(2000, 1), (10, 1), (None, None)]
-    assert all(getattr(latest[2], name) is None for name in ResultSummary._fields[12:-1])
+    assert all(getattr(latest[2], name) is None for name in _SCORES)
     assert latest[2].error == "boom"
 
 

@@ -9,8 +9,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.store import (
-    ResultDetail,
-    ResultSummary,
+    ResultRecord,
     StoreInputError,
     UnknownResultError,
     UnknownRunError,
@@ -135,8 +134,9 @@ def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> N
         assert [(m.name, m.config_hash) for m in list_monitors(s)] == [("m", "b" * 64), ("n", None)]
 
 
-def _summary_fields(result: ResultSummary | ResultDetail) -> dict[str, object]:
-    return {name: getattr(result, name) for name in ResultSummary._fields}
+def _summary_fields(result: ResultRecord) -> dict[str, object]:
+    summary = ResultRecord._fields[: ResultRecord._fields.index("error") + 1]
+    return {name: getattr(result, name) for name in summary}
 
 
 def test_latest_copies_equal_the_stored_results(
