@@ -2,9 +2,9 @@
 
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
 (`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
-Inputs are this package's own plain types; the store's records map onto them with
-`ColumnValues.from_result` (`StoredColumn.from_result` at start-up and when following the
-store), `RunValues.from_run` and `AlertValue.from_event`.
+Column results are taken as they are (the store's ResultRecord, a run's ColumnOutcome: see
+`ResultLike`); the store's runs and alert events map onto this package's plain types with
+`RunValues.from_run` and `AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
 """
 
@@ -30,7 +30,7 @@ from driftmon.metrics.names import (
 from driftmon.metrics.render import CONTENT_TYPE
 from driftmon.metrics.snapshot import MetricsSnapshot
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
-from driftmon.metrics.values import AlertValue, ColumnValues, RunValues, StoredColumn
+from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunValues
 
 __all__ = [
     "COLUMN_FAMILIES",
@@ -46,14 +46,14 @@ __all__ = [
     "STATISTIC_UNITS",
     "AlertValue",
     "ColumnSpec",
-    "ColumnValues",
+    "LatestValues",
     "MetricFamilyDef",
     "MetricsInputError",
     "MetricsSnapshot",
     "MonitorSpec",
+    "ResultLike",
     "RunValues",
     "StatisticMetrics",
-    "StoredColumn",
     "Thresholds",
     "cron_interval_seconds",
     "family",

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from driftmon.metrics.errors import MetricsInputError
 
-__all__ = ["check_count", "check_name", "check_number", "check_seconds", "finite_or_none", "timestamp"]
+__all__ = ["check_count", "check_name", "check_number", "check_seconds", "timestamp"]
 
 
 def check_name(value: object, what: str, where: str) -> str:
@@ -33,14 +33,6 @@ def check_number(value: object, what: str, where: str) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise MetricsInputError(f"{where}: {what} must be a number or None, got {value!r}")
     return float(value)
-
-
-def finite_or_none(value: object, what: str, where: str) -> float | None:
-    """Return a finite float, or None for None, NaN and infinities (the store keeps finite numbers only)."""
-    if type(value) is float:  # the common case, checked first: start-up folds in every stored number
-        return value if math.isfinite(value) else None
-    number = check_number(value, what, where)
-    return number if number is not None and math.isfinite(number) else None
 
 
 def timestamp(value: object, what: str, where: str) -> float:

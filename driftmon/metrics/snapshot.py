@@ -29,7 +29,7 @@ from driftmon.metrics.state import (
     with_completed_runs,
     with_counted_run,
 )
-from driftmon.metrics.values import AlertValue, CheckedColumn, ColumnValues, RunValues, StoredColumn
+from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunValues
 
 __all__ = ["MetricsSnapshot"]
 
@@ -66,15 +66,15 @@ class MetricsSnapshot:
         self,
         monitors: Sequence[MonitorSpec],
         *,
-        results: Iterable[ColumnValues | StoredColumn] = (),
+        results: Iterable[ResultLike] = (),
         runs: Iterable[RunValues] = (),
         alerts: Iterable[AlertValue] = (),
         read_seconds: float = 0.0,
     ) -> None:
         """Replace the snapshot with the configuration and what the store holds.
 
-        `results`: the latest result per (monitor, column), checked unless read from the store
-        (StoredColumn, see StoredColumn.from_result); `runs`: recent runs of each monitor
+        `results`: the latest result per (monitor, column) (store.ResultRecord, or anything
+        with ResultLike's attributes: taken as it is, see LatestValues); `runs`: recent runs of each monitor
         (the latest completed one sets the last-success and last-window-end timestamps);
         `alerts`: the alert state in force per (monitor, column, statistic). Run counters and
         the duration histogram start at zero: they count this process's runs. `read_seconds`
@@ -94,7 +94,7 @@ class MetricsSnapshot:
     def follow(
         self,
         *,
-        results: Iterable[ColumnValues | StoredColumn] = (),
+        results: Iterable[ResultLike] = (),
         runs: Iterable[RunValues] = (),
         alerts: Iterable[AlertValue] = (),
     ) -> None:
@@ -116,7 +116,7 @@ class MetricsSnapshot:
         run: RunValues,
         *,
         duration_seconds: float,
-        columns: Sequence[ColumnValues] = (),
+        columns: Sequence[ResultLike] = (),
         alerts: Sequence[AlertValue] = (),
         source_up: bool | None = None,
     ) -> None:
@@ -130,13 +130,13 @@ class MetricsSnapshot:
         run.check(finished=True)
         where = run.where()
         duration = check_seconds(duration_seconds, "duration_seconds", where)
-        checked = []
-        for values in columns:
-            if _column_values(values).monitor != run.monitor:
+        latest = []
+        for result in columns:
+            if result.monitor != run.monitor:
                 raise MetricsInputError(
-                    f"{where}: column {values.column!r} reports monitor {values.monitor!r}"
+                    f"{where}: column {result.column!r} reports monitor {result.monitor!r}"
                 )
-            checked.append((values.column, values.checked()))
+            latest.append((result.column, LatestValues.of(result)))
         for alert in alerts:
             _alert_value(alert).check()
             if alert.monitor != run.monitor:
@@ -153,7 +153,7 @@ class MetricsSnapshot:
             state = with_counted_run(state, run.status, duration, run.rows_read)
             ended = (run.status, run.window_end.timestamp(), run.finished_at.timestamp())
             state = with_completed_runs(state, [ended])
-            state = with_columns(state, checked)
+            state = with_columns(state, latest)
             state = with_alerts(state, [(a.column, a.statistic, a.severity) for a in alerts])
             if source_up is not None:
                 state = replace(state, source_up=source_up)
@@ -224,18 +224,13 @@ class _Grouped:
 
     def __init__(
         self,
-        results: Iterable[ColumnValues | StoredColumn],
+        results: Iterable[ResultLike],
         runs: Iterable[RunValues],
         alerts: Iterable[AlertValue],
     ) -> None:
-        self.results: dict[str, list[tuple[str, CheckedColumn]]] = {}
-        for values in results:
-            if isinstance(values, StoredColumn):  # the store's values, normalised as they were read
-                monitor, column, checked = values
-            else:
-                checked = _column_values(values).checked()
-                monitor, column = values.monitor, values.column
-            self.results.setdefault(monitor, []).append((column, checked))
+        self.results: dict[str, list[tuple[str, LatestValues]]] = {}
+        for result in results:
+            self.results.setdefault(result.monitor, []).append((result.column, LatestValues.of(result)))
         self.completed: dict[str, list[tuple[str, float, float | None]]] = {}
         for run in runs:
             if not isinstance(run, RunValues):
@@ -264,12 +259,6 @@ class _Grouped:
         if name in self.severities:
             state = with_alerts(state, self.severities[name])
         return state
-
-
-def _column_values(values: object) -> ColumnValues:
-    if not isinstance(values, ColumnValues):
-        raise MetricsInputError(f"column results must be ColumnValues, got {values!r}")
-    return values
 
 
 def _alert_value(alert: object) -> AlertValue:

@@ -13,7 +13,7 @@ from typing import NamedTuple
 from driftmon.metrics.names import COMPLETED_STATUSES, DURATION_BUCKETS, RUN_STATUSES
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec
 from driftmon.metrics.text import label_text
-from driftmon.metrics.values import CheckedColumn
+from driftmon.metrics.values import LatestValues
 
 __all__ = [
     "ColumnState",
@@ -36,7 +36,7 @@ class ColumnState(NamedTuple):
 
     spec: ColumnSpec
     labels: str
-    latest: CheckedColumn | None
+    latest: LatestValues | None
     alerts: Mapping[str, int]
 
 
@@ -81,7 +81,7 @@ def _column_labels(monitor: str, spec: ColumnSpec) -> str:
 
 
 def _column_state(
-    monitor: str, spec: ColumnSpec, previous: ColumnState | None, result: CheckedColumn | None
+    monitor: str, spec: ColumnSpec, previous: ColumnState | None, result: LatestValues | None
 ) -> ColumnState:
     if previous is None:
         return ColumnState(spec, _column_labels(monitor, spec), result, {})
@@ -96,7 +96,7 @@ def _column_state(
 def configured(
     spec: MonitorSpec,
     previous: MonitorState | None = None,
-    results: Iterable[tuple[str, CheckedColumn]] = (),
+    results: Iterable[tuple[str, LatestValues]] = (),
 ) -> MonitorState:
     """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns.
 
@@ -111,9 +111,9 @@ def configured(
     return replace(state, **{key: getattr(previous, key) for key in _KEPT})
 
 
-def _newest(results: Iterable[tuple[str, CheckedColumn]]) -> dict[str, CheckedColumn]:
+def _newest(results: Iterable[tuple[str, LatestValues]]) -> dict[str, LatestValues]:
     """Return the result each column keeps: the latest window, the last given among equals."""
-    newest: dict[str, CheckedColumn] = {}
+    newest: dict[str, LatestValues] = {}
     for name, values in results:
         held = newest.get(name)
         if held is None or held.window_end <= values.window_end:
@@ -121,7 +121,7 @@ def _newest(results: Iterable[tuple[str, CheckedColumn]]) -> dict[str, CheckedCo
     return newest
 
 
-def with_columns(state: MonitorState, results: Iterable[tuple[str, CheckedColumn]]) -> MonitorState:
+def with_columns(state: MonitorState, results: Iterable[tuple[str, LatestValues]]) -> MonitorState:
     """Return the state with each (column, result) as the column's latest, unless it holds a newer window."""
     columns = dict(state.columns)
     for name, values in results:

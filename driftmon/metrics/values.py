@@ -1,11 +1,11 @@
 """What runs report to the snapshot: a run's outcome, its columns' scores and alert states.
 
-The store's records map onto these one to one (`from_result`, `from_run`, `from_event` read
-them by attribute, so this module does not import the store):
+Column results are taken as they are, as anything with ResultLike's attributes: the store's
+ResultRecord and a run's jobs.ColumnOutcome (LatestValues.of reads them). Runs and alert
+events map onto this module's types (read by attribute, so this module does not import the
+store):
 
-    ResultSummary  -> ColumnValues.from_result   (store.latest_results; StoredColumn.from_result
-                                                  at start-up and when following the store)
-    RunRecord      -> RunValues.from_run         (store.run_history)
+    RunRecord        -> RunValues.from_run       (store.run_history)
     AlertEventRecord -> AlertValue.from_event    (store.current_alert_states)
 """
 
@@ -13,36 +13,27 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
 from driftmon.core import STATISTICS, NullLevel
-from driftmon.metrics.checks import check_count, check_name, finite_or_none, timestamp
+from driftmon.metrics.checks import check_count, check_name, timestamp
 from driftmon.metrics.errors import MetricsInputError
-from driftmon.metrics.names import COLUMN_STATUSES, RUN_STATUSES
+from driftmon.metrics.names import RUN_STATUSES
 
 __all__ = [
     "AlertEventLike",
     "AlertValue",
-    "CheckedColumn",
-    "ColumnValues",
+    "LatestValues",
     "ResultLike",
     "RunLike",
     "RunValues",
-    "StoredColumn",
 ]
 
 
-_KNOWN = frozenset(STATISTICS)
-_NULL_PARTS = ("expected", "quantile", "p_value")
-# What a bad value is called in an error message (built once, not per value checked).
-_WHAT = {s: f"statistic {s}" for s in STATISTICS}
-_NULL_WHAT = {s: tuple(f"null {part} of {s}" for part in _NULL_PARTS) for s in STATISTICS}
-
-
 class ResultLike(Protocol):
-    """What ColumnValues.from_result reads (store.ResultSummary and jobs.ColumnOutcome have it)."""
+    """A column result (store.ResultRecord and jobs.ColumnOutcome have these attributes)."""
 
     @property
     def monitor(self) -> str: ...
@@ -94,11 +85,15 @@ class AlertEventLike(Protocol):
     def state(self) -> str: ...
 
 
-class CheckedColumn(NamedTuple):
-    """A column result as the snapshot keeps it: timestamps in Unix seconds, only finite numbers.
+class LatestValues(NamedTuple):
+    """A column's latest result as the snapshot keeps it: window end in Unix seconds, numbers finite.
 
-    `statistics` holds the statistics that have a value; `null` the (expected, quantile,
-    p_value) of the statistics with any of them known, None for a part that is not.
+    `statistics` holds the statistics that have a finite value; `null` the (expected, quantile,
+    p_value) of the statistics with any of them known, None for a part that is not. Built by
+    `of` from a stored result or a run's column, which were checked where they were made: the
+    config and the store check names and counts, the store's schema allows only the known
+    statuses and gives timezone-aware times back. Numbers that are not finite (the store keeps
+    infinities) are left out of the exposition.
     """
 
     status: str
@@ -109,102 +104,9 @@ class CheckedColumn(NamedTuple):
     statistics: Mapping[str, float]
     null: Mapping[str, tuple[float | None, float | None, float | None]]
 
-
-@dataclass(frozen=True)
-class ColumnValues:
-    """One column's latest result: status, window end, baseline version, sample sizes and scores.
-
-    Statistics and null levels may be missing or None (insufficient data, failed column); NaN
-    and infinities count as missing. Those series are left out of the exposition.
-    """
-
-    monitor: str
-    column: str
-    status: str
-    window_end: datetime
-    baseline_version: int | None = None
-    n_live: int | None = None
-    n_reference: int | None = None
-    statistics: Mapping[str, float | None] = field(default_factory=dict)
-    null: Mapping[str, NullLevel | None] = field(default_factory=dict)
-
     @classmethod
-    def from_result(cls, result: ResultLike) -> ColumnValues:
-        """Return the values of a stored result (store.ResultSummary) or a run's (jobs.ColumnOutcome)."""
-        return cls(
-            monitor=result.monitor,
-            column=result.column,
-            status=result.status,
-            window_end=result.window_end,
-            baseline_version=result.baseline_version,
-            n_live=result.n_live,
-            n_reference=result.n_reference,
-            statistics=result.statistics(),
-            null={name: result.null(name) for name in STATISTICS},
-        )
-
-    def checked(self) -> CheckedColumn:
-        """Return the values checked and normalised, or raise naming the bad field."""
-        where = f"monitor {self.monitor!r} column {self.column!r}"
-        check_name(self.monitor, "monitor", where)
-        check_name(self.column, "column", where)
-        if self.status not in COLUMN_STATUSES:
-            raise MetricsInputError(
-                f"{where}: status must be one of {', '.join(COLUMN_STATUSES)}, got {self.status!r}"
-            )
-        for key, mapping in (("statistics", self.statistics), ("null", self.null)):
-            if not isinstance(mapping, Mapping):
-                raise MetricsInputError(f"{where}: {key} must be a mapping by statistic name")
-            unknown = sorted(str(s) for s in mapping if s not in _KNOWN)
-            if unknown:
-                raise MetricsInputError(
-                    f"{where}: {key} has unknown statistic {unknown[0]!r}; "
-                    f"expected one of {', '.join(STATISTICS)}"
-                )
-        stats: dict[str, float] = {}
-        nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
-        for stat in STATISTICS:  # statistic order, whatever the mapping's
-            value = finite_or_none(self.statistics.get(stat), _WHAT[stat], where)
-            if value is not None:
-                stats[stat] = value
-            level = self.null.get(stat)
-            if level is None:
-                continue
-            if not isinstance(level, NullLevel):
-                raise MetricsInputError(f"{where}: null[{stat!r}] must be a core NullLevel, got {level!r}")
-            what = _NULL_WHAT[stat]
-            e = finite_or_none(level.expected, what[0], where)
-            q = finite_or_none(level.quantile, what[1], where)
-            p = finite_or_none(level.p_value, what[2], where)
-            if (e, q, p) != (None, None, None):
-                nulls[stat] = (e, q, p)
-        return CheckedColumn(
-            status=self.status,
-            window_end=timestamp(self.window_end, "window_end", where),
-            baseline_version=check_count(self.baseline_version, "baseline_version", where),
-            n_live=check_count(self.n_live, "n_live", where),
-            n_reference=check_count(self.n_reference, "n_reference", where),
-            statistics=stats,
-            null=nulls,
-        )
-
-
-class StoredColumn(NamedTuple):
-    """A column's latest result read from the store, already in the form the snapshot keeps.
-
-    `from_result` normalises it as ColumnValues.checked() does (numbers that are not finite
-    left out, the window end in Unix seconds) without its checks: the store checked names,
-    counts and numbers when it wrote the result, its schema allows only the known statuses and
-    gives timezone-aware times back. Start-up and the store follower read results this way.
-    """
-
-    monitor: str
-    column: str
-    values: CheckedColumn
-
-    @classmethod
-    def from_result(cls, result: ResultLike) -> StoredColumn:
-        """Return a stored result (store.ResultSummary) as the snapshot keeps it."""
+    def of(cls, result: ResultLike) -> LatestValues:
+        """Return a stored result (store.ResultRecord) or a run's (jobs.ColumnOutcome) as held."""
         stats: dict[str, float] = {}
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         statistics = result.statistics()
@@ -218,7 +120,7 @@ class StoredColumn(NamedTuple):
             null = (_finite(level.expected), _finite(level.quantile), _finite(level.p_value))
             if null != (None, None, None):
                 nulls[stat] = null
-        values = CheckedColumn(
+        return cls(
             status=result.status,
             window_end=result.window_end.timestamp(),
             baseline_version=result.baseline_version,
@@ -227,7 +129,6 @@ class StoredColumn(NamedTuple):
             statistics=stats,
             null=nulls,
         )
-        return cls(result.monitor, result.column, values)
 
 
 def _finite(value: float | None) -> float | None:

@@ -16,15 +16,22 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
-from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues, StoredColumn, monitor_specs
+from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues, monitor_specs
 from driftmon.service.store import StoreFailures
-from driftmon.store import DONE_STATUSES, current_alert_states, latest_results, latest_runs, monitor_changes
+from driftmon.store import (
+    DONE_STATUSES,
+    ResultRecord,
+    current_alert_states,
+    latest_results,
+    latest_runs,
+    monitor_changes,
+)
 
 __all__ = ["StoreFollower", "rebuild_snapshot"]
 
 log = logging.getLogger(__name__)
 
-StoreValues = tuple[list[StoredColumn], list[RunValues], list[AlertValue]]
+StoreValues = tuple[list[ResultRecord], list[RunValues], list[AlertValue]]
 
 
 def _store_values(session: Session, names: Collection[str]) -> StoreValues:
@@ -33,7 +40,7 @@ def _store_values(session: Session, names: Collection[str]) -> StoreValues:
     The runs are each monitor's completed run with the latest window and the one that finished
     last (a catch-up computes newer windows first): the snapshot keeps the latest of each.
     """
-    results = [StoredColumn.from_result(r) for r in latest_results(session, names)]
+    results = latest_results(session, names)
     runs = [
         RunValues.from_run(run)
         for by in ("window_end", "finished_at")

@@ -1,7 +1,7 @@
 """What a run's outcome becomes: metrics snapshot inputs, and a nudge to the notification outbox.
 
 RunOutcome                -> RunValues (counted, timestamps)
-ColumnOutcome             -> ColumnValues (the column's latest scores and calibration)
+ColumnOutcome             -> taken as it is (the column's latest scores and calibration)
 ColumnOutcome.severities  -> AlertValue per statistic with thresholds
 AlertChange (transition)  -> already in the store's outbox (service.delivery sends it)
 """
@@ -14,8 +14,8 @@ from contextlib import nullcontext
 from datetime import timedelta
 
 from driftmon.config import MonitorConfig
-from driftmon.jobs import RunOutcome
-from driftmon.metrics import AlertValue, ColumnValues, MetricsSnapshot, RunValues
+from driftmon.jobs import ColumnOutcome, RunOutcome
+from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues
 from driftmon.service.rebuild import StoreFollower
 
 __all__ = ["Reporter", "outcome_values", "source_reachable"]
@@ -23,19 +23,18 @@ __all__ = ["Reporter", "outcome_values", "source_reachable"]
 log = logging.getLogger(__name__)
 
 
-def outcome_values(outcome: RunOutcome) -> tuple[RunValues, list[ColumnValues], list[AlertValue]]:
+def outcome_values(outcome: RunOutcome) -> tuple[RunValues, tuple[ColumnOutcome, ...], list[AlertValue]]:
     """Return the snapshot's inputs for a finished run."""
     finished = outcome.finished_at or outcome.started_at + timedelta(seconds=outcome.duration_seconds)
     run = RunValues(
         outcome.monitor, outcome.window.start, outcome.window.end, outcome.status, finished, outcome.rows_read
     )
-    columns = [ColumnValues.from_result(c) for c in outcome.columns]
     alerts = [
         AlertValue(outcome.monitor, c.column, statistic, int(severity))
         for c in outcome.columns
         for statistic, severity in c.severities.items()
     ]
-    return run, columns, alerts
+    return run, outcome.columns, alerts
 
 
 def source_reachable(outcome: RunOutcome) -> bool | None:

@@ -36,10 +36,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from driftmon.core import STATISTICS, NullLevel, compare, count_values, fit_numeric_bins
+from driftmon.jobs import ColumnOutcome
 from driftmon.metrics import (
     AlertValue,
     ColumnSpec,
-    ColumnValues,
     MetricsSnapshot,
     MonitorSpec,
     RunValues,
@@ -47,7 +47,7 @@ from driftmon.metrics import (
 )
 from driftmon.metrics.render import join_exposition, monitor_fragments, process_fragments
 from driftmon.metrics.state import ProcessState, configured
-from driftmon.metrics.values import CheckedColumn
+from driftmon.metrics.values import LatestValues
 from driftmon.store import (
     DONE_STATUSES,
     add_baseline,
@@ -84,14 +84,23 @@ def specs(n_monitors: int, n_columns: int, full: bool = False) -> list[MonitorSp
     ]
 
 
-def synthetic_values(spec: MonitorSpec, end: datetime, rng: random.Random) -> list[ColumnValues]:
+def synthetic_values(spec: MonitorSpec, end: datetime, rng: random.Random) -> list[ColumnOutcome]:
     out = []
     for column in spec.columns:
         stats = {s: rng.random() * 0.3 for s in STATISTICS}
         nulls = {s: NullLevel(rng.random() * 0.01, rng.random() * 0.03, rng.random()) for s in STATISTICS}
         out.append(
-            ColumnValues(
-                spec.name, column.name, "ok", end, 1, rng.randrange(100, 100_000), 50_000, stats, nulls
+            ColumnOutcome(
+                spec.name,
+                column.name,
+                end - timedelta(hours=1),
+                end,
+                "ok",
+                baseline_version=1,
+                n_live=rng.randrange(100, 100_000),
+                n_reference=50_000,
+                scores=stats,
+                null_levels=nulls,
             )
         )
     return out
@@ -187,9 +196,9 @@ def bench_memory(n_monitors: int, n_columns: int, n_scrapes: int, full: bool) ->
     worst = max(percentile(walls, 0.99), percentile(rejoin_walls, 0.99))
 
     # Without the per-monitor fragments a scrape would render every monitor's lines itself.
-    by_monitor: dict[str, list[tuple[str, CheckedColumn]]] = {}
+    by_monitor: dict[str, list[tuple[str, LatestValues]]] = {}
     for v in results:
-        by_monitor.setdefault(v.monitor, []).append((v.column, v.checked()))
+        by_monitor.setdefault(v.monitor, []).append((v.column, LatestValues.of(v)))
     states = [configured(spec, results=by_monitor.get(spec.name, [])) for spec in monitors]
 
     def render_all() -> bytes:
@@ -302,8 +311,7 @@ def measure_startup(url: str, monitors: list[MonitorSpec], repeats: int) -> None
             with sessions() as s:
                 latest = latest_results(s)
                 w, c = phase(f"latest_results ({len(latest):,} series)", wall, cpu)
-                results = [ColumnValues.from_result(r) for r in latest]
-                w, c = phase("ColumnValues.from_result", w, c)
+                results = latest
                 completed = latest_runs(s, statuses=DONE_STATUSES)
                 runs = [RunValues.from_run(r) for r in completed.values()]
                 w, c = phase(f"latest_runs ({len(runs):,} monitors' last completed run)", w, c)

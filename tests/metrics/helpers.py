@@ -12,7 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from driftmon.core import STATISTICS, NullLevel
-from driftmon.metrics import ColumnSpec, ColumnValues, MonitorSpec, RunValues, Thresholds
+from driftmon.jobs import ColumnOutcome
+from driftmon.metrics import ColumnSpec, MonitorSpec, RunValues, Thresholds
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -47,16 +48,42 @@ def monitor_spec(
     return MonitorSpec(name, columns, interval, full)
 
 
+def outcome_column(
+    monitor: str,
+    column: str,
+    status: str,
+    end: datetime,
+    baseline_version: int | None = None,
+    n_live: int | None = None,
+    n_reference: int | None = None,
+    statistics: Mapping[str, float | None] | None = None,
+    null: Mapping[str, NullLevel] | None = None,
+) -> ColumnOutcome:
+    """Return a run's column result for the window ending at `end` (statistics None: not computed)."""
+    return ColumnOutcome(
+        monitor,
+        column,
+        end - HOUR,
+        end,
+        status,
+        baseline_version=baseline_version,
+        n_live=n_live,
+        n_reference=n_reference,
+        scores={k: v for k, v in (statistics or {}).items() if v is not None},
+        null_levels=dict(null or {}),
+    )
+
+
 def column_values(
     monitor: str, column: str, end: datetime, *, seed: float = 0.0, status: str = "ok"
-) -> ColumnValues:
+) -> ColumnOutcome:
     """Return a result with every statistic and null level set, distinct per seed and statistic."""
     stats = {s: 0.01 * (i + 1) + seed for i, s in enumerate(STATISTICS)}
     nulls = {
         s: NullLevel(0.001 * (i + 1), 0.003 * (i + 1), 0.0001 * (i + 1) + seed / 10)
         for i, s in enumerate(STATISTICS)
     }
-    return ColumnValues(monitor, column, status, end, 3, 1000 + int(seed * 100), 5000, stats, nulls)
+    return outcome_column(monitor, column, status, end, 3, 1000 + int(seed * 100), 5000, stats, nulls)
 
 
 def run_values(

@@ -10,7 +10,6 @@ from driftmon.metrics import (
     STATISTIC_METRICS,
     AlertValue,
     ColumnSpec,
-    ColumnValues,
     MetricsSnapshot,
     MonitorSpec,
     Thresholds,
@@ -23,6 +22,7 @@ from .helpers import (
     column_values,
     labels,
     monitor_spec,
+    outcome_column,
     parse,
     promtool_check,
     run_values,
@@ -56,9 +56,9 @@ def test_values_parse_back_equal_to_the_inputs() -> None:
         given_values = column_values("m", column, T0 + HOUR, seed=seed)
         col = {"column": column, "monitor": "m", "role": "feature"}
         for stat in STATISTICS:
-            names, null = STATISTIC_METRICS[stat], given_values.null[stat]
+            names, null = STATISTIC_METRICS[stat], given_values.null(stat)
             assert null is not None
-            assert value(parsed, names.value, **col) == given_values.statistics[stat]
+            assert value(parsed, names.value, **col) == given_values.statistics()[stat]
             assert value(parsed, names.p_value, **col) == null.p_value
             assert value(parsed, names.null_expected, **col) == null.expected
             assert value(parsed, names.null_quantile, **col) == null.quantile
@@ -151,7 +151,7 @@ def test_promtool_and_parser_accept_odd_column_and_monitor_names() -> None:
     parsed = parse(body)
     for i, name in enumerate(ODD_NAMES):
         col = {"column": name, "monitor": "odd.monitor-1", "role": "prediction"}
-        assert value(parsed, "driftmon_column_hellinger", **col) == columns[i].statistics["hellinger"]
+        assert value(parsed, "driftmon_column_hellinger", **col) == columns[i].statistics()["hellinger"]
         assert (
             value(parsed, "driftmon_column_alert_threshold", **col, severity="warning", statistic="hellinger")
             == 0.1
@@ -162,10 +162,12 @@ def test_promtool_and_parser_accept_odd_column_and_monitor_names() -> None:
 def test_insufficient_data_and_failed_columns_leave_their_statistics_absent() -> None:
     snapshot = MetricsSnapshot([monitor_spec("m", ["small", "broken", "nan"])])
     end = T0 + HOUR
-    small = ColumnValues("m", "small", "insufficient_data", end, 1, 12, 5000, dict.fromkeys(STATISTICS), {})
-    broken = ColumnValues("m", "broken", "failed", end)
+    small = outcome_column("m", "small", "insufficient_data", end, 1, 12, 5000, dict.fromkeys(STATISTICS), {})
+    broken = outcome_column("m", "broken", "failed", end)
     odd = {"kl_live_ref": math.nan, "psi": math.inf, "hellinger": 0.2}
-    nan = ColumnValues("m", "nan", "ok", end, 1, 500, 5000, odd, {"psi": NullLevel(math.nan, 0.1, math.inf)})
+    nan = outcome_column(
+        "m", "nan", "ok", end, 1, 500, 5000, odd, {"psi": NullLevel(math.nan, 0.1, math.inf)}
+    )
     snapshot.apply_run(run_values("m", T0, "partial"), duration_seconds=1.0, columns=[small, broken, nan])
     parsed = parse(snapshot.exposition())
 

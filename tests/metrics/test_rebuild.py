@@ -1,8 +1,7 @@
 """Start-up: the snapshot rebuilt from the store equals the one the same runs built live.
 
-The store's records map onto the snapshot's inputs: ResultSummary -> ColumnValues.from_result
-(StoredColumn.from_result at start-up), RunRecord -> RunValues.from_run, AlertEventRecord ->
-AlertValue.from_event.
+The store's records map onto the snapshot's inputs: ResultRecord is taken as it is,
+RunRecord -> RunValues.from_run, AlertEventRecord -> AlertValue.from_event.
 """
 
 from __future__ import annotations
@@ -21,18 +20,17 @@ from driftmon.metrics import (
     STATISTIC_METRICS,
     AlertValue,
     ColumnSpec,
-    ColumnValues,
+    LatestValues,
     MetricsInputError,
     MetricsSnapshot,
     MonitorSpec,
     RunValues,
-    StoredColumn,
     Thresholds,
 )
 from driftmon.store import (
     DONE_STATUSES,
     BaselineRecord,
-    ResultSummary,
+    ResultRecord,
     add_baseline,
     claim_run,
     column_result,
@@ -48,7 +46,7 @@ from driftmon.store import (
     upgrade,
 )
 
-from .helpers import HOUR, ODD_NAMES, T0, Parsed, parse, promtool_check, value, without
+from .helpers import HOUR, ODD_NAMES, T0, Parsed, outcome_column, parse, promtool_check, value, without
 
 # Counted by this process only: they restart at zero (docs/metrics.md), so they are not compared.
 PROCESS_LIFETIME = (
@@ -119,14 +117,14 @@ class Recorder:
             baseline = self.baselines[monitor, column]
             if shift is None:
                 results.append(failed_column_result(column, "source column vanished", baseline=baseline))
-                live_columns.append(ColumnValues(monitor, column, "failed", end, baseline.version))
+                live_columns.append(outcome_column(monitor, column, "failed", end, baseline.version))
                 continue
             live = count_values(baseline.spec, self.rng.normal(shift, 1.0, n))
             comparison = compare(baseline.histogram, live)
             results.append(column_result(comparison, baseline))
             # What a job reports: the comparison's own numbers, before any store round trip.
             live_columns.append(
-                ColumnValues(
+                outcome_column(
                     monitor,
                     column,
                     comparison.status,
@@ -164,14 +162,11 @@ class Recorder:
 def rebuilt(
     sessions: sessionmaker[Session], specs: list[MonitorSpec], path: str = "columns"
 ) -> MetricsSnapshot:
-    """Load a snapshot the way the service does at start-up ("columns": the latest results and
-    each monitor's last completed run), or from the recent run history with every stored value
-    checked again ("records")."""
+    """Load a snapshot from the latest results, and the runs the way the service does at start-up
+    ("columns": each monitor's last completed run) or from the recent run history ("records")."""
     snapshot = MetricsSnapshot()
     with sessions() as s:
-        results: list[ColumnValues | StoredColumn] = []
-        for r in latest_results(s):
-            results.append(StoredColumn.from_result(r) if path == "columns" else ColumnValues.from_result(r))
+        results = latest_results(s)
         if path == "columns":
             runs = [RunValues.from_run(r) for r in latest_runs(s, statuses=DONE_STATUSES).values()]
         else:
@@ -222,8 +217,6 @@ def test_rebuild_from_the_store_equals_the_runs_applied_live(
     # The exported values are the stored ones.
     with sessions() as s:
         stored = {(r.monitor, r.column): r for r in latest_results(s)}
-    for r in stored.values():
-        assert StoredColumn.from_result(r) == (r.monitor, r.column, ColumnValues.from_result(r).checked())
     x = stored["a", "x"]
     assert x.window_end == T0 + 2 * HOUR
     assert x.status == "ok"
@@ -259,9 +252,9 @@ def test_alert_events_map_to_severities() -> None:
         AlertValue.from_event(Event(state="pending"))
 
 
-def test_stored_results_are_normalised_as_checked_values_are() -> None:
-    """Infinities (the store keeps them) and partly known null levels, as checked() leaves them."""
-    fields = dict.fromkeys(ResultSummary._fields)
+def test_a_stored_result_and_a_runs_column_are_held_alike() -> None:
+    """Infinities (the store keeps them) are left out; so are null levels with no part known."""
+    fields: dict[str, object] = dict.fromkeys(ResultRecord._fields)
     fields.update(
         id=1, run_id=1, monitor="m", column="x", window_start=T0, window_end=T0 + HOUR, status="ok",
         kind="numeric", role="feature", baseline_version=2, n_reference=4000, n_live=3000,
@@ -271,10 +264,15 @@ def test_stored_results_are_normalised_as_checked_values_are() -> None:
         js_distance_null_expected=float("inf"), js_distance_null_quantile=float("inf"),
         js_distance_p_value=float("inf"),
         kl_ref_live_null_expected=0.1, kl_ref_live_p_value=0.3,  # no quantile: no null level
+        top_bins=(),
     )  # fmt: skip
     for status in ("ok", "failed"):
-        result = ResultSummary(**{**fields, "status": status})
-        stored = StoredColumn.from_result(result)
-        assert stored == ("m", "x", ColumnValues.from_result(result).checked())
-        assert stored.values.statistics == {"kl_live_ref": 3.0, "psi": 0.25}
-        assert set(stored.values.null) == {"psi", "hellinger"}
+        stored = ResultRecord(**{**fields, "status": status})
+        held = LatestValues.of(stored)
+        assert held.statistics == {"kl_live_ref": 3.0, "psi": 0.25}
+        assert held.null == {"psi": (0.01, 0.02, 0.5), "hellinger": (None, None, 1.0)}
+        assert (held.status, held.window_end, held.n_live) == (status, (T0 + HOUR).timestamp(), 3000)
+        scores = {k: v for k, v in stored.statistics().items() if v is not None}
+        nulls = {k: level for k in STATISTICS if (level := stored.null(k)) is not None}
+        run = outcome_column("m", "x", status, T0 + HOUR, 2, 3000, 4000, scores, nulls)
+        assert LatestValues.of(run) == held
