@@ -26,6 +26,7 @@ from driftmon.jobs.outcome import (
     Skip,
 )
 from driftmon.jobs.run import run_window
+from driftmon.jobs.scoring import column_result, failed_column_result
 from driftmon.jobs.stored import stored_columns, top_bins
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "backfill_windows",
     "catch_up_windows",
     "check_monitor_sources",
+    "column_result",
+    "failed_column_result",
     "find_first_row",
     "fit_baselines",
     "reference_span",

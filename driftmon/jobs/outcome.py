@@ -42,7 +42,12 @@ def _time(value: datetime | None) -> str | None:
 
 @dataclass(frozen=True)
 class ColumnOutcome:
-    """One column's result for one window: scores, their calibration, top bins, alert severities."""
+    """One column's result for one window: scores, their calibration, top bins, alert severities.
+
+    The one record of a run's column: finish_run stores it (store.ColumnResultLike), the metrics
+    snapshot takes it (metrics.ResultLike), the CLI prints it. Built by jobs.column_result and
+    jobs.failed_column_result; read back from the store, it is a store.ResultRecord.
+    """
 
     monitor: str
     column: str
@@ -60,6 +65,11 @@ class ColumnOutcome:
     top_bins: tuple[BinContribution, ...] = ()
     severities: Mapping[str, Severity] = field(default_factory=dict)
     error: str | None = None
+    # How it was scored, and the live counts over the baseline's bins (None when not scored).
+    live_counts: tuple[int, ...] | None = None
+    alpha: float | None = None
+    calibration_method: str | None = None
+    primary_statistic: str | None = None
 
     def statistics(self) -> dict[str, float | None]:
         """Return every statistic by name (None when not computed or not configured)."""

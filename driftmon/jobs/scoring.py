@@ -16,13 +16,14 @@ from driftmon.core import Comparison, compare
 from driftmon.errors import ColumnTypeChangedError
 from driftmon.jobs.outcome import ColumnOutcome
 from driftmon.sources import SourceCounts
-from driftmon.store import BaselineRecord, ColumnResultInput, column_result, failed_column_result
+from driftmon.store import BaselineRecord
 from driftmon.windows import Window
 
 __all__ = [
     "TYPE_CHANGED",
     "Scored",
-    "column_outcome",
+    "column_result",
+    "failed_column_result",
     "run_error",
     "run_status",
     "score_columns",
@@ -37,36 +38,98 @@ TYPE_CHANGED = "type_changed"
 class Scored:
     """One column's result to store, and its comparison when it could be compared."""
 
-    result: ColumnResultInput
+    result: ColumnOutcome
     comparison: Comparison | None = None
 
 
-def _configured(result: ColumnResultInput, statistics: Sequence[str]) -> ColumnResultInput:
+def column_result(
+    comparison: Comparison,
+    baseline: BaselineRecord,
+    *,
+    monitor: str,
+    window: Window,
+    role: str | None = None,
+) -> ColumnOutcome:
+    """Turn a core Comparison against `baseline` into the column's result (ok or insufficient_data)."""
+    return ColumnOutcome(
+        monitor=monitor,
+        column=baseline.column,
+        window_start=window.start,
+        window_end=window.end,
+        status=comparison.status,
+        role=role or baseline.role,
+        kind=baseline.kind,
+        baseline_version=baseline.version,
+        n_reference=comparison.n_reference,
+        n_live=comparison.n_live,
+        p_value=comparison.p_value,
+        scores=comparison.statistics(),
+        null_levels=dict(comparison.null),
+        top_bins=comparison.top_bins,
+        live_counts=tuple(int(c) for c in comparison.live_counts),
+        alpha=comparison.alpha,
+        calibration_method=comparison.calibration_method,
+        primary_statistic=comparison.primary,
+    )
+
+
+def failed_column_result(
+    column: str,
+    error: str | BaseException,
+    *,
+    monitor: str,
+    window: Window,
+    baseline: BaselineRecord | None = None,
+    role: str | None = None,
+) -> ColumnOutcome:
+    """Record that one column could not be scored, and why; the run's other columns still count."""
+    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return ColumnOutcome(
+        monitor=monitor,
+        column=column,
+        window_start=window.start,
+        window_end=window.end,
+        status="failed",
+        role=role or (baseline.role if baseline else "feature"),
+        kind=baseline.kind if baseline else None,
+        baseline_version=baseline.version if baseline else None,
+        error=message,
+    )
+
+
+def _configured(result: ColumnOutcome, statistics: Sequence[str]) -> ColumnOutcome:
     # Every statistic is computed at once; only the configured ones are stored and shown.
     return replace(
         result,
-        statistics={k: v for k, v in result.statistics.items() if k in statistics},
-        null={k: v for k, v in result.null.items() if k in statistics},
+        scores={k: v for k, v in result.scores.items() if k in statistics},
+        null_levels={k: v for k, v in result.null_levels.items() if k in statistics},
     )
 
 
 def _score(
+    monitor: str,
+    window: Window,
     settings: ColumnSettings,
     baseline: BaselineRecord,
     counts: SourceCounts,
 ) -> Scored:
     name = settings.name
+
+    def failed(error: str) -> Scored:
+        return Scored(
+            failed_column_result(
+                name, error, monitor=monitor, window=window, baseline=baseline, role=settings.role
+            )
+        )
+
     error = counts.errors.get(name)
     if isinstance(error, ColumnTypeChangedError):
-        failed = failed_column_result(name, str(error), baseline=baseline, role=settings.role)
-        return Scored(replace(failed, status=TYPE_CHANGED))
+        return Scored(replace(failed(str(error)).result, status=TYPE_CHANGED))
     if error is not None:
-        return Scored(failed_column_result(name, str(error), baseline=baseline, role=settings.role))
+        return failed(str(error))
     live = counts.histograms.get(name)
     if live is None:
-        return Scored(
-            failed_column_result(name, "the source returned no counts", baseline=baseline, role=settings.role)
-        )
+        return failed("the source returned no counts")
     try:
         comparison = compare(
             baseline.histogram,
@@ -76,10 +139,9 @@ def _score(
             top_k=TOP_BINS,
         )
     except ValueError as exc:  # core refuses counts that do not fit the baseline's bins
-        return Scored(
-            failed_column_result(name, f"cannot compare: {exc}", baseline=baseline, role=settings.role)
-        )
-    result = _configured(column_result(comparison, baseline, role=settings.role), settings.statistics)
+        return failed(f"cannot compare: {exc}")
+    scored = column_result(comparison, baseline, monitor=monitor, window=window, role=settings.role)
+    result = _configured(scored, settings.statistics)
     change = counts.type_changes.get(name)
     if change is not None:
         result = replace(result, status=TYPE_CHANGED, error=f"column {name!r}: {change.describe()}")
@@ -100,13 +162,17 @@ def score_columns(
         baseline = baselines.get(name)
         if baseline is None:
             reason = baseline_errors.get(name, "not fitted")
-            out[name] = Scored(failed_column_result(name, f"no baseline: {reason}", role=settings.role))
+            error = f"no baseline: {reason}"
+            failed = failed_column_result(
+                name, error, monitor=monitor.name, window=window, role=settings.role
+            )
+            out[name] = Scored(failed)
         else:
-            out[name] = _score(settings, baseline, counts)
+            out[name] = _score(monitor.name, window, settings, baseline, counts)
     return out
 
 
-def scored_status(result: ColumnResultInput) -> str:
+def scored_status(result: ColumnOutcome) -> str:
     """Return the status a column counts as in its run's: a type change is ok if compared, else failed."""
     if result.status == TYPE_CHANGED:
         return "ok" if result.live_counts is not None else "failed"
@@ -127,7 +193,7 @@ def run_status(statuses: Sequence[str]) -> str:
     return "succeeded"
 
 
-def run_error(results: Sequence[ColumnResultInput]) -> str | None:
+def run_error(results: Sequence[ColumnOutcome]) -> str | None:
     """Return a one-paragraph summary of the failed columns, or None when none failed."""
     failed = [r for r in results if scored_status(r) == "failed"]
     changed = [r for r in results if r.status == TYPE_CHANGED and scored_status(r) != "failed"]
@@ -142,26 +208,3 @@ def run_error(results: Sequence[ColumnResultInput]) -> str | None:
     if changed:
         parts.append("; ".join(r.error or f"column {r.column!r}: type changed" for r in changed))
     return "; ".join(parts) or None
-
-
-def column_outcome(
-    monitor: str, window: Window, r: ColumnResultInput, comparison: Comparison | None
-) -> ColumnOutcome:
-    """Return what a run reports for one column it just scored."""
-    return ColumnOutcome(
-        monitor=monitor,
-        column=r.column,
-        window_start=window.start,
-        window_end=window.end,
-        status=r.status,
-        role=r.role,
-        kind=r.kind,
-        baseline_version=r.baseline_version,
-        n_reference=r.n_reference,
-        n_live=r.n_live,
-        p_value=r.p_value,
-        scores=dict(r.statistics),
-        null_levels=dict(r.null),
-        top_bins=comparison.top_bins if comparison is not None else (),
-        error=r.error,
-    )

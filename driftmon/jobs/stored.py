@@ -80,6 +80,10 @@ def _column(result: ResultRecord, window: Window, severities: Mapping[str, Sever
         top_bins=top_bins(result.top_bins),
         severities=dict(severities),
         error=result.error,
+        live_counts=result.live_counts,
+        alpha=result.alpha,
+        calibration_method=result.calibration_method,
+        primary_statistic=result.primary_statistic,
     )
 
 

@@ -64,7 +64,7 @@ from driftmon.store.records import (
     RunDetail,
     RunRecord,
 )
-from driftmon.store.results import ColumnResultInput, column_result, failed_column_result
+from driftmon.store.results import ColumnResultLike
 from driftmon.store.retention import RetentionReport, delete_results_older_than
 from driftmon.store.rollup import ResultKey, Rollup, rescore, rollup
 from driftmon.store.runs import FINAL_STATUSES, claim_run, finish_run
@@ -90,7 +90,7 @@ __all__ = [
     "BaselineMismatchError",
     "BaselineRecord",
     "Claim",
-    "ColumnResultInput",
+    "ColumnResultLike",
     "DatabaseNotAtHeadError",
     "InvalidCountsError",
     "Lease",
@@ -119,7 +119,6 @@ __all__ = [
     "alert_history",
     "claim_run",
     "column_history",
-    "column_result",
     "current_alert_states",
     "current_revision",
     "default_database_url",
@@ -128,7 +127,6 @@ __all__ = [
     "display_url",
     "downgrade",
     "ensure_at_head",
-    "failed_column_result",
     "finish_run",
     "get_baseline",
     "get_result",

@@ -1,112 +1,77 @@
-"""Column results to write: built from a core Comparison, checked, and kept as the latest per series."""
+"""Column results to write: checked, stored, and kept as the latest per series."""
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.core import STATISTICS, Comparison, NullLevel
+from driftmon.core import STATISTICS, BinContribution, NullLevel
 from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
 from driftmon.store.models import RESULT_STATUSES, Base, Baseline, Run
 from driftmon.store.monitors import upsert_insert
-from driftmon.store.records import BaselineRecord
 from driftmon.store.types import MAX_STATISTIC_LENGTH, check_name, finite_or_none
 
-__all__ = ["ColumnResultInput", "column_result", "failed_column_result"]
+__all__ = ["ColumnResultLike"]
 
 
-@dataclass(frozen=True)
-class ColumnResultInput:
-    """One column's outcome for a run, ready for finish_run. Build it with column_result()."""
+class ColumnResultLike(Protocol):
+    """What finish_run stores of one column's result (jobs.ColumnOutcome has these attributes).
 
-    column: str
-    status: str
-    role: str = "feature"
-    baseline_version: int | None = None
-    kind: str | None = None
-    n_reference: int | None = None
-    n_live: int | None = None
-    live_counts: tuple[int, ...] | None = None
-    alpha: float | None = None
-    calibration_method: str | None = None
-    primary_statistic: str | None = None
-    p_value: float | None = None
-    statistics: Mapping[str, float] = field(default_factory=dict)
-    null: Mapping[str, NullLevel] = field(default_factory=dict)
-    top_bins: tuple[Mapping[str, Any], ...] = ()
-    error: str | None = None
+    Checked here, at the store's door: names and role, the status, the baseline version it was
+    scored against, live counts against that baseline's bins, known statistics.
+    """
 
-
-def column_result(
-    comparison: Comparison, baseline: BaselineRecord, *, role: str | None = None
-) -> ColumnResultInput:
-    """Turn a core Comparison against `baseline` into a result row (status ok or insufficient_data)."""
-    return ColumnResultInput(
-        column=baseline.column,
-        status=comparison.status,
-        role=role or baseline.role,
-        baseline_version=baseline.version,
-        kind=baseline.kind,
-        n_reference=comparison.n_reference,
-        n_live=comparison.n_live,
-        live_counts=tuple(int(c) for c in comparison.live_counts),
-        alpha=comparison.alpha,
-        calibration_method=comparison.calibration_method,
-        primary_statistic=comparison.primary,
-        p_value=comparison.p_value,
-        statistics=comparison.statistics(),
-        null=dict(comparison.null),
-        top_bins=tuple(b.to_dict() for b in comparison.top_bins),
-    )
+    @property
+    def column(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def kind(self) -> str | None: ...
+    @property
+    def baseline_version(self) -> int | None: ...
+    @property
+    def n_reference(self) -> int | None: ...
+    @property
+    def n_live(self) -> int | None: ...
+    @property
+    def live_counts(self) -> Sequence[int] | None: ...
+    @property
+    def alpha(self) -> float | None: ...
+    @property
+    def calibration_method(self) -> str | None: ...
+    @property
+    def primary_statistic(self) -> str | None: ...
+    @property
+    def p_value(self) -> float | None: ...
+    @property
+    def scores(self) -> Mapping[str, float | None]: ...
+    @property
+    def null_levels(self) -> Mapping[str, NullLevel]: ...
+    @property
+    def top_bins(self) -> Sequence[BinContribution]: ...
+    @property
+    def error(self) -> str | None: ...
 
 
-def failed_column_result(
-    column: str,
-    error: str | BaseException,
-    *,
-    baseline: BaselineRecord | None = None,
-    role: str | None = None,
-) -> ColumnResultInput:
-    """Record that one column could not be scored, and why; the run's other columns still count."""
-    message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    return ColumnResultInput(
-        column=column,
-        status="failed",
-        role=role or (baseline.role if baseline else "feature"),
-        baseline_version=baseline.version if baseline else None,
-        kind=baseline.kind if baseline else None,
-        error=message,
-    )
-
-
-def _top_bins(top_bins: Sequence[Mapping[str, Any]], where: str) -> list[dict[str, Any]] | None:
-    # Flat objects of text and numbers only, checked by hand: this runs for every column of
-    # every run, where a JSON encode-decode round trip would be the slowest step of a write.
-    out = []
-    for i, entry in enumerate(top_bins):
-        if not isinstance(entry, Mapping):
-            raise StoreInputError(f"{where}: top bin {i} must be a mapping, got {type(entry).__name__}")
-        row: dict[str, Any] = {}
-        for key, value in entry.items():
-            if not isinstance(key, str) or not (value is None or isinstance(value, str | int | float)):
-                raise StoreInputError(
-                    f"{where}: top bin {i} has {key!r}: {value!r}; expected text or a number"
-                )
-            # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
-            row[key] = None if isinstance(value, float) and not math.isfinite(value) else value
-        out.append(row)
+def _top_bins(top_bins: Sequence[BinContribution]) -> list[dict[str, Any]] | None:
+    # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
+    out = [
+        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in b.to_dict().items()}
+        for b in top_bins
+    ]
     return out or None
 
 
-def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[int] | None:
+def _check_counts(result: ColumnResultLike, n_bins: int, where: str) -> list[int] | None:
     if result.live_counts is None:
         if result.status not in ("failed", "type_changed"):
             raise InvalidCountsError(f"{where}: a result with status {result.status!r} needs its live counts")
@@ -127,7 +92,7 @@ def _check_counts(result: ColumnResultInput, n_bins: int, where: str) -> list[in
 
 
 def result_rows(
-    session: Session, monitor: str, monitor_id: int, run_id: int, results: Sequence[ColumnResultInput]
+    session: Session, monitor: str, monitor_id: int, run_id: int, results: Sequence[ColumnResultLike]
 ) -> list[dict[str, Any]]:
     """Check every result and resolve its baseline; return the rows to insert (nothing written)."""
     seen: set[str] = set()
@@ -165,7 +130,7 @@ def result_rows(
             if (r.column, r.baseline_version) not in baselines:
                 raise unknown_baseline(session, monitor, r.column, r.baseline_version)
             baseline_id, n_bins, kind = baselines[(r.column, r.baseline_version)]
-        unknown = set(r.statistics) - set(STATISTICS) or set(r.null) - set(STATISTICS)
+        unknown = set(r.scores) - set(STATISTICS) or set(r.null_levels) - set(STATISTICS)
         if unknown:
             raise StoreInputError(
                 f"{where}: unknown statistics {sorted(unknown)}; known: {', '.join(STATISTICS)}"
@@ -187,11 +152,11 @@ def result_rows(
             "calibration_method": r.calibration_method,
             "primary_statistic": r.primary_statistic,
             "p_value": finite_or_none(r.p_value),
-            "top_bins": _top_bins(r.top_bins, where),
+            "top_bins": _top_bins(r.top_bins),
         }
         for name in STATISTICS:
-            row[name] = finite_or_none(r.statistics.get(name))
-            level = r.null.get(name)
+            row[name] = finite_or_none(r.scores.get(name))
+            level = r.null_levels.get(name)
             row[f"{name}_null_expected"] = finite_or_none(level.expected) if level else None
             row[f"{name}_null_quantile"] = finite_or_none(level.quantile) if level else None
             row[f"{name}_p_value"] = finite_or_none(level.p_value) if level else None

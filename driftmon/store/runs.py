@@ -28,7 +28,7 @@ from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputErro
 from driftmon.store.models import RUN_STATUSES, Base, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor, mark_changed
 from driftmon.store.records import Claim, RunRecord
-from driftmon.store.results import ColumnResultInput, point_latest, repoint_latest, result_rows
+from driftmon.store.results import ColumnResultLike, point_latest, repoint_latest, result_rows
 from driftmon.store.types import check_aware
 
 __all__ = ["FINAL_STATUSES", "claim_run", "finish_run"]
@@ -153,7 +153,7 @@ def finish_run(
     *,
     status: str,
     finished_at: datetime,
-    results: Sequence[ColumnResultInput] = (),
+    results: Sequence[ColumnResultLike] = (),
     error: str | None = None,
     rows_read: int | None = None,
 ) -> RunRecord:

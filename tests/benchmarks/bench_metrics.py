@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from driftmon.core import STATISTICS, NullLevel, compare, count_values, fit_numeric_bins
-from driftmon.jobs import ColumnOutcome
+from driftmon.jobs import ColumnOutcome, column_result
 from driftmon.metrics import (
     AlertValue,
     ColumnSpec,
@@ -52,7 +52,6 @@ from driftmon.store import (
     DONE_STATUSES,
     add_baseline,
     claim_run,
-    column_result,
     current_alert_states,
     finish_run,
     latest_results,
@@ -62,6 +61,7 @@ from driftmon.store import (
     session_factory,
     upgrade,
 )
+from driftmon.windows import Window
 
 SEED = 20260101
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -269,7 +269,11 @@ def fill(url: str, monitors: list[MonitorSpec], history: int) -> None:
                 with sessions() as s, s.begin():
                     claim = claim_run(s, spec.name, start, start + HOUR, now=start + HOUR, stale_after=HOUR)
                 kind = comparisons[(w + m) % 3]
-                results = [column_result(cmp, b) for cmp, b in zip(kind, baselines[spec.name], strict=True)]
+                window = Window(start, start + HOUR)
+                results = [
+                    column_result(cmp, b, monitor=spec.name, window=window)
+                    for cmp, b in zip(kind, baselines[spec.name], strict=True)
+                ]
                 with sessions() as s, s.begin():
                     finish_run(
                         s, claim, status="succeeded", finished_at=start + HOUR, results=results, rows_read=800

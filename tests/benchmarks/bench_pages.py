@@ -27,6 +27,7 @@ import numpy as np
 from driftmon.config import Config
 from driftmon.core import compare, count_values, fit_categorical_bins, fit_numeric_bins
 from driftmon.http import ApiContext, HttpServer, Readiness, create_app
+from driftmon.jobs import column_result
 from driftmon.metrics import MetricsSnapshot
 from driftmon.pages import add_pages, load_column_page
 from driftmon.pages.column import render_column
@@ -35,13 +36,13 @@ from driftmon.pages.overview import load_overview, render_overview
 from driftmon.store import (
     add_baseline,
     claim_run,
-    column_result,
     finish_run,
     make_engine,
     record_alert_event,
     session_factory,
     upgrade,
 )
+from driftmon.windows import Window
 
 GOAL_SECONDS = 0.300
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -96,7 +97,10 @@ def _fill(url: str, columns: list[str], windows: int) -> None:
                 live = count_values(base.spec, rng.normal(drift, 1, 1000))
             else:
                 live = count_values(base.spec, rng.choice([f"k{j}" for j in range(13)], 1000).astype(object))
-            results.append(column_result(compare(base.histogram, live, calibration="analytic"), base))
+            comparison = compare(base.histogram, live, calibration="analytic")
+            results.append(
+                column_result(comparison, base, monitor="bench", window=Window(start, start + HOUR))
+            )
         with sessions() as s, s.begin():
             finish_run(
                 s, claim, status="succeeded", finished_at=start + HOUR, results=results, rows_read=1000

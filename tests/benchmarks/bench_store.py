@@ -39,12 +39,11 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import compare, count_values, fit_numeric_bins
+from driftmon.jobs import ColumnOutcome, column_result
 from driftmon.store import (
     BaselineRecord,
-    ColumnResultInput,
     add_baseline,
     claim_run,
-    column_result,
     display_url,
     finish_run,
     latest_results,
@@ -55,11 +54,14 @@ from driftmon.store import (
 )
 from driftmon.store.models import Base, Baseline, ColumnResult, LatestResult, Monitor, Run
 from driftmon.store.results import result_rows
+from driftmon.windows import Window
 
 SEED = 20260101
 GOAL_READ_SECONDS = 0.200
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
+# The window a prepared result names (the store takes each run's own).
+WINDOW = Window(T0, T0 + HOUR)
 STALE = timedelta(minutes=30)
 
 
@@ -133,7 +135,7 @@ def fit_baselines(
 
 
 def fill_history(
-    sessions: sessionmaker[Session], prepared: dict[str, list[list[ColumnResultInput]]], history: int
+    sessions: sessionmaker[Session], prepared: dict[str, list[list[ColumnOutcome]]], history: int
 ) -> None:
     """Store `history` older succeeded windows per monitor by bulk insert (older than the measured one)."""
     with sessions() as s, s.begin():
@@ -169,7 +171,7 @@ def fill_history(
 
 
 def write_window(
-    sessions: sessionmaker[Session], monitor: str, start: datetime, results: list[ColumnResultInput]
+    sessions: sessionmaker[Session], monitor: str, start: datetime, results: list[ColumnOutcome]
 ) -> None:
     with sessions() as s, s.begin():
         claim = claim_run(s, monitor, start, start + HOUR, now=start + HOUR, stale_after=STALE)
@@ -240,7 +242,10 @@ def bench(url: str, n_monitors: int, n_columns: int, history: int, repeats: int)
         ]
         prepared = {
             m: [
-                [column_result(c, b) for c, b in zip(comparisons[kind], baselines[m], strict=True)]
+                [
+                    column_result(c, b, monitor=m, window=WINDOW)
+                    for c, b in zip(comparisons[kind], baselines[m], strict=True)
+                ]
                 for kind in range(3)
             ]
             for m in monitors

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import STATISTICS, compare, count_values, fit_numeric_bins
+from driftmon.jobs import column_result, failed_column_result
 from driftmon.metrics import (
     STATISTIC_METRICS,
     AlertValue,
@@ -33,9 +34,7 @@ from driftmon.store import (
     ResultRecord,
     add_baseline,
     claim_run,
-    column_result,
     current_alert_states,
-    failed_column_result,
     finish_run,
     latest_results,
     latest_runs,
@@ -45,6 +44,7 @@ from driftmon.store import (
     session_factory,
     upgrade,
 )
+from driftmon.windows import Window
 
 from .helpers import HOUR, ODD_NAMES, T0, Parsed, outcome_column, parse, promtool_check, value, without
 
@@ -111,31 +111,20 @@ class Recorder:
         end, finished = start + HOUR, start + HOUR + timedelta(minutes=2)
         with self.sessions() as s, s.begin():
             claim = claim_run(s, monitor, start, end, now=end, stale_after=STALE)
-        results, live_columns = [], []
+        results = []
+        window = Window(start, end)
         n = 40 if status == "insufficient_data" else 3000
         for column, shift in shifts.items():
             baseline = self.baselines[monitor, column]
             if shift is None:
-                results.append(failed_column_result(column, "source column vanished", baseline=baseline))
-                live_columns.append(outcome_column(monitor, column, "failed", end, baseline.version))
+                failed = failed_column_result(
+                    column, "source column vanished", monitor=monitor, window=window, baseline=baseline
+                )
+                results.append(failed)
                 continue
             live = count_values(baseline.spec, self.rng.normal(shift, 1.0, n))
             comparison = compare(baseline.histogram, live)
-            results.append(column_result(comparison, baseline))
-            # What a job reports: the comparison's own numbers, before any store round trip.
-            live_columns.append(
-                outcome_column(
-                    monitor,
-                    column,
-                    comparison.status,
-                    end,
-                    baseline.version,
-                    comparison.n_live,
-                    comparison.n_reference,
-                    comparison.statistics(),
-                    dict(comparison.null),
-                )
-            )
+            results.append(column_result(comparison, baseline, monitor=monitor, window=window))
         rows = n * len(shifts)
         with self.sessions() as s, s.begin():
             finish_run(s, claim, status=status, finished_at=finished, results=results, rows_read=rows)
@@ -148,7 +137,8 @@ class Recorder:
             for column, statistic, severity, state in alerts
         ]
         run = RunValues(monitor, start, end, status, finished, rows)
-        self.live.apply_run(run, duration_seconds=1.5, columns=live_columns, alerts=levels)
+        # What a job reports: the results it stored, before any store round trip.
+        self.live.apply_run(run, duration_seconds=1.5, columns=results, alerts=levels)
 
     def failed(self, monitor: str, start: datetime) -> None:
         end = start + HOUR

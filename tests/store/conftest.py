@@ -9,17 +9,36 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
+from driftmon.jobs import ColumnOutcome, column_result, failed_column_result
 from driftmon.store import (
     BaselineRecord,
     add_baseline,
     claim_run,
-    column_result,
     finish_run,
 )
+from driftmon.windows import Window
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 STALE = timedelta(minutes=30)
+WINDOW = Window(T0, T0 + HOUR)
+
+
+def scored_result(comparison: Comparison, baseline: BaselineRecord, window: Window = WINDOW) -> ColumnOutcome:
+    """A column's result as a run builds it (the store takes the window from the run it finishes)."""
+    return column_result(comparison, baseline, monitor=baseline.monitor, window=window)
+
+
+def failed_result(
+    column: str,
+    error: str | BaseException,
+    *,
+    baseline: BaselineRecord | None = None,
+    monitor: str = "m",
+    window: Window = WINDOW,
+) -> ColumnOutcome:
+    """A column that could not be scored, as a run records it."""
+    return failed_column_result(column, error, monitor=monitor, window=window, baseline=baseline)
 
 
 @pytest.fixture
@@ -75,6 +94,6 @@ def store_window(
     with sessions() as s, s.begin():
         claim = claim_run(s, monitor, start, start + length, now=start + length, stale_after=STALE)
     assert claim.claimed
-    results = [column_result(score(b, live), b) for b in baselines]
+    results = [scored_result(score(b, live), b, Window(start, start + length)) for b in baselines]
     with sessions() as s, s.begin():
         return finish_run(s, claim, status="succeeded", finished_at=start + length, results=results).id

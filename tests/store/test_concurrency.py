@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from driftmon.store import (
     Claim,
     claim_run,
-    column_result,
     finish_run,
     make_engine,
     session_factory,
@@ -24,7 +23,7 @@ from driftmon.store import (
     upsert_monitor,
 )
 from driftmon.store.models import Baseline, Run
-from tests.store.conftest import HOUR, STALE, T0, reference_values, score, store_baseline
+from tests.store.conftest import HOUR, STALE, T0, reference_values, score, scored_result, store_baseline
 
 CONTENDERS = 8
 
@@ -135,7 +134,7 @@ def test_a_takeover_claim_and_the_late_finish_of_the_same_run_do_not_deadlock(
         with sessions() as s, s.begin():
             claim = claim_run(s, "m", T0, T0 + HOUR, now=T0 + HOUR, stale_after=STALE)
         assert claim.claimed
-        results = [column_result(score(baseline, ref), baseline)]
+        results = [scored_result(score(baseline, ref), baseline)]
         errors: list[BaseException] = []
         claims: list[Claim] = []
 

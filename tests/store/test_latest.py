@@ -14,16 +14,24 @@ from sqlalchemy.orm import Session, sessionmaker
 from driftmon.store import (
     ResultRecord,
     claim_run,
-    column_result,
     delete_results_older_than,
     downgrade,
-    failed_column_result,
     finish_run,
     latest_results,
     upgrade,
 )
 from driftmon.store.models import Baseline, ColumnResult, Monitor, Run
-from tests.store.conftest import HOUR, STALE, T0, reference_values, score, store_baseline, store_window
+from tests.store.conftest import (
+    HOUR,
+    STALE,
+    T0,
+    failed_result,
+    reference_values,
+    score,
+    scored_result,
+    store_baseline,
+    store_window,
+)
 
 # The scores' fields, p_value to the last null level.
 _SCORES = ResultRecord._fields[12 : ResultRecord._fields.index("error")]
@@ -85,7 +93,7 @@ def test_latest_results_follow_every_writer(
     error = "column 'a' has text 'x\"y\\n'"
     with sessions() as s, s.begin():
         claim = claim_run(s, "m", T0 + 3 * HOUR, T0 + 4 * HOUR, now=T0 + 4 * HOUR, stale_after=STALE)
-        results = [failed_column_result("a", error), column_result(score(m[0], ref), m[0])]
+        results = [failed_result("a", error), scored_result(score(m[0], ref), m[0])]
         finish_run(s, claim, status="failed", finished_at=T0 + 4 * HOUR, results=results)
     with sessions() as s:
         _same(latest_results(s), _rows(s))
@@ -119,9 +127,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
     store_window(sessions, [n], T0, rng.normal(0, 1, 10), monitor="n")
     with sessions() as s, s.begin():
         claim = claim_run(s, "f", T0, T0 + HOUR, now=T0 + HOUR, stale_after=STALE)
-        finish_run(
-            s, claim, status="failed", finished_at=T0 + HOUR, results=[failed_column_result("y", "boom")]
-        )
+        finish_run(s, claim, status="failed", finished_at=T0 + HOUR, results=[failed_result("y", "boom")])
     with sessions() as s:
         latest = latest_results(s)
         rows = _rows(s)
@@ -185,7 +191,7 @@ def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.
             claims[0],
             status="succeeded",
             finished_at=T0 + 3 * HOUR,
-            results=[column_result(score(x, ref), x)],
+            results=[scored_result(score(x, ref), x)],
         )
         done = threading.Event()
 
@@ -196,7 +202,7 @@ def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.
                     claims[1],
                     status="succeeded",
                     finished_at=T0 + 3 * HOUR,
-                    results=[column_result(score(y, ref), y)],
+                    results=[scored_result(score(y, ref), y)],
                 )
             done.set()
 

@@ -14,7 +14,6 @@ from driftmon.store import (
     UnknownResultError,
     UnknownRunError,
     claim_run,
-    failed_column_result,
     finish_run,
     get_result,
     get_run,
@@ -26,7 +25,15 @@ from driftmon.store import (
     stored_windows,
     upsert_monitor,
 )
-from tests.store.conftest import HOUR, STALE, T0, reference_values, store_baseline, store_window
+from tests.store.conftest import (
+    HOUR,
+    STALE,
+    T0,
+    failed_result,
+    reference_values,
+    store_baseline,
+    store_window,
+)
 
 
 def test_latest_result_per_series(sessions: sessionmaker[Session], rng: np.random.Generator) -> None:
@@ -63,9 +70,7 @@ def test_a_failed_column_is_the_latest_state(
     store_window(sessions, [baseline], T0, rng.normal(0, 1, 1000))
     with sessions() as s, s.begin():
         claim = claim_run(s, "m", T0 + HOUR, T0 + 2 * HOUR, now=T0 + 2 * HOUR, stale_after=STALE)
-        finish_run(
-            s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_column_result("x", "boom")]
-        )
+        finish_run(s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_result("x", "boom")])
     with sessions() as s:
         (latest,) = latest_results(s)
     assert (latest.status, latest.error, latest.window_start, latest.js_divergence) == (
@@ -162,9 +167,7 @@ def test_a_retry_restores_the_previous_latest(
     store_window(sessions, [baseline], T0, rng.normal(0, 1, 1000))
     with sessions() as s, s.begin():
         claim = claim_run(s, "m", T0 + HOUR, T0 + 2 * HOUR, now=T0 + 2 * HOUR, stale_after=STALE)
-        finish_run(
-            s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_column_result("x", "boom")]
-        )
+        finish_run(s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_result("x", "boom")])
     with sessions() as s, s.begin():
         assert claim_run(s, "m", T0 + HOUR, T0 + 2 * HOUR, now=T0 + 3 * HOUR, stale_after=STALE).claimed
     with sessions() as s:

@@ -14,13 +14,20 @@ from driftmon.store import (
     StoreInputError,
     add_baseline,
     claim_run,
-    failed_column_result,
     finish_run,
     get_result,
     rescore,
     rollup,
 )
-from tests.store.conftest import HOUR, STALE, T0, reference_values, store_baseline, store_window
+from tests.store.conftest import (
+    HOUR,
+    STALE,
+    T0,
+    failed_result,
+    reference_values,
+    store_baseline,
+    store_window,
+)
 
 DAY = 24 * HOUR
 
@@ -129,7 +136,7 @@ def test_nothing_to_roll_up_or_rescore(sessions: sessionmaker[Session], rng: np.
             claim,
             status="failed",
             finished_at=T0,
-            results=[failed_column_result("x", "boom", baseline=baseline)],
+            results=[failed_result("x", "boom", baseline=baseline)],
         )
     with sessions() as s:
         with pytest.raises(

@@ -14,24 +14,31 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
+from driftmon.jobs import ColumnOutcome
 from driftmon.store import (
     Claim,
-    ColumnResultInput,
     InvalidCountsError,
     NameTooLongError,
     RunNotClaimedError,
     StoreInputError,
     UnknownBaselineError,
     claim_run,
-    column_result,
-    failed_column_result,
     finish_run,
     get_run,
     latest_results,
     run_history,
 )
 from driftmon.store.models import ColumnResult, LatestResult, Run
-from tests.store.conftest import HOUR, STALE, T0, reference_values, score, store_baseline
+from tests.store.conftest import (
+    HOUR,
+    STALE,
+    T0,
+    failed_result,
+    reference_values,
+    score,
+    scored_result,
+    store_baseline,
+)
 
 
 def _claim(sessions: sessionmaker[Session], now: object = T0 + HOUR, **kwargs: object) -> Claim:
@@ -50,7 +57,7 @@ def test_claim_then_done(sessions: sessionmaker[Session], rng: np.random.Generat
     assert claim.outcome == "claimed"
     assert (claim.run.status, claim.run.attempts) == ("running", 1)
     assert _claim(sessions).outcome == "in_progress"  # not stale yet
-    result = column_result(score(baseline, rng.normal(0.2, 1.0, 3000)), baseline)
+    result = scored_result(score(baseline, rng.normal(0.2, 1.0, 3000)), baseline)
     with sessions() as s, s.begin():
         run = finish_run(
             s, claim, status="succeeded", finished_at=T0 + 2 * HOUR, results=[result], rows_read=3000
@@ -67,7 +74,7 @@ def test_results_store_every_statistic(sessions: sessionmaker[Session], rng: np.
     claim = _claim(sessions)
     with sessions() as s, s.begin():
         finish_run(
-            s, claim, status="succeeded", finished_at=T0 + HOUR, results=[column_result(comparison, baseline)]
+            s, claim, status="succeeded", finished_at=T0 + HOUR, results=[scored_result(comparison, baseline)]
         )
     with sessions() as s:
         (stored,) = get_run(s, claim.run.id).results
@@ -103,7 +110,7 @@ def test_nan_statistics_are_stored_as_null(sessions: sessionmaker[Session], rng:
             claim,
             status="insufficient_data",
             finished_at=T0 + HOUR,
-            results=[column_result(empty, baseline)],
+            results=[scored_result(empty, baseline)],
         )
     with sessions() as s:
         (stored,) = get_run(s, claim.run.id).results
@@ -117,8 +124,8 @@ def test_nan_statistics_are_stored_as_null(sessions: sessionmaker[Session], rng:
 
 def test_failed_column_and_partial_run(sessions: sessionmaker[Session], rng: np.random.Generator) -> None:
     baseline = store_baseline(sessions, reference_values(rng))
-    good = column_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
-    bad = failed_column_result("y", KeyError("column 'y' is missing in the live data"))
+    good = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
+    bad = failed_result("y", KeyError("column 'y' is missing in the live data"))
     claim = _claim(sessions)
     with sessions() as s, s.begin():
         finish_run(
@@ -183,13 +190,13 @@ def test_a_retry_drops_the_failed_attempts_results(
             claim,
             status="failed",
             finished_at=T0 + HOUR,
-            results=[failed_column_result("x", "boom", baseline=baseline)],
+            results=[failed_result("x", "boom", baseline=baseline)],
         )
     assert _count(sessions, ColumnResult) == 1
     retry = _claim(sessions)
     assert _count(sessions, ColumnResult) == 0
     assert _count(sessions, LatestResult) == 0
-    result = column_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
+    result = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
     with sessions() as s, s.begin():
         finish_run(s, retry, status="succeeded", finished_at=T0 + HOUR, results=[result])
     with sessions() as s:
@@ -208,7 +215,7 @@ def test_unknown_baseline_version_is_refused(
     sessions: sessionmaker[Session], rng: np.random.Generator
 ) -> None:
     baseline = store_baseline(sessions, reference_values(rng))
-    good = column_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
+    good = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
     claim = _claim(sessions)
     with (
         sessions() as s,
@@ -234,9 +241,7 @@ def test_unknown_baseline_version_is_refused(
         ({"status": "great"}, StoreInputError, "result status must be one of ok, insufficient_data, failed"),
         ({"baseline_version": None}, StoreInputError, "needs the baseline version"),
         ({"role": "target"}, StoreInputError, "role must be one of"),
-        ({"statistics": {"kl": 1.0}}, StoreInputError, r"unknown statistics \['kl'\]"),
-        ({"top_bins": ({"bin": object()},)}, StoreInputError, "top bin 0 has 'bin': <object"),
-        ({"top_bins": (["bin"],)}, StoreInputError, "top bin 0 must be a mapping"),
+        ({"scores": {"kl": 1.0}}, StoreInputError, r"unknown statistics \['kl'\]"),
     ],
 )
 def test_bad_results_write_nothing(
@@ -248,9 +253,9 @@ def test_bad_results_write_nothing(
 ) -> None:
     other = store_baseline(sessions, reference_values(rng), column="w")
     baseline = store_baseline(sessions, reference_values(rng))
-    good = column_result(score(other, rng.normal(0, 1, 1000)), other)
-    scored = column_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
-    bad: ColumnResultInput = replace(scored, **change)  # type: ignore[arg-type]
+    good = scored_result(score(other, rng.normal(0, 1, 1000)), other)
+    scored = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
+    bad: ColumnOutcome = replace(scored, **change)  # type: ignore[arg-type]
     claim = _claim(sessions)
     with sessions() as s, s.begin(), pytest.raises(error, match=message):
         finish_run(s, claim, status="succeeded", finished_at=T0 + HOUR, results=[good, bad])
@@ -259,7 +264,7 @@ def test_bad_results_write_nothing(
 
 def test_duplicate_column_and_bad_run_fields(sessions: sessionmaker[Session]) -> None:
     claim = _claim(sessions)
-    twice = [failed_column_result("x", "a"), failed_column_result("x", "b")]
+    twice = [failed_result("x", "a"), failed_result("x", "b")]
     cases: list[tuple[dict[str, object], str]] = [
         ({"results": twice}, "column 'x' has two results in one run"),
         ({"status": "running"}, "run status must be one of succeeded, failed, insufficient_data, partial"),
@@ -286,7 +291,7 @@ def test_an_exception_before_commit_stores_nothing(
 ) -> None:
     baseline = store_baseline(sessions, reference_values(rng))
     claim = _claim(sessions)
-    result = column_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
+    result = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
 
     def write_then_fail() -> None:
         with sessions() as s, s.begin():
@@ -305,8 +310,10 @@ CRASHING_WORKER = textwrap.dedent(
     from datetime import UTC, datetime, timedelta
     import numpy as np
     from driftmon.core import compare, count_values
-    from driftmon.store import active_baseline, claim_run, column_result, finish_run
+    from driftmon.jobs import column_result
+    from driftmon.store import active_baseline, claim_run, finish_run
     from driftmon.store import make_engine, session_factory
+    from driftmon.windows import Window
 
     sessions = session_factory(make_engine(sys.argv[1]))
     t0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -316,7 +323,8 @@ CRASHING_WORKER = textwrap.dedent(
     live = count_values(baseline.spec, np.random.default_rng(1).normal(0, 1, 1000))
     s = sessions()
     s.begin()
-    result = column_result(compare(baseline.histogram, live), baseline)
+    window = Window(t0, t0 + timedelta(hours=1))
+    result = column_result(compare(baseline.histogram, live), baseline, monitor="m", window=window)
     finish_run(s, claim, status="succeeded", finished_at=t0, results=[result])
     s.flush()
     assert s.execute(__import__("sqlalchemy").text("SELECT count(*) FROM column_results")).scalar_one() == 1
