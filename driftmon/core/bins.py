@@ -6,6 +6,7 @@ import hashlib
 import itertools
 import json
 import math
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
@@ -70,8 +71,30 @@ def _edge_float(i: int, edge: object) -> float:
         raise BinSpecError(f"numeric bin edge {i} is {shown}, not a number ({exc})") from None
 
 
+class _Bins(ABC):
+    """What both kinds of bin spec share: `missing` last, JSON and fingerprint from `to_dict()`."""
+
+    @property
+    @abstractmethod
+    def n_bins(self) -> int: ...
+
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]: ...
+
+    @property
+    def missing_index(self) -> int:
+        return self.n_bins - 1
+
+    def to_json(self) -> str:
+        return _canonical_json(self.to_dict())
+
+    def fingerprint(self) -> str:
+        """Return a SHA-256 of the canonical JSON, identical for identical specs."""
+        return hashlib.sha256(self.to_json().encode()).hexdigest()
+
+
 @dataclass(frozen=True)
-class NumericBins:
+class NumericBins(_Bins):
     """Half-open bins [lo, hi) between `edges`, open outer bins, and a `missing` bucket.
 
     With edges e1 < ... < ek the value bins are (-inf, e1), [e1, e2), ..., [ek, +inf);
@@ -101,10 +124,6 @@ class NumericBins:
         return len(self.edges) + 2
 
     @property
-    def missing_index(self) -> int:
-        return self.n_bins - 1
-
-    @property
     def labels(self) -> tuple[str, ...]:
         bounds = ["-inf", *_edge_texts(self.edges), "+inf"]
         value_labels = [
@@ -116,16 +135,9 @@ class NumericBins:
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "numeric", "edges": list(self.edges)}
 
-    def to_json(self) -> str:
-        return _canonical_json(self.to_dict())
-
-    def fingerprint(self) -> str:
-        """Return a SHA-256 of the canonical JSON, identical for identical specs."""
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
-
 
 @dataclass(frozen=True)
-class CategoricalBins:
+class CategoricalBins(_Bins):
     """One bin per reference category, then `other` (rare and unseen), then `missing`."""
 
     categories: tuple[CategoryValue, ...]
@@ -155,10 +167,6 @@ class CategoricalBins:
         return len(self.categories)
 
     @property
-    def missing_index(self) -> int:
-        return self.n_bins - 1
-
-    @property
     def labels(self) -> tuple[str, ...]:
         return (*(str(c) for c in self.categories), OTHER_LABEL, MISSING_LABEL)
 
@@ -168,13 +176,6 @@ class CategoricalBins:
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "categorical", "categories": list(self.categories)}
-
-    def to_json(self) -> str:
-        return _canonical_json(self.to_dict())
-
-    def fingerprint(self) -> str:
-        """Return a SHA-256 of the canonical JSON, identical for identical specs."""
-        return hashlib.sha256(self.to_json().encode()).hexdigest()
 
 
 BinSpec = NumericBins | CategoricalBins
