@@ -2,9 +2,9 @@
 
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
 (`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
-Column results are taken as they are (the store's ResultRecord, a run's ColumnOutcome: see
-`ResultLike`); the store's runs and alert events map onto this package's plain types with
-`RunValues.from_run` and `AlertValue.from_event`.
+Column results and runs are taken as they are (the store's ResultRecord and RunRecord, a run's
+ColumnOutcome and RunValues: see `ResultLike` and `RunLike`); the store's alert events map onto
+`AlertValue` with `AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
 """
 
@@ -30,7 +30,7 @@ from driftmon.metrics.names import (
 from driftmon.metrics.render import CONTENT_TYPE
 from driftmon.metrics.snapshot import MetricsSnapshot
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
-from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunValues
+from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunLike, RunValues
 
 __all__ = [
     "COLUMN_FAMILIES",
@@ -52,6 +52,7 @@ __all__ = [
     "MetricsSnapshot",
     "MonitorSpec",
     "ResultLike",
+    "RunLike",
     "RunValues",
     "StatisticMetrics",
     "Thresholds",

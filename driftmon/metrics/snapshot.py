@@ -29,7 +29,7 @@ from driftmon.metrics.state import (
     with_completed_runs,
     with_counted_run,
 )
-from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunValues
+from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunLike
 
 __all__ = ["MetricsSnapshot"]
 
@@ -67,7 +67,7 @@ class MetricsSnapshot:
         monitors: Sequence[MonitorSpec],
         *,
         results: Iterable[ResultLike] = (),
-        runs: Iterable[RunValues] = (),
+        runs: Iterable[RunLike] = (),
         alerts: Iterable[AlertValue] = (),
         read_seconds: float = 0.0,
     ) -> None:
@@ -95,7 +95,7 @@ class MetricsSnapshot:
         self,
         *,
         results: Iterable[ResultLike] = (),
-        runs: Iterable[RunValues] = (),
+        runs: Iterable[RunLike] = (),
         alerts: Iterable[AlertValue] = (),
     ) -> None:
         """Take what the store holds for some monitors (other processes' runs among it) as theirs.
@@ -113,7 +113,7 @@ class MetricsSnapshot:
 
     def apply_run(
         self,
-        run: RunValues,
+        run: RunLike,
         *,
         duration_seconds: float,
         columns: Sequence[ResultLike] = (),
@@ -122,13 +122,14 @@ class MetricsSnapshot:
     ) -> None:
         """Count one finished run and take its column results and alert states as the latest.
 
-        Everything is checked before anything changes. A column result older than the one held
-        (a backfilled window) updates no column values; the run is still counted.
+        What does not fit together is refused before anything changes: no finish time, columns
+        or alerts of another monitor, a negative duration. A column result older than the one
+        held (a backfilled window) updates no column values; the run is still counted.
         """
-        if not isinstance(run, RunValues):
-            raise MetricsInputError(f"run must be RunValues, got {run!r}")
-        run.check(finished=True)
-        where = run.where()
+        where = f"monitor {run.monitor!r} run [{run.window_start}, {run.window_end})"
+        if run.finished_at is None:
+            raise MetricsInputError(f"{where}: finished_at is required for a finished run")
+        finished_at = run.finished_at.timestamp()
         duration = check_seconds(duration_seconds, "duration_seconds", where)
         latest = []
         for result in columns:
@@ -138,20 +139,18 @@ class MetricsSnapshot:
                 )
             latest.append((result.column, LatestValues.of(result)))
         for alert in alerts:
-            _alert_value(alert).check()
             if alert.monitor != run.monitor:
                 raise MetricsInputError(
                     f"{where}: alert for column {alert.column!r} reports monitor {alert.monitor!r}"
                 )
         if source_up is not None and not isinstance(source_up, bool):
             raise MetricsInputError(f"{where}: source_up must be True, False or None, got {source_up!r}")
-        assert run.finished_at is not None  # run.check(finished=True)
         with self._write:
             state = self._monitors.get(run.monitor)
             if state is None:
                 return
             state = with_counted_run(state, run.status, duration, run.rows_read)
-            ended = (run.status, run.window_end.timestamp(), run.finished_at.timestamp())
+            ended = (run.status, run.window_end.timestamp(), finished_at)
             state = with_completed_runs(state, [ended])
             state = with_columns(state, latest)
             state = with_alerts(state, [(a.column, a.statistic, a.severity) for a in alerts])
@@ -220,12 +219,12 @@ class MetricsSnapshot:
 
 
 class _Grouped:
-    """Store-held values (results, runs, alert states) checked and grouped by monitor."""
+    """Store-held values (results, runs, alert states) grouped by monitor."""
 
     def __init__(
         self,
         results: Iterable[ResultLike],
-        runs: Iterable[RunValues],
+        runs: Iterable[RunLike],
         alerts: Iterable[AlertValue],
     ) -> None:
         self.results: dict[str, list[tuple[str, LatestValues]]] = {}
@@ -233,16 +232,12 @@ class _Grouped:
             self.results.setdefault(result.monitor, []).append((result.column, LatestValues.of(result)))
         self.completed: dict[str, list[tuple[str, float, float | None]]] = {}
         for run in runs:
-            if not isinstance(run, RunValues):
-                raise MetricsInputError(f"runs must be RunValues, got {run!r}")
-            run.check(finished=False)
             if run.status in COMPLETED_STATUSES:
                 self.completed.setdefault(run.monitor, []).append(
                     (run.status, run.window_end.timestamp(), _optional_time(run))
                 )
         self.severities: dict[str, list[tuple[str, str, int]]] = {}
         for alert in alerts:
-            _alert_value(alert).check()
             held = (alert.column, alert.statistic, alert.severity)
             self.severities.setdefault(alert.monitor, []).append(held)
 
@@ -261,11 +256,5 @@ class _Grouped:
         return state
 
 
-def _alert_value(alert: object) -> AlertValue:
-    if not isinstance(alert, AlertValue):
-        raise MetricsInputError(f"alert states must be AlertValue, got {alert!r}")
-    return alert
-
-
-def _optional_time(run: RunValues) -> float | None:
+def _optional_time(run: RunLike) -> float | None:
     return None if run.finished_at is None else run.finished_at.timestamp()

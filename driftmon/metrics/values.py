@@ -1,11 +1,11 @@
 """What runs report to the snapshot: a run's outcome, its columns' scores and alert states.
 
-Column results are taken as they are, as anything with ResultLike's attributes: the store's
-ResultRecord and a run's jobs.ColumnOutcome (LatestValues.of reads them). Runs and alert
-events map onto this module's types (read by attribute, so this module does not import the
-store):
+Results and runs are taken as they are, as anything with ResultLike's or RunLike's
+attributes: the store's ResultRecord and RunRecord, a run's jobs.ColumnOutcome and RunValues.
+They were checked where they were made (the config, the store, the jobs), so the snapshot does
+not check them again. A stored alert event maps onto AlertValue (read by attribute, so this
+module does not import the store):
 
-    RunRecord        -> RunValues.from_run       (store.run_history)
     AlertEventRecord -> AlertValue.from_event    (store.current_alert_states)
 """
 
@@ -18,9 +18,7 @@ from datetime import datetime
 from typing import NamedTuple, Protocol
 
 from driftmon.core import STATISTICS, NullLevel
-from driftmon.metrics.checks import check_count, check_name, timestamp
 from driftmon.metrics.errors import MetricsInputError
-from driftmon.metrics.names import RUN_STATUSES
 
 __all__ = [
     "AlertEventLike",
@@ -54,7 +52,7 @@ class ResultLike(Protocol):
 
 
 class RunLike(Protocol):
-    """What RunValues.from_run reads (store.RunRecord has it)."""
+    """A run (store.RunRecord and RunValues have these attributes)."""
 
     @property
     def monitor(self) -> str: ...
@@ -140,7 +138,10 @@ def _finite(value: float | None) -> float | None:
 
 @dataclass(frozen=True)
 class RunValues:
-    """A run of one window: its outcome, when it finished and how many live rows it read."""
+    """A run of one window as a run reports it: its outcome, when it finished, live rows read.
+
+    The snapshot takes the store's RunRecord as it is (both have RunLike's attributes).
+    """
 
     monitor: str
     window_start: datetime
@@ -148,33 +149,6 @@ class RunValues:
     status: str
     finished_at: datetime | None = None
     rows_read: int | None = None
-
-    @classmethod
-    def from_run(cls, run: RunLike) -> RunValues:
-        """Return the values of a stored run (store.RunRecord)."""
-        return cls(run.monitor, run.window_start, run.window_end, run.status, run.finished_at, run.rows_read)
-
-    def where(self) -> str:
-        return f"monitor {self.monitor!r} run [{self.window_start}, {self.window_end})"
-
-    def check(self, *, finished: bool) -> None:
-        """Raise naming the bad field; `finished` demands a final status and a finish time."""
-        where = self.where()
-        check_name(self.monitor, "monitor", where)
-        start = timestamp(self.window_start, "window_start", where)
-        end = timestamp(self.window_end, "window_end", where)
-        if end <= start:
-            raise MetricsInputError(f"{where}: window_end must be after window_start")
-        statuses = RUN_STATUSES if finished else (*RUN_STATUSES, "running")
-        if self.status not in statuses:
-            raise MetricsInputError(
-                f"{where}: status must be one of {', '.join(statuses)}, got {self.status!r}"
-            )
-        if self.finished_at is not None:
-            timestamp(self.finished_at, "finished_at", where)
-        elif finished:
-            raise MetricsInputError(f"{where}: finished_at is required for a finished run")
-        check_count(self.rows_read, "rows_read", where)
 
 
 @dataclass(frozen=True)
@@ -203,19 +177,3 @@ class AlertValue:
                 "firing/resolved with warning/critical"
             )
         return cls(event.monitor, event.column, event.statistic, severity)
-
-    def check(self) -> None:
-        """Raise naming the bad field."""
-        where = f"monitor {self.monitor!r} column {self.column!r} statistic {self.statistic!r}"
-        check_name(self.monitor, "monitor", where)
-        check_name(self.column, "column", where)
-        if self.statistic not in STATISTICS:
-            raise MetricsInputError(f"{where}: unknown statistic; expected one of {', '.join(STATISTICS)}")
-        if (
-            isinstance(self.severity, bool)
-            or not isinstance(self.severity, int)
-            or self.severity not in (0, 1, 2)
-        ):
-            raise MetricsInputError(
-                f"{where}: severity must be 0 (ok), 1 (warning) or 2 (critical), got {self.severity!r}"
-            )

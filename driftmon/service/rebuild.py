@@ -16,11 +16,12 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
-from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues, monitor_specs
+from driftmon.metrics import AlertValue, MetricsSnapshot, monitor_specs
 from driftmon.service.store import StoreFailures
 from driftmon.store import (
     DONE_STATUSES,
     ResultRecord,
+    RunRecord,
     current_alert_states,
     latest_results,
     latest_runs,
@@ -31,7 +32,7 @@ __all__ = ["StoreFollower", "rebuild_snapshot"]
 
 log = logging.getLogger(__name__)
 
-StoreValues = tuple[list[ResultRecord], list[RunValues], list[AlertValue]]
+StoreValues = tuple[list[ResultRecord], list[RunRecord], list[AlertValue]]
 
 
 def _store_values(session: Session, names: Collection[str]) -> StoreValues:
@@ -42,7 +43,7 @@ def _store_values(session: Session, names: Collection[str]) -> StoreValues:
     """
     results = latest_results(session, names)
     runs = [
-        RunValues.from_run(run)
+        run
         for by in ("window_end", "finished_at")
         for run in latest_runs(session, names, statuses=DONE_STATUSES, by=by).values()
     ]

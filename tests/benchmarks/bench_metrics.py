@@ -317,7 +317,7 @@ def measure_startup(url: str, monitors: list[MonitorSpec], repeats: int) -> None
                 w, c = phase(f"latest_results ({len(latest):,} series)", wall, cpu)
                 results = latest
                 completed = latest_runs(s, statuses=DONE_STATUSES)
-                runs = [RunValues.from_run(r) for r in completed.values()]
+                runs = list(completed.values())
                 w, c = phase(f"latest_runs ({len(runs):,} monitors' last completed run)", w, c)
                 alerts = [AlertValue.from_event(e) for e in current_alert_states(s)]
                 w, c = phase(f"current_alert_states ({len(alerts):,})", w, c)

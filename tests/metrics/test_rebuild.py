@@ -1,7 +1,7 @@
 """Start-up: the snapshot rebuilt from the store equals the one the same runs built live.
 
 The store's records map onto the snapshot's inputs: ResultRecord is taken as it is,
-RunRecord -> RunValues.from_run, AlertEventRecord -> AlertValue.from_event.
+RunRecord too, AlertEventRecord -> AlertValue.from_event.
 """
 
 from __future__ import annotations
@@ -158,9 +158,9 @@ def rebuilt(
     with sessions() as s:
         results = latest_results(s)
         if path == "columns":
-            runs = [RunValues.from_run(r) for r in latest_runs(s, statuses=DONE_STATUSES).values()]
+            runs = list(latest_runs(s, statuses=DONE_STATUSES).values())
         else:
-            runs = [RunValues.from_run(r) for spec in specs for r in run_history(s, spec.name, limit=10)]
+            runs = [r for spec in specs for r in run_history(s, spec.name, limit=10)]
         alerts = [AlertValue.from_event(e) for e in current_alert_states(s)]
     snapshot.rebuild(specs, results=results, runs=runs, alerts=alerts, read_seconds=0.25)
     return snapshot

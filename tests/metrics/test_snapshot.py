@@ -182,18 +182,11 @@ def test_the_exposition_is_joined_once_per_change() -> None:
 
 def bad_runs() -> list[tuple[dict[str, Any], str]]:
     end = T0 + HOUR
-    naive = T0.replace(tzinfo=None)
     return [
-        ({"run": run_values("m", T0, "running")}, "status must be one of"),
         ({"run": RunValues("m", T0, end, "succeeded")}, "finished_at is required"),
-        ({"run": RunValues("m", naive, end, "succeeded", end)}, "window_start must be a timezone-aware"),
-        ({"run": RunValues("m", end, T0, "succeeded", end)}, "window_end must be after window_start"),
-        ({"run": run_values("m", T0, rows=-1)}, "rows_read must be a non-negative integer"),
         ({"duration_seconds": -1.0}, "duration_seconds must be a finite number"),
         ({"duration_seconds": float("nan")}, "duration_seconds must be a finite number"),
         ({"columns": [column_values("other", "x", end)]}, "column 'x' reports monitor 'other'"),
-        ({"alerts": [AlertValue("m", "x", "psi", 3)]}, "severity must be 0 \\(ok\\), 1"),
-        ({"alerts": [AlertValue("m", "x", "nope", 1)]}, "statistic 'nope': unknown statistic"),
         ({"alerts": [AlertValue("other", "x", "psi", 1)]}, "reports monitor 'other'"),
         ({"source_up": 1}, "source_up must be True, False or None"),
     ]
@@ -275,7 +268,7 @@ def test_null_levels_may_be_partly_unknown() -> None:
     assert not series(parsed, "driftmon_column_psi_null_expected_nats")
 
 
-def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_input() -> None:
+def test_rebuild_takes_the_newest_result_and_skips_running_runs() -> None:
     s = snapshot()
     newer, older = column_values("m", "x", T0 + 2 * HOUR, seed=0.5), column_values("m", "x", T0 + HOUR)
     running = RunValues("m", T0 + 5 * HOUR, T0 + 6 * HOUR, "running")
@@ -286,15 +279,6 @@ def test_rebuild_takes_the_newest_result_skips_running_runs_and_refuses_bad_inpu
         value(parsed, "driftmon_monitor_last_window_end_timestamp_seconds", monitor="m")
         == (T0 + HOUR).timestamp()
     )
-    before = s.exposition()
-    bad: list[dict[str, Any]] = [
-        {"runs": [run_values("m", T0, "exploded")]},
-        {"alerts": [AlertValue("m", "x", "psi", 5)]},
-    ]
-    for inputs in bad:
-        with pytest.raises(MetricsInputError):
-            s.rebuild([monitor_spec("m")], **inputs)
-        assert s.exposition() == before
 
 
 def test_rebuild_folds_every_run_and_alert_of_a_monitor_in_order() -> None:
@@ -326,19 +310,17 @@ def test_rebuild_folds_every_run_and_alert_of_a_monitor_in_order() -> None:
     assert not [key for key in parsed if ("statistic", "hellinger") in key[1]]
 
 
-def test_alert_severities_are_the_ints_0_1_2_or_an_int_enum_of_them() -> None:
+def test_an_alert_severity_may_be_an_int_enum() -> None:
     class Severity(IntEnum):
         OK = 0
         CRITICAL = 2
 
-    AlertValue("m", "x", "psi", Severity.CRITICAL).check()
-    for severity in (True, 2.0, 3, -1, "2"):
-        with pytest.raises(MetricsInputError, match="severity must be 0 \\(ok\\), 1"):
-            AlertValue("m", "x", "psi", severity).check()  # type: ignore[arg-type]
-    with pytest.raises(MetricsInputError, match="column must be a non-empty string"):
-        AlertValue("m", "", "psi", 1).check()
-    with pytest.raises(MetricsInputError, match="unknown statistic"):
-        AlertValue("m", "x", ["psi"], 1).check()  # type: ignore[arg-type]
+    s = snapshot()
+    s.apply_run(
+        run_values("m", T0), duration_seconds=1, alerts=[AlertValue("m", "x", "psi", Severity.CRITICAL)]
+    )
+    parsed = parse(s.exposition())
+    assert value(parsed, "driftmon_column_alert_state", **COL, statistic="psi") == 2
 
 
 def test_rebuild_keeps_the_last_given_of_results_for_the_same_window() -> None:
