@@ -73,9 +73,10 @@ class MetricsSnapshot:
     ) -> None:
         """Replace the snapshot with the configuration and what the store holds.
 
-        `results`: the latest result per (monitor, column) (store.ResultRecord, or anything
-        with ResultLike's attributes: taken as it is, see LatestValues); `runs`: recent runs of each monitor
-        (the latest completed one sets the last-success and last-window-end timestamps);
+        `results`: the latest result per (monitor, column) (store.ResultRecord, or anything with
+        ResultLike's attributes: taken as it is, see LatestValues); `runs`: recent runs of each
+        monitor (store.RunRecord, or anything RunLike; the latest completed one sets the
+        last-success and last-window-end timestamps);
         `alerts`: the alert state in force per (monitor, column, statistic). Run counters and
         the duration histogram start at zero: they count this process's runs. `read_seconds`
         (the time the store reads took) is added to the rebuild's own time in
