@@ -10,15 +10,6 @@ from __future__ import annotations
 
 from driftmon.errors import DriftmonError
 
-__all__ = [
-    "AlertRuleError",
-    "AlertStateError",
-    "DeadLetterError",
-    "NotifierConfigError",
-    "WindowOrderError",
-    "WindowScoreError",
-]
-
 
 class AlertRuleError(DriftmonError, ValueError):
     """Alert settings for one statistic that cannot work (thresholds out of order, bad counts)."""

@@ -26,8 +26,6 @@ from driftmon.alerts.errors import DeadLetterError, NotifierConfigError
 from driftmon.alerts.payload import Notification, PayloadFormat, join_link, payload
 from driftmon.alerts.redact import redact_url, scrub, secret_parts
 
-__all__ = ["DeliveryResult", "WebhookNotifier", "read_dead_letters"]
-
 logger = logging.getLogger(__name__)
 
 # Worth another attempt: the receiver is overloaded, rate-limiting or restarting. Any other

@@ -10,16 +10,6 @@ from typing import Any, Literal
 from driftmon.alerts.state import Severity, Transition
 from driftmon.core import BinContribution
 
-__all__ = [
-    "PAYLOAD_SCHEMA",
-    "Notification",
-    "PayloadFormat",
-    "join_link",
-    "json_payload",
-    "payload",
-    "slack_payload",
-]
-
 PAYLOAD_SCHEMA = "driftmon.alert/v1"
 PayloadFormat = Literal["json", "slack"]
 # Slack refuses header text over 150 characters and section text over 3000.

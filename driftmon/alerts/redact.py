@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-__all__ = ["redact_url", "scrub", "secret_parts"]
-
 # Very short pieces ("v1", "api") are not credentials, and replacing them would garble the text.
 _SECRET_MIN = 4
 

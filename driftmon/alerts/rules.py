@@ -31,15 +31,6 @@ from driftmon.alerts.errors import AlertRuleError, WindowOrderError, WindowScore
 from driftmon.alerts.state import AlertState, Severity, Transition
 from driftmon.core import DEFAULT_MIN_SAMPLES, STATISTICS, Comparison
 
-__all__ = [
-    "DEFAULT_FOR_WINDOWS",
-    "DEFAULT_SIGNIFICANCE_LEVEL",
-    "AlertRule",
-    "Levels",
-    "WindowScore",
-    "evaluate",
-]
-
 DEFAULT_FOR_WINDOWS = 1
 DEFAULT_SIGNIFICANCE_LEVEL = 0.01
 ScoreStatus = Literal["ok", "insufficient_data"]

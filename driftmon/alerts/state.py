@@ -11,8 +11,6 @@ from typing import Any, Literal
 
 from driftmon.alerts.errors import AlertStateError
 
-__all__ = ["STATE_VERSION", "AlertState", "Severity", "Transition", "TransitionKind"]
-
 STATE_VERSION = 1
 TransitionKind = Literal["fired", "escalated", "de-escalated", "resolved"]
 

@@ -10,8 +10,6 @@ from driftmon import __version__
 from driftmon.cli.common import fail
 from driftmon.errors import ConfigError, DriftmonError
 
-__all__ = ["main"]
-
 
 class _Commands(click.Group):
     """The command group that turns any of driftmon's own errors into a message and exit status 1."""

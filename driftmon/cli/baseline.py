@@ -15,8 +15,6 @@ from driftmon.cli.common import (
 )
 from driftmon.config import load_config
 
-__all__ = ["baseline"]
-
 
 @main.group()
 def baseline() -> None:

@@ -10,8 +10,6 @@ from driftmon.cli.app import main
 from driftmon.cli.common import config_files_option
 from driftmon.config import MonitorConfig, load_config
 
-__all__ = ["check_config"]
-
 
 @main.command("check-config")
 @config_files_option

@@ -18,16 +18,6 @@ if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
 
     from driftmon.config import Config
 
-__all__ = [
-    "config_files_option",
-    "database_url_option",
-    "fail",
-    "job_logs",
-    "open_store",
-    "parse_time",
-    "verbose_option",
-]
-
 config_files_option = click.option(
     "-c",
     "--config",

@@ -7,8 +7,6 @@ import click
 from driftmon.cli.app import main
 from driftmon.cli.common import database_url_option, fail
 
-__all__ = ["db"]
-
 _database_config_option = click.option(
     "-c",
     "--config",

@@ -9,8 +9,6 @@ import click
 from driftmon.cli.app import main
 from driftmon.cli.common import parse_time
 
-__all__ = ["demo"]
-
 
 @main.command("demo")
 @click.option(

@@ -24,8 +24,6 @@ from driftmon.config import load_config
 if TYPE_CHECKING:
     from driftmon.jobs import ColumnOutcome
 
-__all__ = ["result_records", "results", "write_records"]
-
 # CSV columns besides each statistic's value, p-value and noise level, and its alert state.
 _CSV_HEAD = (
     "monitor",

@@ -22,8 +22,6 @@ from driftmon.rules import (
     rules_command,
 )
 
-__all__ = ["rules"]
-
 # Stands in for unset variables with --allow-unset: valid wherever a URL or token is expected,
 # and obviously not a real value. Secrets never shape the rules.
 _STAND_IN = "unset://"

@@ -25,8 +25,6 @@ if TYPE_CHECKING:  # imported when used: `driftmon --help` stays quick
     from driftmon.config import MonitorConfig
     from driftmon.windows import Window
 
-__all__ = ["backfill", "run"]
-
 
 def _window(monitor: MonitorConfig, window_end: str | None, now: datetime) -> Window:
     from driftmon.config import format_duration

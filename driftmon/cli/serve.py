@@ -7,8 +7,6 @@ import click
 from driftmon.cli.app import main
 from driftmon.cli.common import config_files_option, database_url_option
 
-__all__ = ["serve"]
-
 
 @main.command("serve")
 @config_files_option

@@ -9,8 +9,6 @@ from driftmon.alerts import Severity
 from driftmon.jobs import ColumnOutcome, RunOutcome
 from driftmon.store import BaselineRecord
 
-__all__ = ["baseline_table", "format_number", "run_report", "table"]
-
 _SKIPS = {
     "already_done": "already done, stored result",
     "in_progress": "in progress elsewhere, not computed",

@@ -19,19 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from driftmon.core import STATISTICS
 
-__all__ = [
-    "ALERTS_OFF",
-    "DEFAULT_ALERT_POLICY",
-    "DEFAULT_FOR_WINDOWS",
-    "DEFAULT_SIGNIFICANCE_LEVEL",
-    "AlertRule",
-    "AlertRules",
-    "AlertSettings",
-    "EffectiveAlertRule",
-    "Statistic",
-    "effective_alert_rules",
-]
-
 Statistic = Literal["kl_live_ref", "kl_ref_live", "js_divergence", "js_distance", "psi", "hellinger"]
 assert set(get_args(Statistic)) == set(STATISTICS), "config.alerts.Statistic must list core.STATISTICS"
 

@@ -19,8 +19,6 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-__all__ = ["MAX_CALENDAR_MONTHS", "CalendarGrid", "CalendarSize", "time_zone"]
-
 # 100 years: far more than any window needs, and the longest-length search stays exact.
 MAX_CALENDAR_MONTHS = 1200
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()

@@ -12,15 +12,6 @@ from driftmon.config.alerts import AlertSettings, EffectiveAlertRule
 from driftmon.config.types import ColumnName
 from driftmon.core import DEFAULT_COVERAGE, DEFAULT_NUMERIC_BINS, DEFAULT_TOP_K, NumericBins
 
-__all__ = [
-    "BinDefaults",
-    "BinSettings",
-    "ColumnConfig",
-    "ColumnKind",
-    "ColumnRole",
-    "ColumnSettings",
-]
-
 ColumnKind = Literal["numeric", "categorical"]
 ColumnRole = Literal["feature", "prediction", "label"]
 NumericMethod = Literal["quantile", "uniform"]

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.triggers.cron import CronTrigger
 
-__all__ = ["cron_trigger", "validate_cron"]
-
 _NAMES = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
 _FULL_NAMES = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
 

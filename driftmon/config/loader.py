@@ -44,8 +44,6 @@ from driftmon.errors import (
     UnsetVariableError,
 )
 
-__all__ = ["load_config", "merge_trees"]
-
 _NAMED_LISTS = {("monitors",), ("notifiers",), ("monitors", "*", "columns")}
 _SECRET_KEYS = {"url", "api_token"}
 

@@ -37,18 +37,6 @@ from driftmon.config.types import (
 )
 from driftmon.core import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES
 
-__all__ = [
-    "DEFAULT_TAKEOVER_TIMEOUTS",
-    "DEFAULT_TIMEOUT",
-    "MONITOR_DEFAULT_KEYS",
-    "MonitorConfig",
-    "ScheduleSettings",
-    "WindowSettings",
-    "apply_defaults",
-    "deep_merge",
-    "overridden_keys",
-]
-
 DEFAULT_TIMEOUT = timedelta(minutes=5)
 # Without `takeover_after`, a claim still `running` this many timeouts after it started is taken over.
 DEFAULT_TAKEOVER_TIMEOUTS = 2

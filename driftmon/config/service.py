@@ -14,17 +14,6 @@ from driftmon.config.monitor import MONITOR_DEFAULT_KEYS, MonitorConfig, apply_d
 from driftmon.config.types import DatabaseURL, MonitorName, PositiveDuration, redact_url
 from driftmon.errors import UnknownMonitorError
 
-__all__ = [
-    "DEFAULT_DATABASE_URL",
-    "DEFAULT_PORT",
-    "Config",
-    "DatabaseSettings",
-    "LoggingSettings",
-    "NotifierSettings",
-    "SchedulerSettings",
-    "ServerSettings",
-]
-
 # A SQLite file: driftmon runs with no database server at all. load_config() puts it (and the
 # dead-letter file) in the first config file's directory; a Config built in code, in the
 # working directory.

@@ -10,19 +10,6 @@ from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_val
 
 from driftmon.config.types import DatabaseURL, PositiveDuration, Timestamp, redact_url
 
-__all__ = [
-    "DEFAULT_BATCH_ROWS",
-    "DEFAULT_SPARK_ACCURACY",
-    "DEFAULT_SPARK_MASTER",
-    "FileSourceConfig",
-    "ReferenceConfig",
-    "SourceConfig",
-    "SparkFormat",
-    "SparkSourceConfig",
-    "SqlSourceConfig",
-    "redact_spark_master",
-]
-
 # Rows per record batch read from files: memory per column stays near 1 MB (float64).
 DEFAULT_BATCH_ROWS = 131_072
 DEFAULT_SPARK_MASTER = "local[*]"

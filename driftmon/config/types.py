@@ -15,23 +15,6 @@ from driftmon.errors import AmbiguousDurationError, DurationError
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 
-__all__ = [
-    "MAX_NAME_LENGTH",
-    "ColumnName",
-    "DatabaseURL",
-    "Duration",
-    "MonitorName",
-    "PositiveDuration",
-    "Timestamp",
-    "WindowSize",
-    "as_utc",
-    "format_duration",
-    "format_window_size",
-    "parse_duration",
-    "parse_window_size",
-    "redact_url",
-]
-
 # The store's name columns hold this many characters.
 MAX_NAME_LENGTH = 200
 

@@ -25,8 +25,6 @@ import yaml
 
 from driftmon.errors import ConfigFileError, ConfigProblem, ConfigSyntaxError
 
-__all__ = ["Node", "read_config_file", "sqlite_url_from", "substitute"]
-
 _REFERENCE = re.compile(r"\$(\$?)\{([^}]*)(\}?)")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _CONTAINER_TAGS = {"tag:yaml.org,2002:map", "tag:yaml.org,2002:seq", "tag:yaml.org,2002:omap"}

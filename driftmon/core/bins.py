@@ -22,21 +22,6 @@ from driftmon.core.values import (
     peek_kind,
 )
 
-__all__ = [
-    "DEFAULT_COVERAGE",
-    "DEFAULT_NUMERIC_BINS",
-    "DEFAULT_TOP_K",
-    "BinSpec",
-    "CategoricalBins",
-    "NumericBins",
-    "bin_spec_from_dict",
-    "bin_spec_from_json",
-    "fit_bins",
-    "fit_categorical_bins",
-    "fit_numeric_bins",
-    "sorted_quantiles",
-]
-
 FloatArray = npt.NDArray[np.float64]
 
 DEFAULT_NUMERIC_BINS = 10

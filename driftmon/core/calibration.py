@@ -43,16 +43,6 @@ import numpy.typing as npt
 
 from driftmon.core.smoothing import smooth
 
-__all__ = [
-    "DEFAULT_NULL_QUANTILE",
-    "DEFAULT_SIMULATIONS",
-    "STATISTICS",
-    "TAIL_MIN_EXCEEDANCES",
-    "NullLevel",
-    "calibrate",
-    "statistics_matrix",
-]
-
 FloatArray = npt.NDArray[np.float64]
 CalibrationMethod = Literal["auto", "analytic", "simulation"]
 

@@ -23,14 +23,6 @@ from driftmon.core.errors import CountsError
 from driftmon.core.histogram import Histogram, as_counts
 from driftmon.core.smoothing import DEFAULT_ALPHA, smooth
 
-__all__ = [
-    "DEFAULT_MIN_SAMPLES",
-    "PRIMARY_STATISTIC",
-    "BinContribution",
-    "Comparison",
-    "compare",
-]
-
 # Below this many live (or reference) values a window is `insufficient_data`: with 10 bins the
 # no-drift KL bias alone is about (B - 1) / (2 n) = 0.045 nats, larger than most real shifts.
 DEFAULT_MIN_SAMPLES = 20

@@ -21,20 +21,6 @@ import numpy.typing as npt
 
 from driftmon.core.errors import InvalidDistributionError
 
-__all__ = [
-    "SUM_TOLERANCE",
-    "hellinger",
-    "hellinger_terms",
-    "js_distance",
-    "js_divergence",
-    "js_terms",
-    "kl_divergence",
-    "kl_terms",
-    "psi",
-    "psi_terms",
-    "validate_distribution",
-]
-
 FloatArray = npt.NDArray[np.float64]
 SUM_TOLERANCE = 1e-6
 

@@ -7,14 +7,6 @@ it, and that is where the rest of the package takes it from.
 
 from __future__ import annotations
 
-__all__ = [
-    "BinSpecError",
-    "CountsError",
-    "DriftmonError",
-    "InvalidDistributionError",
-    "NonNumericValueError",
-]
-
 
 class DriftmonError(Exception):
     """The base of every error driftmon raises: catching it catches any of driftmon's own failures.

@@ -12,8 +12,6 @@ from driftmon.core.bins import BinSpec, CategoricalBins, NumericBins
 from driftmon.core.errors import CountsError
 from driftmon.core.values import missing_and_category_counts, numeric_blocks
 
-__all__ = ["Histogram", "as_counts", "count_values"]
-
 IntArray = npt.NDArray[np.int64]
 
 # Inner block size: a block and its temporaries stay in L2 cache across the per-edge passes.

@@ -12,8 +12,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["DEFAULT_REFERENCE_SAMPLE", "RowSampler"]
-
 # Rows kept to fit reference bin edges (sources and driftmon.check alike): decile edges from 200k
 # rows sit within about 0.1% of rank of the exact ones, and 25 float columns stay near 40 MB
 # however large the reference.

@@ -17,8 +17,6 @@ import numpy.typing as npt
 
 from driftmon.core.errors import CountsError
 
-__all__ = ["DEFAULT_ALPHA", "smooth"]
-
 DEFAULT_ALPHA = 0.5
 
 

@@ -27,17 +27,6 @@ import numpy as np
 from driftmon.core.bins import CategoricalBins
 from driftmon.core.errors import BinSpecError
 
-__all__ = [
-    "TypeChange",
-    "TypeMatch",
-    "ValueType",
-    "category_types",
-    "describe_types",
-    "text_bins",
-    "type_match",
-    "value_type",
-]
-
 ValueType = Literal["string", "integer", "float", "boolean", "binary"]
 TypeMatch = Literal["same", "text"]
 

@@ -18,19 +18,6 @@ import numpy.typing as npt
 
 from driftmon.core.errors import NonNumericValueError
 
-__all__ = [
-    "CategoryValue",
-    "category_counts",
-    "finite_numeric",
-    "infer_kind",
-    "is_missing",
-    "iter_chunks",
-    "numeric_blocks",
-    "numeric_chunks",
-    "peek_kind",
-    "to_category",
-]
-
 CategoryValue = str | int | float | bool
 FloatArray = npt.NDArray[np.float64]
 

@@ -38,8 +38,6 @@ from driftmon.store import (
     run_history,
 )
 
-__all__ = ["EARLIEST", "LATEST", "MAX_ID", "router"]
-
 # Every time the API is given must lie in [EARLIEST, LATEST): far wider than any real window,
 # and far enough inside datetime's own limits (years 1 to 9999) that window arithmetic (a
 # window's start, the next boundary, a time zone's offset) cannot overflow.

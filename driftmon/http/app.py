@@ -17,8 +17,6 @@ from driftmon.http.context import ApiContext, TriggerRejectedError
 from driftmon.http.docs import add_docs
 from driftmon.store import StoreError, StoreInputError
 
-__all__ = ["create_app"]
-
 log = logging.getLogger(__name__)
 
 _DESCRIPTION = """\

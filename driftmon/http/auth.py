@@ -13,15 +13,6 @@ from fastapi import HTTPException, Request
 
 from driftmon.http.context import ApiContext
 
-__all__ = [
-    "WRITES_DISABLED",
-    "context",
-    "require_token",
-    "require_token_for_health",
-    "require_token_for_metrics",
-    "require_write_access",
-]
-
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 WRITES_DISABLED = (

@@ -18,8 +18,6 @@ from driftmon.errors import DriftmonError
 from driftmon.jobs import RunOutcome
 from driftmon.metrics import MetricsSnapshot
 
-__all__ = ["ApiContext", "Readiness", "RunTrigger", "TriggerRejectedError"]
-
 
 @dataclass(frozen=True)
 class Readiness:

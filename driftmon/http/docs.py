@@ -13,8 +13,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from swagger_ui_bundle import swagger_ui_path
 
-__all__ = ["DOCS_ASSETS", "add_docs"]
-
 DOCS_ASSETS = "/docs/assets"
 
 

@@ -11,8 +11,6 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from driftmon.http.auth import context, require_token_for_health, require_token_for_metrics
 from driftmon.metrics import CONTENT_TYPE
 
-__all__ = ["router"]
-
 router = APIRouter()
 
 _AUTH: dict[int | str, dict[str, Any]] = {

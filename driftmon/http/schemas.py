@@ -18,26 +18,6 @@ from driftmon.config import MonitorConfig, format_duration
 from driftmon.core import STATISTICS
 from driftmon.store import AlertEventRecord, ResultRecord, RunRecord
 
-__all__ = [
-    "AlertEventOut",
-    "ApiTime",
-    "BinOut",
-    "ColumnOut",
-    "MonitorOut",
-    "ResultDetailOut",
-    "ResultOut",
-    "RunDetailOut",
-    "RunOut",
-    "StatisticOut",
-    "TriggerIn",
-    "alert_out",
-    "monitor_out",
-    "result_detail_out",
-    "result_out",
-    "run_out",
-]
-
-
 _DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
 

@@ -17,8 +17,6 @@ from fastapi import FastAPI
 
 from driftmon.errors import DriftmonError
 
-__all__ = ["HttpServer", "ListenError"]
-
 log = logging.getLogger(__name__)
 
 

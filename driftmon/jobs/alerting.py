@@ -30,8 +30,6 @@ from driftmon.store import (
 )
 from driftmon.windows import Window
 
-__all__ = ["AlertEvaluation", "alert_rule", "evaluate_alerts"]
-
 log = logging.getLogger(__name__)
 
 

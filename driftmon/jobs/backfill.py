@@ -15,8 +15,6 @@ from driftmon.sources import Source, monitor_reader
 from driftmon.store import DONE_STATUSES, stored_windows
 from driftmon.windows import TimeRange, Window, is_complete, windows_between
 
-__all__ = ["Progress", "backfill", "backfill_windows"]
-
 # Called once per window of the range, in order: the window, and its run (None when skipped).
 Progress = Callable[[Window, RunOutcome | None], None]
 

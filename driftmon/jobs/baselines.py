@@ -28,8 +28,6 @@ from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit
 from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
-__all__ = ["BaselineSet", "active_baselines", "fit_baselines", "reference_span"]
-
 log = logging.getLogger(__name__)
 
 

@@ -24,8 +24,6 @@ from driftmon.jobs.errors import source_failure
 from driftmon.sources import FindsFirstRow, Source, monitor_reader
 from driftmon.windows import TimeRange, Window
 
-__all__ = ["FirstRow", "catch_up_windows", "find_first_row"]
-
 log = logging.getLogger(__name__)
 
 

@@ -15,8 +15,6 @@ from driftmon.errors import SourceError
 from driftmon.jobs.errors import first_line
 from driftmon.sources import ChecksColumns, Source, monitor_source
 
-__all__ = ["SourceProblem", "check_monitor_sources"]
-
 
 @dataclass(frozen=True)
 class SourceProblem:

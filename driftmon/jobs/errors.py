@@ -8,8 +8,6 @@ from driftmon.errors import SourceError
 from driftmon.sources import Source
 from driftmon.store import StoreError
 
-__all__ = ["first_line", "source_failure", "store_failure"]
-
 
 def first_line(exc: BaseException) -> str:
     """Return the first line of an exception's message (the driver's own error for SQL errors)."""

@@ -18,16 +18,6 @@ from driftmon.alerts import Notification, Severity, Transition
 from driftmon.core import STATISTICS, BinContribution, NullLevel
 from driftmon.windows import TimeRange, Window
 
-__all__ = [
-    "AlertChange",
-    "BackfillOutcome",
-    "BaselineFitOutcome",
-    "ColumnOutcome",
-    "FittedBaseline",
-    "RunOutcome",
-    "Skip",
-]
-
 # Why a run did not compute its window: done before, running elsewhere, or failed and not retried.
 Skip = Literal["already_done", "in_progress", "failed_not_retried"]
 

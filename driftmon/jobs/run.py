@@ -38,8 +38,6 @@ from driftmon.sources import Source, monitor_reader
 from driftmon.store import Claim, RunNotClaimedError, claim_run, finish_run, upsert_monitor
 from driftmon.windows import Window, describe, overlap_warning
 
-__all__ = ["run_window"]
-
 log = logging.getLogger(__name__)
 
 _SKIPS: dict[str, Skip] = {

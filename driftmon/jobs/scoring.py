@@ -19,17 +19,6 @@ from driftmon.sources import SourceCounts
 from driftmon.store import BaselineRecord
 from driftmon.windows import Window
 
-__all__ = [
-    "TYPE_CHANGED",
-    "Scored",
-    "column_result",
-    "failed_column_result",
-    "run_error",
-    "run_status",
-    "score_columns",
-    "scored_status",
-]
-
 TOP_BINS = 5
 TYPE_CHANGED = "type_changed"
 

@@ -15,8 +15,6 @@ from driftmon.jobs.outcome import ColumnOutcome, RunOutcome, Skip
 from driftmon.store import ResultRecord, get_run, load_alert_states, window_results
 from driftmon.windows import Window
 
-__all__ = ["stored_columns", "stored_outcome"]
-
 
 def _float(value: object) -> float:
     return float(value) if isinstance(value, int | float) else math.nan

@@ -7,8 +7,6 @@ from datetime import datetime
 
 from driftmon.metrics.errors import MetricsInputError
 
-__all__ = ["check_count", "check_name", "check_number", "check_seconds", "timestamp"]
-
 
 def check_name(value: object, what: str, where: str) -> str:
     """Return `value` if it is a non-empty string, else raise naming it."""

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from driftmon.errors import DriftmonError
 
-__all__ = ["MetricsInputError"]
-
 
 class MetricsInputError(DriftmonError, ValueError):
     """A value handed to the snapshot is malformed; the message names the monitor, column and field."""

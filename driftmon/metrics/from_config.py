@@ -8,8 +8,6 @@ from driftmon.config import Config, MonitorConfig, cron_trigger
 from driftmon.metrics.checks import timestamp
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
 
-__all__ = ["CRON_SAMPLE_FIRES", "cron_interval_seconds", "monitor_spec", "monitor_specs"]
-
 # Fire times sampled to find a cron schedule's longest gap: enough to span a weekend for
 # hourly-or-slower weekday schedules, few enough to cost nothing at start-up.
 CRON_SAMPLE_FIRES = 200

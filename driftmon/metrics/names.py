@@ -15,25 +15,6 @@ from typing import Literal
 
 from driftmon.core import STATISTICS
 
-__all__ = [
-    "COLUMN_FAMILIES",
-    "COLUMN_LABELS",
-    "COLUMN_STATUSES",
-    "COMPLETED_STATUSES",
-    "DURATION_BUCKETS",
-    "EXPORTED",
-    "FAMILIES",
-    "MONITOR_FAMILIES",
-    "PROCESS_FAMILIES",
-    "RUN_STATUSES",
-    "STATISTIC_METRICS",
-    "STATISTIC_UNITS",
-    "THRESHOLD_SEVERITIES",
-    "MetricFamilyDef",
-    "StatisticMetrics",
-    "family",
-]
-
 Kind = Literal["gauge", "counter", "histogram"]
 Level = Literal["process", "monitor", "column"]
 Exported = Literal["always", "alerted", "full"]

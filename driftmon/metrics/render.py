@@ -17,15 +17,6 @@ from driftmon.metrics.names import DURATION_BUCKETS, FAMILIES, STATISTIC_METRICS
 from driftmon.metrics.state import ColumnState, MonitorState, ProcessState
 from driftmon.metrics.text import float_text, label_text
 
-__all__ = [
-    "CONTENT_TYPE",
-    "HEADERS",
-    "Fragments",
-    "join_exposition",
-    "monitor_fragments",
-    "process_fragments",
-]
-
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 Fragments = tuple[bytes, ...]  # one per family in FAMILIES, b"" where the owner has no samples

@@ -31,8 +31,6 @@ from driftmon.metrics.state import (
 )
 from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunLike
 
-__all__ = ["MetricsSnapshot"]
-
 
 class MetricsSnapshot:
     """Every exported value, kept current by runs and served to scrapes without computing.

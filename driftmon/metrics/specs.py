@@ -16,8 +16,6 @@ from driftmon.core import STATISTICS
 from driftmon.metrics.checks import check_name, check_number
 from driftmon.metrics.errors import MetricsInputError
 
-__all__ = ["ROLES", "ColumnSpec", "MonitorSpec", "Thresholds"]
-
 ROLES: tuple[str, ...] = get_args(ColumnRole)
 
 

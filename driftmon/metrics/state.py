@@ -15,17 +15,6 @@ from driftmon.metrics.specs import ColumnSpec, MonitorSpec
 from driftmon.metrics.text import label_text
 from driftmon.metrics.values import LatestValues
 
-__all__ = [
-    "ColumnState",
-    "MonitorState",
-    "ProcessState",
-    "configured",
-    "with_alerts",
-    "with_columns",
-    "with_completed_runs",
-    "with_counted_run",
-]
-
 
 class ColumnState(NamedTuple):
     """A configured column, its latest result (None before the first) and its alert severities.

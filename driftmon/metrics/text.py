@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from prometheus_client.utils import floatToGoString
 
-__all__ = ["escape", "float_text", "label_text"]
-
 
 def float_text(value: float) -> str:
     """Write a sample value or `le` bound as prometheus_client does (Go's float formatting)."""

@@ -20,15 +20,6 @@ from typing import NamedTuple, Protocol
 from driftmon.core import STATISTICS, NullLevel
 from driftmon.metrics.errors import MetricsInputError
 
-__all__ = [
-    "AlertEventLike",
-    "AlertValue",
-    "LatestValues",
-    "ResultLike",
-    "RunLike",
-    "RunValues",
-]
-
 
 class ResultLike(Protocol):
     """A column result (store.ResultRecord and jobs.ColumnOutcome have these attributes)."""

@@ -18,15 +18,6 @@ from fastapi import Request
 from driftmon.errors import DriftmonError
 from driftmon.http.auth import context
 
-__all__ = [
-    "COOKIE",
-    "LoginRequiredError",
-    "check_page_access",
-    "login_form_values",
-    "safe_next",
-    "session_value",
-]
-
 COOKIE = "driftmon_session"
 
 

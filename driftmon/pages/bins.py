@@ -16,8 +16,6 @@ import numpy.typing as npt
 
 from driftmon.core import hellinger_terms, js_terms, kl_terms, psi_terms, smooth
 
-__all__ = ["CONTRIBUTION_UNITS", "BinRow", "distribution_rows"]
-
 BinKind = Literal["value", "category", "other", "missing"]
 Terms = Callable[[npt.ArrayLike, npt.ArrayLike], npt.NDArray[np.float64]]
 

@@ -12,8 +12,6 @@ from driftmon.pages.load import MAX_HISTORY, ColumnPage
 from driftmon.pages.svg import history_chart, overlay_chart
 from driftmon.pages.urls import column_path, format_instant, monitor_path, run_path
 
-__all__ = ["render_column"]
-
 _OPTIONS = 200
 _TRANSITION_TEXT = {"firing": "fired", "resolved": "resolved"}
 

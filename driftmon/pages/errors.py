@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from driftmon.errors import DriftmonError
 
-__all__ = ["BadPageRequestError", "PageNotFoundError"]
-
 
 class PageNotFoundError(DriftmonError, LookupError):
     """No such monitor, column, window or run; the message names what was asked for."""

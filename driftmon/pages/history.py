@@ -15,8 +15,6 @@ from datetime import datetime
 from driftmon.alerts import AlertRule
 from driftmon.store import ResultRecord
 
-__all__ = ["HistoryPoint", "history_points"]
-
 
 @dataclass(frozen=True)
 class HistoryPoint:

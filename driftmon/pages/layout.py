@@ -9,8 +9,6 @@ from html import escape
 
 from driftmon import __version__
 
-__all__ = ["attr", "document", "number", "pvalue", "state_badge", "table", "when"]
-
 _STYLE = """
 :root { color-scheme: light; --ink: #111; --muted: #555; --line: #ccc; --focus: #0072b2; }
 * { box-sizing: border-box; }

@@ -24,8 +24,6 @@ from driftmon.store import (
     stored_windows,
 )
 
-__all__ = ["ColumnPage", "column_rule", "last_windows", "load_column_page"]
-
 DEFAULT_HISTORY = 100
 MAX_HISTORY = 2000
 

@@ -23,8 +23,6 @@ from driftmon.store import (
     run_history,
 )
 
-__all__ = ["SORT_KEYS", "ColumnRow", "MonitorPage", "load_monitor_page", "render_monitor"]
-
 SPARKLINE_WINDOWS = 48
 SORT_KEYS = ("column", "kind", "role", "state", "value")
 _STATE_RANK = {"critical": 2, "warning": 1}

@@ -14,8 +14,6 @@ from driftmon.pages.urls import column_path, monitor_path, run_path
 from driftmon.rules import stale_after
 from driftmon.store import DONE_STATUSES, RunRecord, current_alert_states, latest_runs
 
-__all__ = ["MonitorRow", "load_overview", "render_overview"]
-
 _SEVERITY_RANK = {"critical": 2, "warning": 1}
 
 

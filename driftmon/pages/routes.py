@@ -31,8 +31,6 @@ from driftmon.pages.run import render_run
 from driftmon.pages.urls import parse_instant
 from driftmon.store import UnknownRunError, get_run
 
-__all__ = ["add_pages"]
-
 router = APIRouter(dependencies=[Depends(check_page_access)], include_in_schema=False)
 login_router = APIRouter(include_in_schema=False)
 

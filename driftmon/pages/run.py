@@ -7,8 +7,6 @@ from driftmon.pages.layout import attr, document, number, pvalue, state_badge, t
 from driftmon.pages.urls import column_path, monitor_path
 from driftmon.store import RunDetail
 
-__all__ = ["render_run"]
-
 
 def render_run(detail: RunDetail, config: Config) -> str:
     """Return the run page's HTML."""

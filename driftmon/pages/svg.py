@@ -16,8 +16,6 @@ from html import escape
 from driftmon.pages.bins import BinRow
 from driftmon.pages.history import HistoryPoint
 
-__all__ = ["history_chart", "overlay_chart", "sparkline"]
-
 REFERENCE_FILL = "#8c8c8c"
 LIVE_COLOUR = "#0072b2"
 WARNING_COLOUR = "#e69f00"

@@ -10,8 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import quote, urlencode
 
-__all__ = ["column_path", "format_instant", "monitor_path", "overview_path", "parse_instant", "run_path"]
-
 
 def format_instant(moment: datetime) -> str:
     """Return a UTC instant as the pages write it in addresses: `2026-01-05T13:00:00Z`."""

@@ -18,8 +18,6 @@ from driftmon.rules.model import AlertRule, Severity
 from driftmon.rules.options import RuleOptions
 from driftmon.rules.templates import UNIT_TEXT, across_replicas, label, promql_string, query_value
 
-__all__ = ["SEVERITY_STATES", "column_failed_rule", "drift_rules"]
-
 # The alert state metric's values: 1 warning, 2 critical.
 SEVERITY_STATES: dict[Severity, int] = {"warning": 1, "critical": 2}
 _STATE = family("driftmon_column_alert_state").name

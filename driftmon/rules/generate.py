@@ -15,8 +15,6 @@ from driftmon.rules.monitors import monitor_rules, outdated_rule
 from driftmon.rules.options import RuleOptions
 from driftmon.rules.service import service_rules
 
-__all__ = ["ALERT_NAMES", "prometheus_rule_manifest", "render_rules", "rule_groups", "rules_command"]
-
 # Every alert the generated rules can raise; docs/runbooks/<name>.md explains each one.
 ALERT_NAMES = (
     "DriftmonColumnDriftWarning",

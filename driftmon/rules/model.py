@@ -9,8 +9,6 @@ from typing import Any, Literal
 from driftmon.rules.options import RuleOptions
 from driftmon.rules.periods import prometheus_duration
 
-__all__ = ["AlertRule", "Severity"]
-
 Severity = Literal["warning", "critical"]
 
 

@@ -25,8 +25,6 @@ from driftmon.rules.options import RuleOptions
 from driftmon.rules.periods import prometheus_duration, stale_after, success_period
 from driftmon.rules.templates import across_replicas, label, promql_string, query_value
 
-__all__ = ["monitor_rules", "outdated_rule"]
-
 _INTERVAL = family("driftmon_monitor_interval_seconds").name
 _RUNS = family("driftmon_monitor_runs_total").name
 _SUCCESS = family("driftmon_monitor_last_success_timestamp_seconds").name

@@ -9,16 +9,6 @@ from urllib.parse import urlsplit
 from driftmon.config import Config
 from driftmon.errors import DriftmonError
 
-__all__ = [
-    "DASHBOARD_SLUG",
-    "DASHBOARD_UID",
-    "DEFAULT_GRAFANA_URL",
-    "DEFAULT_JOB",
-    "DEFAULT_RUNBOOK_URL",
-    "RuleOptions",
-    "RuleOptionsError",
-]
-
 # The shipped Grafana dashboard (deploy/grafana/dashboards/driftmon.json) has this uid, so
 # links from alerts keep working across re-imports.
 DASHBOARD_UID = "driftmon-overview"

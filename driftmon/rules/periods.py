@@ -8,8 +8,6 @@ from datetime import datetime, timedelta
 from driftmon.config import MonitorConfig
 from driftmon.metrics import cron_interval_seconds
 
-__all__ = ["prometheus_duration", "stale_after", "success_period"]
-
 
 def success_period(monitor: MonitorConfig, now: datetime) -> timedelta:
     """Return the longest normal gap between two completed windows of `monitor`.

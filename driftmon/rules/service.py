@@ -18,8 +18,6 @@ from driftmon.rules.model import AlertRule
 from driftmon.rules.options import RuleOptions
 from driftmon.rules.templates import REPLICA_LABELS, across_replicas, label, promql_string
 
-__all__ = ["service_rules"]
-
 _DATABASE_UP = family("driftmon_database_up").name
 _HOLD = timedelta(minutes=5)
 

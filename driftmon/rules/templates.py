@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-__all__ = ["REPLICA_LABELS", "UNIT_TEXT", "across_replicas", "label", "promql_string", "query_value"]
-
 # How a metric unit reads in a sentence: the divergences' shannons are bits.
 UNIT_TEXT = {"shannons": " bits", "nats": " nats", "": ""}
 

@@ -8,8 +8,6 @@ from contextvars import ContextVar
 
 from driftmon.windows import Window, describe
 
-__all__ = ["current_run", "run_context"]
-
 _RUN: ContextVar[dict[str, str] | None] = ContextVar("driftmon_run", default=None)
 
 

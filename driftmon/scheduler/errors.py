@@ -6,8 +6,6 @@ from datetime import datetime
 
 from driftmon.errors import DriftmonError
 
-__all__ = ["MonitorBusyError", "SchedulerStoppedError", "WindowNotReadyError"]
-
 
 class MonitorBusyError(DriftmonError, RuntimeError):
     """The monitor is already running a window (one run per monitor at a time)."""

@@ -25,8 +25,6 @@ from driftmon.jobs import FirstRow, find_first_row
 from driftmon.scheduler.runner import Background
 from driftmon.windows import TimeRange
 
-__all__ = ["FIRST_ROW_WAIT", "FirstRowFinder", "FirstRows"]
-
 log = logging.getLogger(__name__)
 
 # Seconds a tick waits for the source to say where its data starts (MIN() on an index, or

@@ -32,8 +32,6 @@ from driftmon.scheduler.triggers import (
 )
 from driftmon.scheduler.worker import Clock, MonitorWorker, RunListener, utc_now
 
-__all__ = ["MonitorScheduler"]
-
 log = logging.getLogger(__name__)
 
 # The periodic jobs' own threads (the service has three: database check, store follower,

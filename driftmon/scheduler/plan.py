@@ -28,8 +28,6 @@ from driftmon.jobs import FirstRow, catch_up_windows
 from driftmon.store import DONE_STATUSES, RunRecord
 from driftmon.windows import Window, latest_complete_window, window_ending_at
 
-__all__ = ["DEFAULT_MAX_BACKOFF", "TAKEOVER_SLACK", "Plan", "RetryPolicy", "plan_runs", "recent_windows"]
-
 DEFAULT_MAX_BACKOFF = timedelta(hours=1)
 _SECOND = timedelta(seconds=1)
 # A claim is stale strictly after started_at + stale_after: a tick at the instant would not see it.

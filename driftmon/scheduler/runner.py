@@ -26,8 +26,6 @@ from driftmon.scheduler.context import run_context
 from driftmon.store import Claim, RunNotClaimedError, finish_run, run_history
 from driftmon.windows import Window, describe
 
-__all__ = ["Background", "RunThread", "timeout_outcome"]
-
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 

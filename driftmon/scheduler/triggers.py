@@ -18,15 +18,6 @@ from apscheduler.triggers.interval import IntervalTrigger
 from driftmon.config import MonitorConfig, cron_trigger, format_duration
 from driftmon.windows import EPOCH, next_window_end, window_ending_at
 
-__all__ = [
-    "DelayedTrigger",
-    "WindowEndTrigger",
-    "misfire_grace_seconds",
-    "monitor_trigger",
-    "periodic_trigger",
-    "tick_interval",
-]
-
 
 class DelayedTrigger(BaseTrigger):  # type: ignore[misc]
     """Fire `delay` after each fire time of another trigger."""

@@ -40,8 +40,6 @@ from driftmon.windows import (
     window_ending_at,
 )
 
-__all__ = ["Clock", "MonitorWorker", "RunListener", "utc_now"]
-
 log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]

@@ -26,8 +26,6 @@ from driftmon.service.notifications import Notifications
 from driftmon.service.store import StoreFailures
 from driftmon.store import AlertEventRecord, Lease, delete_outbox_entries, outbox_entries
 
-__all__ = ["NOTIFIER_LEASE", "OutboxDelivery", "notification_from_event", "result_path"]
-
 log = logging.getLogger(__name__)
 
 NOTIFIER_LEASE = "notifier"

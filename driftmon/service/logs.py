@@ -29,8 +29,6 @@ from driftmon.config import Config, LoggingSettings, NotifierSettings, SparkSour
 from driftmon.config.sources import secret_conf_key
 from driftmon.scheduler import current_run
 
-__all__ = ["JsonFormatter", "RunFields", "TextFormatter", "config_secrets", "configure_logging"]
-
 _HANDLER_NAME = "driftmon"
 # Loggers whose INFO lines are about the machinery, not the monitors (every job execution).
 _QUIET = {

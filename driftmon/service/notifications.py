@@ -21,8 +21,6 @@ from driftmon.config import NotifierSettings, ServerSettings
 from driftmon.scheduler import run_context
 from driftmon.windows import Window
 
-__all__ = ["Done", "KeepTrying", "Notifications", "NotifierQueue", "build_notifier"]
-
 # Called once per submitted notification: True when every notifier finished with it (sent or
 # dead-lettered), False when at least one queue closed before trying.
 Done = Callable[[bool], None]

@@ -28,8 +28,6 @@ from driftmon.store import (
     monitor_changes,
 )
 
-__all__ = ["StoreFollower", "rebuild_snapshot"]
-
 log = logging.getLogger(__name__)
 
 StoreValues = tuple[list[ResultRecord], list[RunRecord], list[AlertValue]]

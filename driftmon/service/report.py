@@ -18,8 +18,6 @@ from driftmon.jobs import ColumnOutcome, RunOutcome
 from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues
 from driftmon.service.rebuild import StoreFollower
 
-__all__ = ["Reporter", "outcome_values", "source_reachable"]
-
 log = logging.getLogger(__name__)
 
 

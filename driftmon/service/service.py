@@ -42,8 +42,6 @@ from driftmon.service.report import Reporter
 from driftmon.service.store import StoreHandle, open_store
 from driftmon.store import DATABASE_URL_ENV
 
-__all__ = ["DATABASE_CHECK_EVERY", "SchedulerTrigger", "Service"]
-
 log = logging.getLogger(__name__)
 
 DATABASE_CHECK_EVERY = timedelta(seconds=15)

@@ -22,8 +22,6 @@ from driftmon.http import ListenError
 from driftmon.service.service import Service
 from driftmon.store import StoreError
 
-__all__ = ["serve"]
-
 log = logging.getLogger(__name__)
 
 _WAKE_EVERY = 0.25  # seconds between checks for signals

@@ -28,8 +28,6 @@ from driftmon.store import (
     session_factory,
 )
 
-__all__ = ["SQLITE_LOCK_SUFFIX", "StoreFailures", "StoreHandle", "open_store", "serve_lock_path"]
-
 # A SQLite store is served by one process: `driftmon serve` holds an exclusive lock on this
 # file next to the database for its whole life (the kernel releases it on exit or crash).
 SQLITE_LOCK_SUFFIX = ".serve.lock"

@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
 from driftmon.sources.base import (
     CHECK_ROWS,
-    DEFAULT_REFERENCE_SAMPLE,
     ChecksColumns,
     FindsFirstRow,
     ReferenceColumn,

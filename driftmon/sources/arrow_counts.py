@@ -18,8 +18,6 @@ import pyarrow.compute as pc
 from driftmon.core import BinSpec, CategoricalBins, NumericBins, count_values
 from driftmon.core.values import is_missing, to_category
 
-__all__ = ["IntArray", "count_arrow"]
-
 IntArray = npt.NDArray[np.int64]
 
 

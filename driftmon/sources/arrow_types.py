@@ -20,8 +20,6 @@ from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.types import TypeChange, ValueType, text_bins
 from driftmon.errors import DriftmonError
 
-__all__ = ["CategoricalPlan", "InvalidText", "arrow_value_type", "categorical_plan", "checked_text"]
-
 
 class InvalidText(DriftmonError):
     """A batch of a text column holds bytes that are not UTF-8; `value` is the first such value."""

@@ -31,17 +31,6 @@ from driftmon.core.types import TypeChange
 from driftmon.errors import ColumnError
 from driftmon.windows import Span
 
-__all__ = [
-    "CHECK_ROWS",
-    "DEFAULT_REFERENCE_SAMPLE",
-    "ChecksColumns",
-    "FindsFirstRow",
-    "ReferenceColumn",
-    "ReferenceSample",
-    "Source",
-    "SourceCounts",
-]
-
 # Rows read to check that columns fit their kinds (`check-config --connect`): a look, not a scan.
 CHECK_ROWS = 100
 

@@ -18,8 +18,6 @@ from driftmon.core import NonNumericValueError
 from driftmon.errors import ColumnError, ColumnTypeError, NonNumericColumnError
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, python_to_numpy
 
-__all__ = ["check_arrow_columns", "check_python_columns", "non_numeric_reason"]
-
 
 def non_numeric_reason(exc: NonNumericValueError) -> str:
     """Return the core's message about a non-number without its `column 'x': ` prefix."""

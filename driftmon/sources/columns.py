@@ -15,15 +15,6 @@ from driftmon.config import ColumnKind
 from driftmon.core import NonNumericValueError
 from driftmon.core.values import infer_kind, numeric_chunks
 
-__all__ = [
-    "arrow_kind",
-    "arrow_to_numpy",
-    "arrow_values",
-    "infer_python_kind",
-    "plain_value",
-    "python_to_numpy",
-]
-
 
 def arrow_kind(arrow_type: pa.DataType) -> ColumnKind:
     """Infer a column's kind from its Arrow type: numbers (not booleans) are numeric."""

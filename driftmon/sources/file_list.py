@@ -26,8 +26,6 @@ from datetime import UTC, datetime, timedelta
 from driftmon.errors import SourceFileNotFoundError
 from driftmon.windows import Span
 
-__all__ = ["FileList", "list_files"]
-
 _GLOB_CHARS = ("*", "?", "[")
 _HIDDEN_PREFIXES = (".", "_")
 _DATE_PARTITION = re.compile(r"^[^=]+=(\d{4})-(\d{2})-(\d{2})$")

@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
-from driftmon.core.sampling import RowSampler
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -51,7 +51,6 @@ from driftmon.sources.arrow_counts import IntArray, count_arrow
 from driftmon.sources.arrow_types import InvalidText, as_text, categorical_plan, checked_text
 from driftmon.sources.base import (
     CHECK_ROWS,
-    DEFAULT_REFERENCE_SAMPLE,
     ReferenceColumn,
     ReferenceSample,
     SourceCounts,
@@ -64,8 +63,6 @@ from driftmon.windows import Span
 
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
-
-__all__ = ["FileSource"]
 
 _COUNT_THREADS = max(2, os.cpu_count() or 1)
 # Batches decoded ahead of the counting threads: enough to keep both busy, few enough to bound memory.

@@ -20,8 +20,6 @@ from driftmon.windows import Span
 if TYPE_CHECKING:
     import pyarrow.dataset as ds
 
-__all__ = ["earliest_timestamp", "moment_utc"]
-
 
 def moment_utc(value: object) -> datetime | None:
     """Return a timestamp or date read from Arrow as an aware UTC datetime (naive is UTC)."""

@@ -8,11 +8,10 @@ from typing import Protocol, runtime_checkable
 
 from driftmon.config import ColumnSettings
 from driftmon.core import BinSpec, Histogram, count_values, fit_bins
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
 from driftmon.errors import ColumnError, ColumnReadError, EmptyReferenceError
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE, ReferenceSample, Source
+from driftmon.sources.base import ReferenceSample, Source
 from driftmon.windows import Span
-
-__all__ = ["FitsReference", "ReferenceFit", "fit_reference", "fit_sample"]
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from driftmon.config import ColumnKind, ColumnSettings, SparkSourceConfig
 from driftmon.config.sources import secret_conf_key
 from driftmon.core import BinSpec, CategoricalBins
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -45,7 +46,6 @@ from driftmon.errors import (
 )
 from driftmon.sources.base import (
     CHECK_ROWS,
-    DEFAULT_REFERENCE_SAMPLE,
     ReferenceColumn,
     ReferenceSample,
     SourceCounts,
@@ -58,8 +58,6 @@ from driftmon.sources.spark_plan import column_ref, decode, numeric_type, plan_c
 from driftmon.sources.spark_session import error_condition, first_line, spark_session
 from driftmon.sources.sql_results import add_distinct
 from driftmon.windows import Span
-
-__all__ = ["SparkSource"]
 
 T = TypeVar("T")
 _TIME_TYPES = {"timestamp", "timestamp_ntz", "date"}

@@ -27,17 +27,6 @@ from driftmon.core.values import to_category
 from driftmon.sources.columns import plain_value
 from driftmon.sources.spark_plan import column_ref, family
 
-__all__ = [
-    "FitPlan",
-    "categorical_spec",
-    "fit_plan",
-    "numeric_spec",
-    "present_rows",
-    "quantiles",
-    "spec_of",
-    "top_categories",
-]
-
 
 @dataclass(frozen=True)
 class FitPlan:

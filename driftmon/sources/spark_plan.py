@@ -26,16 +26,6 @@ import numpy.typing as npt
 from driftmon.core import BinSpec, CategoricalBins, NumericBins
 from driftmon.core.values import CategoryValue
 
-__all__ = [
-    "ColumnPlan",
-    "column_ref",
-    "decode",
-    "family",
-    "numeric_type",
-    "plan_column",
-    "type_kind",
-]
-
 IntArray = npt.NDArray[np.int64]
 Family = Literal["string", "integral", "boolean", "floating", "other"]
 

@@ -23,8 +23,6 @@ from typing import Any
 from driftmon.config import SparkSourceConfig
 from driftmon.errors import SourceError, SourceUnreachableError
 
-__all__ = ["DEFAULT_SPARK_CONF", "check_reachable", "error_condition", "first_line", "spark_session"]
-
 # Applied unless the source's `conf` says otherwise: naive timestamps are UTC as everywhere in
 # driftmon, and a service's log is no place for progress bars.
 DEFAULT_SPARK_CONF = {

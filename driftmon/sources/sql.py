@@ -30,7 +30,7 @@ from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import ColumnKind, SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins
-from driftmon.core.sampling import RowSampler
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -46,7 +46,6 @@ from driftmon.errors import (
 )
 from driftmon.sources.base import (
     CHECK_ROWS,
-    DEFAULT_REFERENCE_SAMPLE,
     ReferenceColumn,
     ReferenceSample,
     SourceCounts,
@@ -76,8 +75,6 @@ from driftmon.sources.sql_results import (
     take_sample,
 )
 from driftmon.windows import Span
-
-__all__ = ["SqlSource"]
 
 _FETCH_ROWS = 20_000
 

@@ -10,8 +10,6 @@ from sqlalchemy.engine import Engine, make_url
 
 from driftmon.errors import SourceUnreachableError
 
-__all__ = ["CONNECT_TIMEOUT_SECONDS", "create_source_engine", "first_line", "sqlstate"]
-
 CONNECT_TIMEOUT_SECONDS = 10
 
 

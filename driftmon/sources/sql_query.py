@@ -34,19 +34,6 @@ from driftmon.config import SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins, NumericBins
 from driftmon.windows import Span
 
-__all__ = [
-    "PG_NUMERIC_TYPES",
-    "PG_TIME_TYPES",
-    "ColumnPlan",
-    "aggregate_statement",
-    "distinct_statement",
-    "first_time_statement",
-    "plan_column",
-    "probe_statement",
-    "relation",
-    "time_conditions",
-]
-
 PG_NUMERIC_TYPES = {20, 21, 23, 26, 700, 701, 1700}  # int8 int2 int4 oid float4 float8 numeric
 PG_TIME_TYPES = {1082, 1114, 1184}  # date timestamp timestamptz
 _PG_TEXT_TYPES = {18, 19, 25, 1043}  # not character(n): it compares ignoring trailing blanks

@@ -17,8 +17,6 @@ from driftmon.errors import ColumnError, ColumnTypeChangedError, NonNumericColum
 from driftmon.sources.columns import plain_value, python_to_numpy
 from driftmon.sources.sql_query import PG_NUMERIC_TYPES, ColumnPlan
 
-__all__ = ["PG_TYPE_NAMES", "add_distinct", "decode_aggregates", "decode_distinct", "pg_kind", "take_sample"]
-
 IntArray = npt.NDArray[np.int64]
 
 PG_TYPE_NAMES = {

@@ -16,8 +16,6 @@ from driftmon.store.monitors import ensure_monitor
 from driftmon.store.records import AlertEventRecord
 from driftmon.store.types import MAX_STATISTIC_LENGTH, check_aware, check_name, finite_or_none
 
-__all__ = ["alert_history", "current_alert_states", "record_alert_event"]
-
 
 def event_record(row: AlertEvent, monitor: str) -> AlertEventRecord:
     return AlertEventRecord(

@@ -30,8 +30,6 @@ from driftmon.store.types import (
     check_name,
 )
 
-__all__ = ["AlertStateRecord", "AlertStateRow", "load_alert_states", "save_alert_states"]
-
 
 class AlertStateRow(Base):
     """The alert state machine's state for one statistic of one column of one monitor."""

@@ -28,15 +28,6 @@ from driftmon.store.monitors import lock_monitor, monitor_id
 from driftmon.store.records import BaselineRecord
 from driftmon.store.types import check_aware, check_name
 
-__all__ = [
-    "activate_baseline",
-    "active_baseline",
-    "add_baseline",
-    "get_baseline",
-    "json_document",
-    "list_baselines",
-]
-
 
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):

@@ -4,24 +4,6 @@ from __future__ import annotations
 
 from driftmon.errors import DriftmonError
 
-__all__ = [
-    "BaselineMismatchError",
-    "DatabaseNotAtHeadError",
-    "InvalidCountsError",
-    "MigrationsNotFoundError",
-    "MissingDirectoryError",
-    "NaiveDatetimeError",
-    "NameTooLongError",
-    "NoStoredCountsError",
-    "RunNotClaimedError",
-    "StoreError",
-    "StoreInputError",
-    "UnknownBaselineError",
-    "UnknownResultError",
-    "UnknownRunError",
-    "UnsupportedDatabaseError",
-]
-
 
 class StoreError(DriftmonError):
     """Base class of every store error."""

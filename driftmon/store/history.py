@@ -12,8 +12,6 @@ from driftmon.store.queries import _summary_columns, _windows_within, _with_runs
 from driftmon.store.records import ResultRecord
 from driftmon.store.types import check_aware
 
-__all__ = ["column_history"]
-
 
 def column_history(
     session: Session, monitor: str, column: str, start: datetime, end: datetime

@@ -16,8 +16,6 @@ import logging
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["Lease"]
-
 log = logging.getLogger(__name__)
 
 

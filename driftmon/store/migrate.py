@@ -16,16 +16,6 @@ from sqlalchemy.engine import URL, Engine
 from driftmon.store.errors import DatabaseNotAtHeadError, MigrationsNotFoundError, StoreInputError
 from driftmon.store.session import display_url, make_engine
 
-__all__ = [
-    "alembic_config",
-    "current_revision",
-    "downgrade",
-    "ensure_at_head",
-    "head_revision",
-    "migrations_dir",
-    "upgrade",
-]
-
 EngineOrUrl = Engine | str | URL
 
 

@@ -17,21 +17,6 @@ from driftmon.store.types import (
     UTCDateTime,
 )
 
-__all__ = [
-    "BASELINE_KINDS",
-    "COLUMN_ROLES",
-    "RESULT_STATUSES",
-    "RUN_STATUSES",
-    "AlertEvent",
-    "Base",
-    "Baseline",
-    "ColumnResult",
-    "LatestResult",
-    "Monitor",
-    "OutboxEntry",
-    "Run",
-]
-
 BASELINE_KINDS = ("numeric", "categorical")
 COLUMN_ROLES = ("feature", "prediction", "label")
 RUN_STATUSES = ("running", "succeeded", "failed", "insufficient_data", "partial")

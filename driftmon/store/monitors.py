@@ -13,8 +13,6 @@ from driftmon.store.models import Monitor
 from driftmon.store.records import MonitorRecord
 from driftmon.store.types import check_aware, check_name
 
-__all__ = ["list_monitors", "lock_monitor", "mark_changed", "monitor_changes", "upsert_monitor"]
-
 
 def upsert_insert(session: Session, table: Any) -> Any:
     """Return the dialect's INSERT construct that supports ON CONFLICT (SQLite and PostgreSQL)."""

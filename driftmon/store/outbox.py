@@ -19,8 +19,6 @@ from driftmon.store.models import AlertEvent, Monitor, OutboxEntry
 from driftmon.store.records import AlertEventRecord
 from driftmon.store.types import check_aware
 
-__all__ = ["delete_outbox_entries", "outbox_entries", "queue_notification"]
-
 
 def queue_notification(session: Session, event_id: int, *, now: datetime) -> None:
     """Put the alert event's notification in the outbox (in the transaction storing the event)."""

@@ -16,17 +16,6 @@ from driftmon.store.records import ResultRecord, RunDetail, RunRecord
 from driftmon.store.runs import run_record
 from driftmon.store.types import check_aware
 
-__all__ = [
-    "get_result",
-    "get_run",
-    "last_window_end",
-    "latest_results",
-    "latest_runs",
-    "run_history",
-    "stored_windows",
-]
-
-
 # The fields every query reads; the rest of ResultRecord's keep their defaults unless read.
 _SUMMARY_FIELDS = ResultRecord._fields[: ResultRecord._fields.index("error") + 1]
 

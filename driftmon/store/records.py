@@ -11,17 +11,6 @@ import numpy.typing as npt
 
 from driftmon.core import STATISTICS, BinSpec, Histogram, NullLevel
 
-__all__ = [
-    "DONE_STATUSES",
-    "AlertEventRecord",
-    "BaselineRecord",
-    "Claim",
-    "MonitorRecord",
-    "ResultRecord",
-    "RunDetail",
-    "RunRecord",
-]
-
 # A run in one of these states is finished for good: claim_run never hands it out again.
 DONE_STATUSES = ("succeeded", "insufficient_data", "partial")
 

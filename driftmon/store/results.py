@@ -14,11 +14,9 @@ from sqlalchemy.orm import Session
 from driftmon.core import STATISTICS, BinContribution, NullLevel
 from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
-from driftmon.store.models import RESULT_STATUSES, Base, Baseline, Run
+from driftmon.store.models import RESULT_STATUSES, Baseline, Run
 from driftmon.store.monitors import upsert_insert
-from driftmon.store.types import MAX_STATISTIC_LENGTH, check_name, finite_or_none
-
-__all__ = ["ColumnResultLike"]
+from driftmon.store.types import MAX_STATISTIC_LENGTH, Base, check_name, finite_or_none
 
 
 class ColumnResultLike(Protocol):

@@ -12,8 +12,6 @@ from driftmon.store.errors import StoreInputError
 from driftmon.store.models import AlertEvent, ColumnResult, LatestResult, Run
 from driftmon.store.types import check_aware
 
-__all__ = ["RetentionReport", "delete_results_older_than"]
-
 
 @dataclass(frozen=True, slots=True)
 class RetentionReport:

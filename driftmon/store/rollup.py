@@ -20,8 +20,6 @@ from driftmon.store.queries import _windows_within, get_result
 from driftmon.store.records import BaselineRecord
 from driftmon.store.types import check_aware
 
-__all__ = ["ResultKey", "Rollup", "rescore", "rollup"]
-
 
 class ResultKey(NamedTuple):
     """A column result named by its series and window instead of its id."""

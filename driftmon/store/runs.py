@@ -25,13 +25,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
-from driftmon.store.models import RUN_STATUSES, Base, ColumnResult, Monitor, Run
+from driftmon.store.models import RUN_STATUSES, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor, mark_changed
 from driftmon.store.records import Claim, RunRecord
 from driftmon.store.results import ColumnResultLike, point_latest, repoint_latest, result_rows
-from driftmon.store.types import check_aware
-
-__all__ = ["FINAL_STATUSES", "claim_run", "finish_run"]
+from driftmon.store.types import Base, check_aware
 
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 _RESULTS = Base.metadata.tables["column_results"]

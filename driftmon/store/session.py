@@ -14,18 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.store.errors import MissingDirectoryError, StoreInputError, UnsupportedDatabaseError
 
-__all__ = [
-    "DATABASE_URL_ENV",
-    "DEFAULT_SQLITE_FILE",
-    "SQLITE_BUSY_TIMEOUT_MS",
-    "default_database_url",
-    "display_url",
-    "make_engine",
-    "parse_database_url",
-    "resolve_database_url",
-    "session_factory",
-]
-
 DATABASE_URL_ENV = "DRIFTMON_DATABASE_URL"
 DEFAULT_SQLITE_FILE = "driftmon.sqlite"
 # How long a SQLite writer waits for another writer before failing with "database is locked".

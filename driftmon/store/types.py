@@ -13,19 +13,6 @@ from sqlalchemy.orm import DeclarativeBase
 
 from driftmon.store.errors import NaiveDatetimeError, NameTooLongError, StoreInputError
 
-__all__ = [
-    "MAX_NAME_LENGTH",
-    "MAX_STATISTIC_LENGTH",
-    "NAMING_CONVENTION",
-    "Base",
-    "BigId",
-    "JSONDocument",
-    "UTCDateTime",
-    "check_aware",
-    "check_name",
-    "finite_or_none",
-]
-
 # Explicit constraint names keep migrations reproducible across backends (Alembic can only
 # drop or alter a constraint it can name).
 NAMING_CONVENTION = {
