@@ -13,27 +13,12 @@ from driftmon.store.baselines import json_document
 from driftmon.store.errors import StoreInputError
 from driftmon.store.models import ALERT_SEVERITIES, ALERT_STATES, AlertEvent, Monitor
 from driftmon.store.monitors import ensure_monitor
-from driftmon.store.records import AlertEventRecord
+from driftmon.store.records import AlertEventRecord, from_row
 from driftmon.store.types import MAX_STATISTIC_LENGTH, check_aware, check_name, finite_or_none
 
 
 def event_record(row: AlertEvent, monitor: str) -> AlertEventRecord:
-    return AlertEventRecord(
-        id=row.id,
-        monitor=monitor,
-        column=row.column_name,
-        statistic=row.statistic,
-        severity=row.severity,
-        state=row.state,
-        at=row.at,
-        window_start=row.window_start,
-        window_end=row.window_end,
-        run_id=row.run_id,
-        value=row.value,
-        threshold=row.threshold,
-        p_value=row.p_value,
-        details=row.details,
-    )
+    return from_row(AlertEventRecord, row, monitor=monitor)
 
 
 def record_alert_event(

@@ -25,7 +25,7 @@ from driftmon.core import (
 from driftmon.store.errors import InvalidCountsError, StoreError, StoreInputError, UnknownBaselineError
 from driftmon.store.models import COLUMN_ROLES, Baseline, Monitor
 from driftmon.store.monitors import lock_monitor, monitor_id
-from driftmon.store.records import BaselineRecord
+from driftmon.store.records import BaselineRecord, from_row
 from driftmon.store.types import check_aware, check_name
 
 
@@ -70,21 +70,7 @@ def _record(row: Baseline, monitor: str) -> BaselineRecord:
         raise StoreError(f"{where} is corrupt in the database: {exc}") from None
     if spec.fingerprint() != row.spec_hash:
         raise StoreError(f"{where} is corrupt in the database: its bin spec does not match its stored hash")
-    return BaselineRecord(
-        id=row.id,
-        monitor=monitor,
-        column=row.column_name,
-        version=row.version,
-        kind=row.kind,
-        role=row.role,
-        histogram=histogram,
-        reference=row.reference,
-        fitted_at=row.fitted_at,
-        created_at=row.created_at,
-        spec_hash=row.spec_hash,
-        content_hash=row.content_hash,
-        active=row.active,
-    )
+    return from_row(BaselineRecord, row, monitor=monitor, histogram=histogram)
 
 
 def add_baseline(

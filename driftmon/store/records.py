@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeVar
 
 import numpy as np
 import numpy.typing as npt
 
 from driftmon.core import STATISTICS, BinSpec, Histogram, NullLevel
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+R = TypeVar("R", bound="DataclassInstance")
+
+
+def from_row(record: type[R], row: object, **given: Any) -> R:
+    """Build `record` from an ORM row: the fields in `given` as passed, each other field the
+    row's attribute of the same name (a record's `column` is the row's `column_name`)."""
+    names = [f.name for f in fields(record) if f.name not in given]
+    return record(**given, **{n: getattr(row, "column_name" if n == "column" else n) for n in names})
+
 
 # A run in one of these states is finished for good: claim_run never hands it out again.
 DONE_STATUSES = ("succeeded", "insufficient_data", "partial")

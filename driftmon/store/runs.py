@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
 from driftmon.store.models import RUN_STATUSES, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor, mark_changed
-from driftmon.store.records import Claim, RunRecord
+from driftmon.store.records import Claim, RunRecord, from_row
 from driftmon.store.results import ColumnResultLike, point_latest, repoint_latest, result_rows
 from driftmon.store.types import Base, check_aware
 
@@ -37,18 +37,7 @@ _RESULTS = Base.metadata.tables["column_results"]
 
 def run_record(row: Run, monitor: str) -> RunRecord:
     """Convert a Run row into a RunRecord."""
-    return RunRecord(
-        id=row.id,
-        monitor=monitor,
-        window_start=row.window_start,
-        window_end=row.window_end,
-        status=row.status,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        attempts=row.attempts,
-        error=row.error,
-        rows_read=row.rows_read,
-    )
+    return from_row(RunRecord, row, monitor=monitor)
 
 
 def _load(session: Session, run_id: int, monitor: str) -> RunRecord:
