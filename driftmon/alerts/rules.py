@@ -150,11 +150,6 @@ class AlertRule:
         return Levels(warning, critical, resolve, critical_exit)
 
     @property
-    def resolve_level(self) -> float:
-        """Return the resolve level of a window without a known noise level (the fixed part)."""
-        return self.levels().resolve
-
-    @property
     def critical_exit(self) -> float | None:
         """Return the critical exit of a window without a known noise level (None: no critical)."""
         return self.levels().critical_exit

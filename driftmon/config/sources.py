@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
@@ -275,10 +275,6 @@ class ReferenceConfig(BaseModel):
         if self.previous is None:
             return None
         return self.refit_every or self.previous
-
-    @property
-    def time_range(self) -> tuple[datetime | None, datetime | None]:
-        return self.start, self.end
 
 
 def _shorten(text: str | None, limit: int = 60) -> str:

@@ -39,11 +39,6 @@ def parse_instant(text: str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def overview_path() -> str:
-    """Return the overview's path."""
-    return "/"
-
-
 def monitor_path(monitor: str) -> str:
     """Return a monitor page's path."""
     return f"/monitors/{quote(monitor, safe='')}"

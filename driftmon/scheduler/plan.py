@@ -65,10 +65,6 @@ class Plan:
     behind: int  # complete windows of the look-back that are not done
     takeover_at: datetime | None = None  # when the first window in progress elsewhere turns stale
 
-    @property
-    def idle(self) -> bool:
-        return not self.due
-
 
 def recent_windows(monitor: MonitorConfig, now: datetime, count: int) -> list[Window]:
     """Return the monitor's `count` newest complete windows at `now`, oldest first."""

@@ -245,7 +245,7 @@ def test_noise_multiples_are_validated_like_thresholds() -> None:
 
 def test_without_a_band_resolve_defaults_to_the_lowest_threshold() -> None:
     rule = AlertRule("js_divergence", warning=0.1, critical=0.2)
-    assert rule.resolve == rule.resolve_level == 0.1
+    assert rule.resolve == rule.levels().resolve == 0.1
     assert rule.critical_exit == 0.2
     severities, _, _ = replay(rule, [0.1, 0.0999, 0.2, 0.1999, 0.05])
     assert severities == levels("wocwo")
