@@ -14,6 +14,7 @@ from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
 from driftmon.sources.base import (
     CHECK_ROWS,
     ChecksColumns,
+    ColumnKinds,
     FindsFirstRow,
     ReferenceColumn,
     ReferenceSample,
@@ -29,6 +30,7 @@ __all__ = [
     "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
     "ChecksColumns",
+    "ColumnKinds",
     "FileSource",
     "FindsFirstRow",
     "FitsReference",

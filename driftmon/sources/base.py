@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +33,9 @@ from driftmon.windows import Span
 
 # Rows read to check that columns fit their kinds (`check-config --connect`): a look, not a scan.
 CHECK_ROWS = 100
+
+# The columns to read, by name, each with its configured kind (None: inferred from the data).
+ColumnKinds: TypeAlias = Mapping[str, ColumnKind | None]
 
 
 @dataclass(frozen=True)
@@ -117,7 +120,7 @@ class Source(Protocol):
 
     def read_reference(
         self,
-        columns: Mapping[str, ColumnKind | None],
+        columns: ColumnKinds,
         span: Span | None,
         *,
         sample_size: int = DEFAULT_REFERENCE_SAMPLE,
@@ -144,9 +147,7 @@ class FindsFirstRow(Protocol):
 class ChecksColumns(Protocol):
     """A source that can check, cheaply, that it can be read as configured."""
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Return each column that is missing or does not fit its kind, from the schema and first rows.
 
         A problem with the whole source (unreachable, no such file or table, no timestamp

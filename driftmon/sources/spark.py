@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from driftmon.config import ColumnKind, ColumnSettings, SparkSourceConfig
+from driftmon.config import ColumnSettings, SparkSourceConfig
 from driftmon.config.sources import secret_conf_key
 from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
@@ -44,12 +44,7 @@ from driftmon.errors import (
     SourceTimeoutError,
     SourceUnreachableError,
 )
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ReferenceColumn,
-    ReferenceSample,
-    SourceCounts,
-)
+from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_arrow_columns
 from driftmon.sources.columns import arrow_to_numpy
 from driftmon.sources.reference import ReferenceFit, fit_sample
@@ -217,7 +212,7 @@ class SparkSource:
         return frame
 
     def _usable(
-        self, types: Mapping[str, Any], kinds: Mapping[str, ColumnKind | None], errors: dict[str, ColumnError]
+        self, types: Mapping[str, Any], kinds: ColumnKinds, errors: dict[str, ColumnError]
     ) -> list[str]:
         available = [n for n in types if n != self.timestamp_column]
         usable = []
@@ -277,9 +272,7 @@ class SparkSource:
         micros = self._run(first)
         return None if micros is None else _EPOCH + timedelta(microseconds=int(micros))
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Check the relation and its timestamp column, then each column's type and first `rows` values."""
 
         def check(spark: Any) -> dict[str, ColumnError]:
@@ -296,7 +289,7 @@ class SparkSource:
 
     def read_reference(
         self,
-        columns: Mapping[str, ColumnKind | None],
+        columns: ColumnKinds,
         span: Span | None,
         *,
         sample_size: int = DEFAULT_REFERENCE_SAMPLE,
@@ -320,7 +313,7 @@ class SparkSource:
         window: Any,
         types: Mapping[str, Any],
         names: Sequence[str],
-        columns: Mapping[str, ColumnKind | None],
+        columns: ColumnKinds,
         errors: dict[str, ColumnError],
         rows: int,
         sample_size: int,
