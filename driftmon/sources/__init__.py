@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
 from driftmon.sources.base import (
     CHECK_ROWS,
     ChecksColumns,
@@ -37,6 +37,7 @@ __all__ = [
     "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
+    "Sampling",
     "Source",
     "SourceCounts",
     "SparkSource",

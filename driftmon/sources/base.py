@@ -26,7 +26,7 @@ import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import BinSpec, Histogram
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import ColumnError
 from driftmon.windows import Span
@@ -118,15 +118,8 @@ class Source(Protocol):
         """Count each column's values over its bins for rows with span.start <= ts < span.end."""
         ...
 
-    def read_reference(
-        self,
-        columns: ColumnKinds,
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Sample up to `sample_size` rows of the span; a None kind is inferred from the data."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Sample up to `sampling.size` rows of the span; a None kind is inferred from the data."""
         ...
 
     def close(self) -> None:

@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
+from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -311,15 +311,8 @@ class FileSource:
                         del counts[name]
         return SourceCounts.of(specs, counts, errors, rows, changes)
 
-    def read_reference(
-        self,
-        columns: ColumnKinds,
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Sample up to `sample_size` rows of the span (all of them when there are fewer)."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Sample up to `sampling.size` rows of the span (all of them when there are fewer)."""
         dataset = self._dataset(columns, span)
         if dataset is None:  # no file may hold a row of the span: an empty reference
             empty = {
@@ -330,7 +323,7 @@ class FileSource:
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(columns), errors)
         kinds = {n: columns[n] or arrow_kind(dataset.schema.field(n).type) for n in active}
-        sampler = RowSampler(sample_size, seed)
+        sampler = RowSampler(sampling.size, sampling.seed)
         for file, batch in self._batches(dataset, active, span):
             chosen = pa.array(sampler.offer(batch.num_rows))
             taken: dict[str, Any] = {}

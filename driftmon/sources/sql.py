@@ -30,7 +30,7 @@ from sqlalchemy.sql.selectable import FromClause
 
 from driftmon.config import SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
+from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -322,17 +322,10 @@ class SqlSource:
                 errors.update(check_python_columns(head, columns, names))
         return errors
 
-    def read_reference(
-        self,
-        columns: ColumnKinds,
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Stream the reference rows and keep a uniform sample of at most `sample_size` rows."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Stream the reference rows and keep a uniform sample of at most `sampling.size` rows."""
         errors: dict[str, ColumnError] = {}
-        sampler = RowSampler(sample_size, seed)
+        sampler = RowSampler(sampling.size, sampling.seed)
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, columns, errors)
