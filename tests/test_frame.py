@@ -25,10 +25,9 @@ from driftmon.core import (
     count_values,
     fit_bins,
 )
-from driftmon.core.sampling import RowSampler
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
 from driftmon.errors import MissingColumnError
 from driftmon.frame import RESULT_COLUMNS, SAMPLE_SEED, check, sample_rows
-from driftmon.sources.base import DEFAULT_REFERENCE_SAMPLE
 
 
 def frames(seed: int = 0, n_ref: int = 4000, n_live: int = 3000) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -7,6 +7,7 @@ chunk order, and a chunk only has to be converted for the rows that can still ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -16,6 +17,15 @@ import numpy.typing as npt
 # rows sit within about 0.1% of rank of the exact ones, and 25 float columns stay near 40 MB
 # however large the reference.
 DEFAULT_REFERENCE_SAMPLE = 200_000
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """How a reference is sampled: a uniform sample of at most `size` rows, drawn with `seed`."""
+
+    size: int = DEFAULT_REFERENCE_SAMPLE
+    seed: int = 0
+
 
 IndexArray = npt.NDArray[np.intp]
 

@@ -10,10 +10,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
 from driftmon.sources.base import (
     CHECK_ROWS,
     ChecksColumns,
+    ColumnKinds,
     FindsFirstRow,
     ReferenceColumn,
     ReferenceSample,
@@ -29,12 +30,14 @@ __all__ = [
     "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
     "ChecksColumns",
+    "ColumnKinds",
     "FileSource",
     "FindsFirstRow",
     "FitsReference",
     "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
+    "Sampling",
     "Source",
     "SourceCounts",
     "SparkSource",

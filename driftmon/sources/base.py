@@ -19,20 +19,23 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
 
 from driftmon.config import ColumnKind
 from driftmon.core import BinSpec, Histogram
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import ColumnError
 from driftmon.windows import Span
 
 # Rows read to check that columns fit their kinds (`check-config --connect`): a look, not a scan.
 CHECK_ROWS = 100
+
+# The columns to read, by name, each with its configured kind (None: inferred from the data).
+ColumnKinds: TypeAlias = Mapping[str, ColumnKind | None]
 
 
 @dataclass(frozen=True)
@@ -115,15 +118,8 @@ class Source(Protocol):
         """Count each column's values over its bins for rows with span.start <= ts < span.end."""
         ...
 
-    def read_reference(
-        self,
-        columns: Mapping[str, ColumnKind | None],
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Sample up to `sample_size` rows of the span; a None kind is inferred from the data."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Sample up to `sampling.size` rows of the span; a None kind is inferred from the data."""
         ...
 
     def close(self) -> None:
@@ -144,9 +140,7 @@ class FindsFirstRow(Protocol):
 class ChecksColumns(Protocol):
     """A source that can check, cheaply, that it can be read as configured."""
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Return each column that is missing or does not fit its kind, from the schema and first rows.
 
         A problem with the whole source (unreachable, no such file or table, no timestamp

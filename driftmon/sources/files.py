@@ -36,7 +36,7 @@ import pyarrow as pa
 
 from driftmon.config import ColumnKind, FileSourceConfig
 from driftmon.core import BinSpec, Histogram, NonNumericValueError
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
+from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -49,12 +49,7 @@ from driftmon.errors import (
 )
 from driftmon.sources.arrow_counts import IntArray, count_arrow
 from driftmon.sources.arrow_types import InvalidText, as_text, categorical_plan, checked_text
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ReferenceColumn,
-    ReferenceSample,
-    SourceCounts,
-)
+from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_arrow_columns, non_numeric_reason
 from driftmon.sources.columns import arrow_kind, arrow_to_numpy, arrow_values
 from driftmon.sources.file_list import FileList, list_files
@@ -102,7 +97,7 @@ class FileSource:
         """Raise SourceFileNotFoundError unless the path matches at least one file."""
         self._files(None)
 
-    def _format(self, kinds: Mapping[str, ColumnKind | None]) -> ds.FileFormat:
+    def _format(self, kinds: ColumnKinds) -> ds.FileFormat:
         # pyarrow.dataset (and the pandas it loads) is imported at the first read: half a second
         # that `driftmon serve` would otherwise spend before it answers its first request.
         import pyarrow.csv as pcsv
@@ -123,7 +118,7 @@ class FileSource:
         convert = pcsv.ConvertOptions(column_types=types, strings_can_be_null=True)
         return ds.CsvFileFormat(convert_options=convert)
 
-    def _dataset(self, kinds: Mapping[str, ColumnKind | None], span: Span | None) -> ds.Dataset | None:
+    def _dataset(self, kinds: ColumnKinds, span: Span | None) -> ds.Dataset | None:
         """Open the files that may hold the span's rows as one dataset (None: there are none)."""
         import pyarrow.dataset as ds
 
@@ -236,9 +231,7 @@ class FileSource:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
         return best
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Check the timestamp column, then each column's presence, type and first `rows` values."""
         dataset = self._dataset(columns, None)
         assert dataset is not None  # without a span, list_files finds a file or raises
@@ -318,15 +311,8 @@ class FileSource:
                         del counts[name]
         return SourceCounts.of(specs, counts, errors, rows, changes)
 
-    def read_reference(
-        self,
-        columns: Mapping[str, ColumnKind | None],
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Sample up to `sample_size` rows of the span (all of them when there are fewer)."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Sample up to `sampling.size` rows of the span (all of them when there are fewer)."""
         dataset = self._dataset(columns, span)
         if dataset is None:  # no file may hold a row of the span: an empty reference
             empty = {
@@ -337,7 +323,7 @@ class FileSource:
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(columns), errors)
         kinds = {n: columns[n] or arrow_kind(dataset.schema.field(n).type) for n in active}
-        sampler = RowSampler(sample_size, seed)
+        sampler = RowSampler(sampling.size, sampling.seed)
         for file, batch in self._batches(dataset, active, span):
             chosen = pa.array(sampler.offer(batch.num_rows))
             taken: dict[str, Any] = {}

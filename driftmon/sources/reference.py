@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 from driftmon.config import ColumnSettings
 from driftmon.core import BinSpec, Histogram, count_values, fit_bins
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
 from driftmon.errors import ColumnError, ColumnReadError, EmptyReferenceError
 from driftmon.sources.base import ReferenceSample, Source
 from driftmon.windows import Span
@@ -29,7 +29,7 @@ class FitsReference(Protocol):
     """A source that fits a reference's bins where the data is (Spark), not on a sample here."""
 
     def fit_reference(
-        self, columns: Sequence[ColumnSettings], span: Span | None, *, sample_size: int, seed: int
+        self, columns: Sequence[ColumnSettings], span: Span | None, sampling: Sampling
     ) -> ReferenceFit:
         """Fit each column's bins on the reference and count the reference over them."""
         ...
@@ -50,11 +50,10 @@ def fit_reference(
     sample, the sample is the reference and no second read is needed; otherwise the source counts
     the whole reference over the fitted bins (pushed down like a live window).
     """
+    sampling = Sampling(sample_size, seed)
     if isinstance(source, FitsReference):
-        return source.fit_reference(columns, span, sample_size=sample_size, seed=seed)
-    sample = source.read_reference(
-        {c.name: c.resolved_kind for c in columns}, span, sample_size=sample_size, seed=seed
-    )
+        return source.fit_reference(columns, span, sampling)
+    sample = source.read_reference({c.name: c.resolved_kind for c in columns}, span, sampling)
     return fit_sample(source, columns, sample, span)
 
 

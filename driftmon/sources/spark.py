@@ -26,10 +26,10 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from driftmon.config import ColumnKind, ColumnSettings, SparkSourceConfig
+from driftmon.config import ColumnSettings, SparkSourceConfig
 from driftmon.config.sources import secret_conf_key
 from driftmon.core import BinSpec, CategoricalBins
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE
+from driftmon.core.sampling import Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -44,12 +44,7 @@ from driftmon.errors import (
     SourceTimeoutError,
     SourceUnreachableError,
 )
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ReferenceColumn,
-    ReferenceSample,
-    SourceCounts,
-)
+from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_arrow_columns
 from driftmon.sources.columns import arrow_to_numpy
 from driftmon.sources.reference import ReferenceFit, fit_sample
@@ -217,7 +212,7 @@ class SparkSource:
         return frame
 
     def _usable(
-        self, types: Mapping[str, Any], kinds: Mapping[str, ColumnKind | None], errors: dict[str, ColumnError]
+        self, types: Mapping[str, Any], kinds: ColumnKinds, errors: dict[str, ColumnError]
     ) -> list[str]:
         available = [n for n in types if n != self.timestamp_column]
         usable = []
@@ -277,9 +272,7 @@ class SparkSource:
         micros = self._run(first)
         return None if micros is None else _EPOCH + timedelta(microseconds=int(micros))
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Check the relation and its timestamp column, then each column's type and first `rows` values."""
 
         def check(spark: Any) -> dict[str, ColumnError]:
@@ -294,15 +287,8 @@ class SparkSource:
 
         return self._run(check)
 
-    def read_reference(
-        self,
-        columns: Mapping[str, ColumnKind | None],
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Collect the span's rows if there are at most `sample_size`, else a seeded uniform sample."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Collect the span's rows if there are at most `sampling.size`, else a seeded uniform sample."""
 
         def read(spark: Any) -> ReferenceSample:
             errors: dict[str, ColumnError] = {}
@@ -311,7 +297,7 @@ class SparkSource:
             names = self._usable(types, columns, errors)
             window = self._window(frame, types, span)
             rows = int(window.count())
-            return self._collect(window, types, names, columns, errors, rows, sample_size, seed)
+            return self._collect(window, types, names, columns, errors, rows, sampling)
 
         return self._run(read)
 
@@ -320,18 +306,17 @@ class SparkSource:
         window: Any,
         types: Mapping[str, Any],
         names: Sequence[str],
-        columns: Mapping[str, ColumnKind | None],
+        columns: ColumnKinds,
         errors: dict[str, ColumnError],
         rows: int,
-        sample_size: int,
-        seed: int,
+        sampling: Sampling,
     ) -> ReferenceSample:
         from pyspark.sql import functions as F
 
         chosen = window.select(*[column_ref(n) for n in names])
-        sampled = rows > sample_size
+        sampled = rows > sampling.size
         if sampled:  # bottom-k of a seeded random key: a uniform sample without replacement
-            chosen = chosen.orderBy(F.rand(seed)).limit(sample_size)
+            chosen = chosen.orderBy(F.rand(sampling.seed)).limit(sampling.size)
         table = chosen.toArrow()
         out = {}
         for name in names:
@@ -340,18 +325,13 @@ class SparkSource:
         return ReferenceSample(out, errors, rows, sampled)
 
     def fit_reference(
-        self,
-        columns: Sequence[ColumnSettings],
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
+        self, columns: Sequence[ColumnSettings], span: Span | None, sampling: Sampling
     ) -> ReferenceFit:
         """Fit every column's bins inside Spark, then count the reference over them (see module doc)."""
-        return self._run(lambda spark: self._fit(spark, columns, span, sample_size, seed))
+        return self._run(lambda spark: self._fit(spark, columns, span, sampling))
 
     def _fit(
-        self, spark: Any, columns: Sequence[ColumnSettings], span: Span | None, sample_size: int, seed: int
+        self, spark: Any, columns: Sequence[ColumnSettings], span: Span | None, sampling: Sampling
     ) -> ReferenceFit:
         from pyspark.sql import functions as F
 
@@ -373,9 +353,9 @@ class SparkSource:
             where = f"{self.description} in {span}" if span is not None else self.description
             errors.update({n: EmptyReferenceError(n, where) for n in names})
             return ReferenceFit({}, errors, 0, False)
-        if rows <= sample_size:  # small enough to collect: fitted exactly like every other source
+        if rows <= sampling.size:  # small enough to collect: fitted exactly like every other source
             resolved = {n: kinds[n] for n in names}
-            sample = self._collect(window, types, names, resolved, errors, rows, sample_size, seed)
+            sample = self._collect(window, types, names, resolved, errors, rows, sampling)
             return fit_sample(self, [settings[n] for n in names], sample, span)
         specs: dict[str, BinSpec] = {}
         pos = 1

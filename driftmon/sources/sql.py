@@ -28,9 +28,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.sql.selectable import FromClause
 
-from driftmon.config import ColumnKind, SqlSourceConfig
+from driftmon.config import SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, RowSampler
+from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
 from driftmon.errors import (
     ColumnError,
@@ -44,12 +44,7 @@ from driftmon.errors import (
     SourceTimeoutError,
     SourceUnreachableError,
 )
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ReferenceColumn,
-    ReferenceSample,
-    SourceCounts,
-)
+from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_python_columns
 from driftmon.sources.columns import infer_python_kind, python_to_numpy
 from driftmon.sources.first_row import moment_utc
@@ -198,7 +193,7 @@ class SqlSource:
     def _usable(
         self,
         info: Mapping[str, object],
-        kinds: Mapping[str, ColumnKind | None],
+        kinds: ColumnKinds,
         errors: dict[str, ColumnError],
     ) -> list[str]:
         available = [n for n in info if n != self.timestamp_column]
@@ -302,9 +297,7 @@ class SqlSource:
                 raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
         return moment_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
-    def check_columns(
-        self, columns: Mapping[str, ColumnKind | None], *, rows: int = CHECK_ROWS
-    ) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
         """Check the relation and its timestamp column, then each column's type and first `rows` values."""
         errors: dict[str, ColumnError] = {}
         with self._connect() as conn:
@@ -329,17 +322,10 @@ class SqlSource:
                 errors.update(check_python_columns(head, columns, names))
         return errors
 
-    def read_reference(
-        self,
-        columns: Mapping[str, ColumnKind | None],
-        span: Span | None,
-        *,
-        sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-        seed: int = 0,
-    ) -> ReferenceSample:
-        """Stream the reference rows and keep a uniform sample of at most `sample_size` rows."""
+    def read_reference(self, columns: ColumnKinds, span: Span | None, sampling: Sampling) -> ReferenceSample:
+        """Stream the reference rows and keep a uniform sample of at most `sampling.size` rows."""
         errors: dict[str, ColumnError] = {}
-        sampler = RowSampler(sample_size, seed)
+        sampler = RowSampler(sampling.size, sampling.seed)
         with self._connect() as conn:
             info = self._probe(conn)
             names = self._usable(info, columns, errors)

@@ -20,7 +20,15 @@ from driftmon.errors import (
     SourceFileNotFoundError,
     SourceSchemaError,
 )
-from driftmon.sources import FileSource, Source, SqlSource, fit_reference, monitor_source, open_source
+from driftmon.sources import (
+    FileSource,
+    Sampling,
+    Source,
+    SqlSource,
+    fit_reference,
+    monitor_source,
+    open_source,
+)
 from driftmon.windows import Window
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -235,9 +243,9 @@ def test_read_reference_infers_kinds_and_bounds_the_sample(tmp_path: Path) -> No
     config = FileSourceConfig(path=str(tmp_path / "a.parquet"), batch_rows=1024)
     columns = {"x": None, "i": None, "c": None, "flag": None, "s": None}
     with FileSource(config, "ts") as source:
-        full = source.read_reference(columns, None)
-        sample = source.read_reference({"x": None}, None, sample_size=300, seed=1)
-        again = source.read_reference({"x": None}, None, sample_size=300, seed=1)
+        full = source.read_reference(columns, None, Sampling())
+        sample = source.read_reference({"x": None}, None, Sampling(300, seed=1))
+        again = source.read_reference({"x": None}, None, Sampling(300, seed=1))
     assert {n: c.kind for n, c in full.columns.items()} == {
         "x": "numeric",
         "i": "numeric",

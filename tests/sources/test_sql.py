@@ -24,7 +24,7 @@ from driftmon.errors import (
     SourceTimeoutError,
     SourceUnreachableError,
 )
-from driftmon.sources import SqlSource, fit_reference
+from driftmon.sources import Sampling, SqlSource, fit_reference
 from driftmon.windows import TimeRange, Window
 
 START = datetime(2024, 1, 1, tzinfo=UTC)
@@ -353,14 +353,14 @@ def test_read_reference_samples_and_infers_kinds(standard: tuple[str, list[dict[
     src = source(url)
     window = TimeRange(None, START + timedelta(hours=24))
     expected = in_window(rows, Window(START - timedelta(days=1), START + timedelta(hours=24)))
-    full = src.read_reference({"x": None, "c": None, "i": "categorical", "missing": None}, window)
+    full = src.read_reference({"x": None, "c": None, "i": "categorical", "missing": None}, window, Sampling())
     assert not full.sampled
     assert full.rows == len(expected)
     assert full.columns["x"].kind == "numeric"
     assert full.columns["c"].kind == "categorical"
     assert sorted(map(str, full.columns["c"].values)) == sorted(map(str, (r["c"] for r in expected)))
     assert isinstance(full.errors["missing"], MissingColumnError)
-    small = src.read_reference({"x": "numeric"}, window, sample_size=100, seed=3)
+    small = src.read_reference({"x": "numeric"}, window, Sampling(100, seed=3))
     assert small.sampled
     assert small.rows == len(expected)
     assert small.columns["x"].values.shape == (100,)
@@ -384,7 +384,7 @@ def test_postgres_numeric_type_becomes_float(postgres_url: str) -> None:
         rows,
     )
     src = source(postgres_url, "money")
-    sample = src.read_reference({"amount": None, "code": "categorical"}, None)
+    sample = src.read_reference({"amount": None, "code": "categorical"}, None, Sampling())
     assert sample.columns["amount"].kind == "numeric"
     assert sample.columns["amount"].values.tolist()[0] == 1.25
     assert sample.columns["code"].values.tolist() == [3.0, 3.0]
