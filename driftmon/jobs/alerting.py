@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -35,20 +35,7 @@ log = logging.getLogger(__name__)
 
 def alert_rule(settings: ColumnSettings, rule: EffectiveAlertRule) -> AlertRule:
     """Return the state machine's rule for one statistic of one column (its min_samples included)."""
-    return AlertRule(
-        statistic=rule.statistic,
-        warning=rule.warning,
-        critical=rule.critical,
-        resolve=rule.resolve,
-        for_windows=rule.for_windows,
-        require_significance=rule.require_significance,
-        significance_level=rule.significance_level,
-        min_samples=settings.min_samples,
-        warning_noise=rule.warning_noise,
-        critical_noise=rule.critical_noise,
-        resolve_noise=rule.resolve_noise,
-        critical_for_windows=rule.critical_for_windows,
-    )
+    return AlertRule(**asdict(rule), min_samples=settings.min_samples)
 
 
 @dataclass
