@@ -8,13 +8,6 @@ from datetime import datetime
 from driftmon.metrics.errors import MetricsInputError
 
 
-def check_name(value: object, what: str, where: str) -> str:
-    """Return `value` if it is a non-empty string, else raise naming it."""
-    if not isinstance(value, str) or not value:
-        raise MetricsInputError(f"{where}: {what} must be a non-empty string, got {value!r}")
-    return value
-
-
 def check_count(value: object, what: str, where: str) -> int | None:
     """Return a non-negative integer or None, else raise naming it."""
     if value is None:
@@ -22,15 +15,6 @@ def check_count(value: object, what: str, where: str) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise MetricsInputError(f"{where}: {what} must be a non-negative integer or None, got {value!r}")
     return int(value)
-
-
-def check_number(value: object, what: str, where: str) -> float | None:
-    """Return `value` as a float (None stays None), else raise naming it."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise MetricsInputError(f"{where}: {what} must be a number or None, got {value!r}")
-    return float(value)
 
 
 def timestamp(value: object, what: str, where: str) -> float:

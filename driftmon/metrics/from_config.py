@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from driftmon.config import Config, MonitorConfig, cron_trigger
+from driftmon.core import STATISTICS
 from driftmon.metrics.checks import timestamp
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
 
@@ -43,7 +44,8 @@ def monitor_spec(monitor: MonitorConfig, *, now: datetime) -> MonitorSpec:
         seconds = monitor.window.longest.total_seconds()
     columns = []
     for settings in monitor.all_column_settings():
-        thresholds = {name: Thresholds(rule.warning, rule.critical) for name, rule in settings.alerts.items()}
+        rules = settings.alerts  # in statistic order, so the exposition does not follow the config's
+        thresholds = {s: Thresholds(rules[s].warning, rules[s].critical) for s in STATISTICS if s in rules}
         columns.append(ColumnSpec(settings.name, settings.role, thresholds))
     return MonitorSpec(monitor.name, tuple(columns), seconds, full=monitor.metrics == "full")
 

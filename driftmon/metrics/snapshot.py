@@ -15,11 +15,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
-from driftmon.metrics.checks import check_count, check_name, check_seconds
+from driftmon.metrics.checks import check_count, check_seconds
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COMPLETED_STATUSES
 from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
-from driftmon.metrics.specs import MonitorSpec, check_specs
+from driftmon.metrics.specs import MonitorSpec
 from driftmon.metrics.state import (
     MonitorState,
     ProcessState,
@@ -42,7 +42,7 @@ class MetricsSnapshot:
     def __init__(self, monitors: Sequence[MonitorSpec] = (), *, version: str = __version__) -> None:
         self._write = threading.Lock()  # serialises writers
         self._read = threading.Lock()  # guards the references scrapes pick up
-        self._process = ProcessState(check_name(version, "version", "build info"))
+        self._process = ProcessState(version)
         self._process_fragments = process_fragments(self._process)
         self._monitors: dict[str, MonitorState] = {}
         self._fragments: dict[str, Fragments] = {}
@@ -55,9 +55,8 @@ class MetricsSnapshot:
 
     def configure(self, monitors: Sequence[MonitorSpec]) -> None:
         """Export exactly these monitors and columns, keeping the values of those already known."""
-        specs = check_specs(monitors)
         with self._write:
-            states = {s.name: configured(s, self._monitors.get(s.name)) for s in specs}
+            states = {s.name: configured(s, self._monitors.get(s.name)) for s in monitors}
             self._swap_all(states)
 
     def rebuild(
@@ -82,10 +81,9 @@ class MetricsSnapshot:
         """
         started = time.perf_counter()
         read = check_seconds(read_seconds, "read_seconds", "rebuild")
-        specs = check_specs(monitors)
         with self._write:
             grouped = _Grouped(results, runs, alerts)
-            states = {s.name: configured(s, results=grouped.results.get(s.name, ())) for s in specs}
+            states = {s.name: configured(s, results=grouped.results.get(s.name, ())) for s in monitors}
             self._swap_all({name: grouped.fold(state, columns=False) for name, state in states.items()})
             seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))

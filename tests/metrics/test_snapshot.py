@@ -209,38 +209,6 @@ def test_bad_run_inputs_are_refused_with_nothing_applied(change: dict[str, Any],
     assert s.exposition() == before
 
 
-@pytest.mark.parametrize(
-    ("specs", "message"),
-    [
-        ([MonitorSpec("", [])], "monitor name must be a non-empty string"),
-        ([MonitorSpec("m", [ColumnSpec("x"), ColumnSpec("x")])], "column 'x' is listed twice"),
-        ([MonitorSpec("m", []), MonitorSpec("m", [])], "monitor 'm' is listed twice"),
-        ([MonitorSpec("m", [ColumnSpec("x", "target")])], "role must be one of feature, prediction, label"),
-        ([MonitorSpec("m", [], interval_seconds=0)], "interval_seconds must be a positive number"),
-        ([MonitorSpec("m", [ColumnSpec("x", thresholds={"kl": Thresholds(1)})])], "unknown statistic 'kl'"),
-        (
-            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds()})])],
-            "set a warning or a critical",
-        ),
-        (
-            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": Thresholds(-1)})])],
-            "warning threshold must be a finite",
-        ),
-        (
-            [MonitorSpec("m", [ColumnSpec("x", thresholds={"psi": (1.0,)})])],
-            "must be Thresholds\\(warning, critical\\)",
-        ),
-        ([MonitorSpec("m", ["x"])], "columns\\[0\\] must be a ColumnSpec"),  # type: ignore[list-item]
-    ],
-)
-def test_bad_specs_are_refused_and_the_configuration_kept(specs: list[MonitorSpec], message: str) -> None:
-    s = snapshot()
-    before = s.exposition()
-    with pytest.raises(MetricsInputError, match=message):
-        s.configure(specs)
-    assert s.exposition() == before
-
-
 def test_setters_refuse_bad_values() -> None:
     s = snapshot()
     with pytest.raises(MetricsInputError, match="windows_behind must be a non-negative integer"):
