@@ -83,8 +83,7 @@ class MetricsSnapshot:
         read = check_seconds(read_seconds, "read_seconds", "rebuild")
         with self._write:
             grouped = _Grouped(results, runs, alerts)
-            states = {s.name: configured(s, results=grouped.results.get(s.name, ())) for s in monitors}
-            self._swap_all({name: grouped.fold(state, columns=False) for name, state in states.items()})
+            self._swap_all({s.name: grouped.fold(configured(s)) for s in monitors})
             seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))
 
@@ -106,7 +105,7 @@ class MetricsSnapshot:
             for name in grouped.monitors():
                 state = self._monitors.get(name)
                 if state is not None:
-                    self._swap_one(grouped.fold(state, columns=True))
+                    self._swap_one(grouped.fold(state))
 
     def apply_run(
         self,
@@ -241,10 +240,10 @@ class _Grouped:
     def monitors(self) -> set[str]:
         return {*self.results, *self.completed, *self.severities}
 
-    def fold(self, state: MonitorState, *, columns: bool) -> MonitorState:
-        """Return `state` with this monitor's values folded in (`columns`: its results too)."""
+    def fold(self, state: MonitorState) -> MonitorState:
+        """Return `state` with this monitor's results, completed runs and alert states folded in."""
         name = state.spec.name
-        if columns and name in self.results:
+        if name in self.results:
             state = with_columns(state, self.results[name])
         if name in self.completed:
             state = with_completed_runs(state, self.completed[name])
