@@ -6,7 +6,6 @@ from datetime import datetime, timedelta
 
 from driftmon.config import Config, MonitorConfig, cron_trigger
 from driftmon.core import STATISTICS
-from driftmon.metrics.checks import timestamp
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
 
 # Fire times sampled to find a cron schedule's longest gap: enough to span a weekend for
@@ -16,7 +15,8 @@ CRON_SAMPLE_FIRES = 200
 
 def cron_interval_seconds(expression: str, now: datetime) -> float:
     """Return the longest gap between consecutive fire times of `expression` over its next fires."""
-    timestamp(now, "now", f"cron expression {expression!r}")
+    if now.utcoffset() is None:
+        raise ValueError(f"cron expression {expression!r}: now must be a timezone-aware datetime, not {now}")
     trigger = cron_trigger(expression)
     fire = trigger.get_next_fire_time(None, now)
     longest = 0.0

@@ -9,13 +9,13 @@ already rendered lines, which is itself cached until the next change.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
-from driftmon.metrics.checks import check_count, check_seconds
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COMPLETED_STATUSES
 from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
@@ -80,7 +80,7 @@ class MetricsSnapshot:
         driftmon_snapshot_load_seconds.
         """
         started = time.perf_counter()
-        read = check_seconds(read_seconds, "read_seconds", "rebuild")
+        read = _seconds(read_seconds, "read_seconds", "rebuild")
         with self._write:
             grouped = _Grouped(results, runs, alerts)
             self._swap_all({s.name: grouped.fold(configured(s)) for s in monitors})
@@ -126,7 +126,7 @@ class MetricsSnapshot:
         if run.finished_at is None:
             raise MetricsInputError(f"{where}: finished_at is required for a finished run")
         finished_at = run.finished_at.timestamp()
-        duration = check_seconds(duration_seconds, "duration_seconds", where)
+        duration = _seconds(duration_seconds, "duration_seconds", where)
         latest = []
         for result in columns:
             if result.monitor != run.monitor:
@@ -139,8 +139,6 @@ class MetricsSnapshot:
                 raise MetricsInputError(
                     f"{where}: alert for column {alert.column!r} reports monitor {alert.monitor!r}"
                 )
-        if source_up is not None and not isinstance(source_up, bool):
-            raise MetricsInputError(f"{where}: source_up must be True, False or None, got {source_up!r}")
         with self._write:
             state = self._monitors.get(run.monitor)
             if state is None:
@@ -156,17 +154,13 @@ class MetricsSnapshot:
 
     def set_windows_behind(self, monitor: str, windows: int) -> None:
         """Report how many complete windows of `monitor` are not computed yet."""
-        count = check_count(windows, "windows_behind", f"monitor {monitor!r}")
-        if count is None:
-            raise MetricsInputError(
-                f"monitor {monitor!r}: windows_behind must be a non-negative integer, got None"
-            )
-        self._update(monitor, windows_behind=count)
+        with self._write:
+            state = self._monitors.get(monitor)
+            if state is not None:
+                self._swap_one(replace(state, windows_behind=windows))
 
     def set_database_up(self, up: bool) -> None:
         """Report whether the store's database answered."""
-        if not isinstance(up, bool):
-            raise MetricsInputError(f"database up must be True or False, got {up!r}")
         with self._write:
             self._swap_process(replace(self._process, database_up=up))
 
@@ -187,12 +181,6 @@ class MetricsSnapshot:
         return body
 
     # -- internals (callers hold self._write) ----------------------------------------------
-
-    def _update(self, monitor: str, **changes: object) -> None:
-        with self._write:
-            state = self._monitors.get(monitor)
-            if state is not None:
-                self._swap_one(replace(state, **changes))  # type: ignore[arg-type]
 
     def _swap_one(self, state: MonitorState) -> None:
         fragments = monitor_fragments(state)
@@ -254,3 +242,10 @@ class _Grouped:
 
 def _optional_time(run: RunLike) -> float | None:
     return None if run.finished_at is None else run.finished_at.timestamp()
+
+
+def _seconds(value: float, what: str, where: str) -> float:
+    """Return a finite number of seconds >= 0 as a float, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise MetricsInputError(f"{where}: {what} must be a finite number >= 0, got {value!r}")
+    return float(value)
