@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from driftmon.config import Config, MonitorConfig, cron_trigger
-from driftmon.metrics.checks import timestamp
+from driftmon.core import STATISTICS
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
 
 # Fire times sampled to find a cron schedule's longest gap: enough to span a weekend for
@@ -15,7 +15,8 @@ CRON_SAMPLE_FIRES = 200
 
 def cron_interval_seconds(expression: str, now: datetime) -> float:
     """Return the longest gap between consecutive fire times of `expression` over its next fires."""
-    timestamp(now, "now", f"cron expression {expression!r}")
+    if now.utcoffset() is None:
+        raise ValueError(f"cron expression {expression!r}: now must be a timezone-aware datetime, not {now}")
     trigger = cron_trigger(expression)
     fire = trigger.get_next_fire_time(None, now)
     longest = 0.0
@@ -43,7 +44,8 @@ def monitor_spec(monitor: MonitorConfig, *, now: datetime) -> MonitorSpec:
         seconds = monitor.window.longest.total_seconds()
     columns = []
     for settings in monitor.all_column_settings():
-        thresholds = {name: Thresholds(rule.warning, rule.critical) for name, rule in settings.alerts.items()}
+        rules = settings.alerts  # in statistic order, so the exposition does not follow the config's
+        thresholds = {s: Thresholds(rules[s].warning, rules[s].critical) for s in STATISTICS if s in rules}
         columns.append(ColumnSpec(settings.name, settings.role, thresholds))
     return MonitorSpec(monitor.name, tuple(columns), seconds, full=monitor.metrics == "full")
 

@@ -16,9 +16,7 @@ from typing import Literal
 from driftmon.core import STATISTICS
 
 Kind = Literal["gauge", "counter", "histogram"]
-Level = Literal["process", "monitor", "column"]
 Exported = Literal["always", "alerted", "full"]
-EXPORTED: tuple[Exported, ...] = ("always", "alerted", "full")
 
 # Run outcomes a finished run can have (the store's final run statuses).
 RUN_STATUSES = ("succeeded", "partial", "insufficient_data", "failed")
@@ -55,25 +53,17 @@ _STATISTIC_TEXT = {
 
 @dataclass(frozen=True)
 class MetricFamilyDef:
-    """One exported metric family: `name` is as exposed (counters end in _total)."""
+    """One exported metric family: `name` is as exposed (counters end in _total).
+
+    Its level is the table it is in: PROCESS_FAMILIES, MONITOR_FAMILIES or COLUMN_FAMILIES.
+    """
 
     name: str
     kind: Kind
-    level: Level
     labels: tuple[str, ...]
     unit: str
     help: str
     exported: Exported = "always"
-
-    def __post_init__(self) -> None:
-        assert list(self.labels) == sorted(self.labels), f"{self.name}: labels must be listed sorted"
-        assert self.name.startswith("driftmon_"), self.name
-        assert (self.kind == "counter") == self.name.endswith("_total"), self.name
-
-    @property
-    def base_name(self) -> str:
-        """Return the family name prometheus_client uses (a counter's name without _total)."""
-        return self.name.removesuffix("_total") if self.kind == "counter" else self.name
 
 
 @dataclass(frozen=True)
@@ -255,13 +245,13 @@ def _statistic_rows() -> list[Row]:
     return rows
 
 
-def _defs(level: Level, rows: Iterable[Row]) -> tuple[MetricFamilyDef, ...]:
-    return tuple(MetricFamilyDef(row[0], row[1], level, *row[2:]) for row in rows)
+def _defs(rows: Iterable[Row]) -> tuple[MetricFamilyDef, ...]:
+    return tuple(MetricFamilyDef(*row) for row in rows)
 
 
-PROCESS_FAMILIES = _defs("process", _PROCESS)
-MONITOR_FAMILIES = _defs("monitor", _MONITOR)
-COLUMN_FAMILIES = _defs("column", (*_COLUMN_HEAD, *_statistic_rows(), *_COLUMN_TAIL))
+PROCESS_FAMILIES = _defs(_PROCESS)
+MONITOR_FAMILIES = _defs(_MONITOR)
+COLUMN_FAMILIES = _defs((*_COLUMN_HEAD, *_statistic_rows(), *_COLUMN_TAIL))
 FAMILIES = (*PROCESS_FAMILIES, *MONITOR_FAMILIES, *COLUMN_FAMILIES)
 _BY_NAME = {f.name: f for f in FAMILIES}
 assert len(_BY_NAME) == len(FAMILIES), "metric family names must be unique"

@@ -9,17 +9,17 @@ already rendered lines, which is itself cached until the next change.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from driftmon import __version__
-from driftmon.metrics.checks import check_count, check_name, check_seconds
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.metrics.names import COMPLETED_STATUSES
 from driftmon.metrics.render import Fragments, join_exposition, monitor_fragments, process_fragments
-from driftmon.metrics.specs import MonitorSpec, check_specs
+from driftmon.metrics.specs import MonitorSpec
 from driftmon.metrics.state import (
     MonitorState,
     ProcessState,
@@ -42,7 +42,7 @@ class MetricsSnapshot:
     def __init__(self, monitors: Sequence[MonitorSpec] = (), *, version: str = __version__) -> None:
         self._write = threading.Lock()  # serialises writers
         self._read = threading.Lock()  # guards the references scrapes pick up
-        self._process = ProcessState(check_name(version, "version", "build info"))
+        self._process = ProcessState(version)
         self._process_fragments = process_fragments(self._process)
         self._monitors: dict[str, MonitorState] = {}
         self._fragments: dict[str, Fragments] = {}
@@ -55,9 +55,8 @@ class MetricsSnapshot:
 
     def configure(self, monitors: Sequence[MonitorSpec]) -> None:
         """Export exactly these monitors and columns, keeping the values of those already known."""
-        specs = check_specs(monitors)
         with self._write:
-            states = {s.name: configured(s, self._monitors.get(s.name)) for s in specs}
+            states = {s.name: configured(s, self._monitors.get(s.name)) for s in monitors}
             self._swap_all(states)
 
     def rebuild(
@@ -81,12 +80,10 @@ class MetricsSnapshot:
         driftmon_snapshot_load_seconds.
         """
         started = time.perf_counter()
-        read = check_seconds(read_seconds, "read_seconds", "rebuild")
-        specs = check_specs(monitors)
+        read = _seconds(read_seconds, "read_seconds", "rebuild")
         with self._write:
             grouped = _Grouped(results, runs, alerts)
-            states = {s.name: configured(s, results=grouped.results.get(s.name, ())) for s in specs}
-            self._swap_all({name: grouped.fold(state, columns=False) for name, state in states.items()})
+            self._swap_all({s.name: grouped.fold(configured(s)) for s in monitors})
             seconds = read + time.perf_counter() - started
             self._swap_process(replace(self._process, load_seconds=seconds))
 
@@ -108,7 +105,7 @@ class MetricsSnapshot:
             for name in grouped.monitors():
                 state = self._monitors.get(name)
                 if state is not None:
-                    self._swap_one(grouped.fold(state, columns=True))
+                    self._swap_one(grouped.fold(state))
 
     def apply_run(
         self,
@@ -129,7 +126,7 @@ class MetricsSnapshot:
         if run.finished_at is None:
             raise MetricsInputError(f"{where}: finished_at is required for a finished run")
         finished_at = run.finished_at.timestamp()
-        duration = check_seconds(duration_seconds, "duration_seconds", where)
+        duration = _seconds(duration_seconds, "duration_seconds", where)
         latest = []
         for result in columns:
             if result.monitor != run.monitor:
@@ -142,8 +139,6 @@ class MetricsSnapshot:
                 raise MetricsInputError(
                     f"{where}: alert for column {alert.column!r} reports monitor {alert.monitor!r}"
                 )
-        if source_up is not None and not isinstance(source_up, bool):
-            raise MetricsInputError(f"{where}: source_up must be True, False or None, got {source_up!r}")
         with self._write:
             state = self._monitors.get(run.monitor)
             if state is None:
@@ -159,17 +154,13 @@ class MetricsSnapshot:
 
     def set_windows_behind(self, monitor: str, windows: int) -> None:
         """Report how many complete windows of `monitor` are not computed yet."""
-        count = check_count(windows, "windows_behind", f"monitor {monitor!r}")
-        if count is None:
-            raise MetricsInputError(
-                f"monitor {monitor!r}: windows_behind must be a non-negative integer, got None"
-            )
-        self._update(monitor, windows_behind=count)
+        with self._write:
+            state = self._monitors.get(monitor)
+            if state is not None:
+                self._swap_one(replace(state, windows_behind=windows))
 
     def set_database_up(self, up: bool) -> None:
         """Report whether the store's database answered."""
-        if not isinstance(up, bool):
-            raise MetricsInputError(f"database up must be True or False, got {up!r}")
         with self._write:
             self._swap_process(replace(self._process, database_up=up))
 
@@ -190,12 +181,6 @@ class MetricsSnapshot:
         return body
 
     # -- internals (callers hold self._write) ----------------------------------------------
-
-    def _update(self, monitor: str, **changes: object) -> None:
-        with self._write:
-            state = self._monitors.get(monitor)
-            if state is not None:
-                self._swap_one(replace(state, **changes))  # type: ignore[arg-type]
 
     def _swap_one(self, state: MonitorState) -> None:
         fragments = monitor_fragments(state)
@@ -243,10 +228,10 @@ class _Grouped:
     def monitors(self) -> set[str]:
         return {*self.results, *self.completed, *self.severities}
 
-    def fold(self, state: MonitorState, *, columns: bool) -> MonitorState:
-        """Return `state` with this monitor's values folded in (`columns`: its results too)."""
+    def fold(self, state: MonitorState) -> MonitorState:
+        """Return `state` with this monitor's results, completed runs and alert states folded in."""
         name = state.spec.name
-        if columns and name in self.results:
+        if name in self.results:
             state = with_columns(state, self.results[name])
         if name in self.completed:
             state = with_completed_runs(state, self.completed[name])
@@ -257,3 +242,10 @@ class _Grouped:
 
 def _optional_time(run: RunLike) -> float | None:
     return None if run.finished_at is None else run.finished_at.timestamp()
+
+
+def _seconds(value: float, what: str, where: str) -> float:
+    """Return a finite number of seconds >= 0 as a float, else raise naming it."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < math.inf:
+        raise MetricsInputError(f"{where}: {what} must be a finite number >= 0, got {value!r}")
+    return float(value)

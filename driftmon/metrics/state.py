@@ -53,61 +53,24 @@ class ProcessState:
 
 
 _NO_RUNS = (0,) * (len(DURATION_BUCKETS) + 1)
-_KEPT = (
-    "runs",
-    "buckets",
-    "duration_sum",
-    "rows_read",
-    "last_success",
-    "last_window_end",
-    "windows_behind",
-    "source_up",
-)
 
 
-def _column_labels(monitor: str, spec: ColumnSpec) -> str:
-    return label_text({"column": spec.name, "monitor": monitor, "role": spec.role})[1:-1]
-
-
-def _column_state(
-    monitor: str, spec: ColumnSpec, previous: ColumnState | None, result: LatestValues | None
-) -> ColumnState:
+def _column_state(monitor: str, spec: ColumnSpec, previous: ColumnState | None) -> ColumnState:
+    labels = label_text({"column": spec.name, "monitor": monitor, "role": spec.role})[1:-1]
     if previous is None:
-        return ColumnState(spec, _column_labels(monitor, spec), result, {})
+        return ColumnState(spec, labels, None, {})
     # Alert states only exist for statistics that have thresholds in force.
     alerts = {s: v for s, v in previous.alerts.items() if s in spec.thresholds}
-    latest = previous.latest
-    if result is not None and (latest is None or latest.window_end <= result.window_end):
-        latest = result
-    return ColumnState(spec, _column_labels(monitor, spec), latest, alerts)
+    return ColumnState(spec, labels, previous.latest, alerts)
 
 
-def configured(
-    spec: MonitorSpec,
-    previous: MonitorState | None = None,
-    results: Iterable[tuple[str, LatestValues]] = (),
-) -> MonitorState:
-    """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns.
-
-    `results` then update the columns as with_columns() does (a rebuild's stored results).
-    """
+def configured(spec: MonitorSpec, previous: MonitorState | None = None) -> MonitorState:
+    """Return the state of a (re)configured monitor, keeping what `previous` knew of kept columns."""
     old = previous.columns if previous else {}
-    newest = _newest(results)
-    columns = {c.name: _column_state(spec.name, c, old.get(c.name), newest.get(c.name)) for c in spec.columns}
-    state = MonitorState(spec=spec, columns=columns, runs=dict.fromkeys(RUN_STATUSES, 0), buckets=_NO_RUNS)
-    if previous is None:
-        return state
-    return replace(state, **{key: getattr(previous, key) for key in _KEPT})
-
-
-def _newest(results: Iterable[tuple[str, LatestValues]]) -> dict[str, LatestValues]:
-    """Return the result each column keeps: the latest window, the last given among equals."""
-    newest: dict[str, LatestValues] = {}
-    for name, values in results:
-        held = newest.get(name)
-        if held is None or held.window_end <= values.window_end:
-            newest[name] = values
-    return newest
+    columns = {c.name: _column_state(spec.name, c, old.get(c.name)) for c in spec.columns}
+    if previous is not None:
+        return replace(previous, spec=spec, columns=columns)
+    return MonitorState(spec=spec, columns=columns, runs=dict.fromkeys(RUN_STATUSES, 0), buckets=_NO_RUNS)
 
 
 def with_columns(state: MonitorState, results: Iterable[tuple[str, LatestValues]]) -> MonitorState:

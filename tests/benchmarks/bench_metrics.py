@@ -46,7 +46,7 @@ from driftmon.metrics import (
     Thresholds,
 )
 from driftmon.metrics.render import join_exposition, monitor_fragments, process_fragments
-from driftmon.metrics.state import ProcessState, configured
+from driftmon.metrics.state import ProcessState, configured, with_columns
 from driftmon.metrics.values import LatestValues
 from driftmon.store import (
     DONE_STATUSES,
@@ -199,7 +199,7 @@ def bench_memory(n_monitors: int, n_columns: int, n_scrapes: int, full: bool) ->
     by_monitor: dict[str, list[tuple[str, LatestValues]]] = {}
     for v in results:
         by_monitor.setdefault(v.monitor, []).append((v.column, LatestValues.of(v)))
-    states = [configured(spec, results=by_monitor.get(spec.name, [])) for spec in monitors]
+    states = [with_columns(configured(spec), by_monitor.get(spec.name, [])) for spec in monitors]
 
     def render_all() -> bytes:
         return join_exposition([process_fragments(ProcessState("bench")), *map(monitor_fragments, states)])

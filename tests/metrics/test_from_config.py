@@ -100,3 +100,22 @@ def test_disabled_monitors_are_not_exported() -> None:
     on, off = monitor(name="on"), monitor(name="off", enabled=False)
     config = Config.model_validate({"monitors": [on.model_dump(mode="json"), off.model_dump(mode="json")]})
     assert [s.name for s in monitor_specs(config, now=NOW)] == ["on"]
+
+
+def test_a_rule_on_noise_multiples_alone_has_an_alert_state_and_no_threshold() -> None:
+    config = monitor(alerts={"kl_live_ref": {"warning_noise": 2.0}}, metrics="full")
+    spec = monitor_spec(config, now=NOW)
+    thresholds = spec.columns[0].thresholds
+    # Statistic order (the default policy's js_divergence comes first in the configuration).
+    assert list(thresholds) == ["kl_live_ref", "js_divergence"]
+    assert thresholds["kl_live_ref"] == Thresholds(None, None)
+    body = MetricsSnapshot([spec]).exposition()
+    parsed = parse(body)
+    labels = {"column": "a", "monitor": "m", "role": "feature"}
+    assert value(parsed, "driftmon_column_alert_state", **labels, statistic="kl_live_ref") == 0
+    thresholds_of = {
+        dict(key[1])["statistic"] for key in parsed if key[0] == "driftmon_column_alert_threshold"
+    }
+    assert thresholds_of == {"js_divergence"}
+    states = [line for line in body.decode().splitlines() if line.startswith("driftmon_column_alert_state{")]
+    assert [line.split('statistic="')[1].split('"')[0] for line in states] == ["kl_live_ref", "js_divergence"]
