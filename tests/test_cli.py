@@ -29,7 +29,7 @@ COLUMN_KEYS = {
     "status",
     "top_bins",
 }
-TOP_BIN_KEYS = {"bin", "reference_share", "live_share", "contribution"}
+TOP_BIN_KEYS = {"bin", "index", "reference_share", "live_share", "contribution"}
 
 
 @pytest.fixture(scope="module")

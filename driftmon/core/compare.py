@@ -43,12 +43,15 @@ class BinContribution:
     contribution: float
 
     def to_dict(self) -> dict[str, Any]:
+        """Return the bin as JSON-ready data: a non-finite share or contribution (alpha = 0) is None."""
+        shares = (self.reference_share, self.live_share, self.contribution)
+        reference, live, contribution = (v if math.isfinite(v) else None for v in shares)
         return {
             "bin": self.label,
             "index": self.index,
-            "reference_share": self.reference_share,
-            "live_share": self.live_share,
-            "contribution": self.contribution,
+            "reference_share": reference,
+            "live_share": live,
+            "contribution": contribution,
         }
 
 

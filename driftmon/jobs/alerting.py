@@ -9,7 +9,6 @@ so the same evidence never counts twice and old windows never page anyone.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
@@ -46,24 +45,12 @@ class AlertEvaluation:
     severities: dict[str, dict[str, Severity]] = field(default_factory=dict)
 
 
-def _finite(value: float) -> float | None:
-    return value if math.isfinite(value) else None
-
-
 def _details(comparison: Comparison, role: str) -> dict[str, Any]:
     return {
         "role": role,
         "n_live": comparison.n_live,
         "n_reference": comparison.n_reference,
-        "top_bins": [
-            {
-                "bin": b.label,
-                "reference_share": _finite(b.reference_share),
-                "live_share": _finite(b.live_share),
-                "contribution": _finite(b.contribution),
-            }
-            for b in comparison.top_bins
-        ],
+        "top_bins": [b.to_dict() for b in comparison.top_bins],
     }
 
 

@@ -84,15 +84,7 @@ class ColumnOutcome:
             "p_values": {name: _num(level.p_value) for name, level in self.null_levels.items()},
             "status": self.status,
             "alerts": {name: severity.label for name, severity in self.severities.items()},
-            "top_bins": [
-                {
-                    "bin": b.label,
-                    "reference_share": _num(b.reference_share),
-                    "live_share": _num(b.live_share),
-                    "contribution": _num(b.contribution),
-                }
-                for b in self.top_bins
-            ],
+            "top_bins": [b.to_dict() for b in self.top_bins],
             "error": self.error,
         }
 

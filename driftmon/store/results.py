@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, Protocol
@@ -61,12 +60,7 @@ class ColumnResultLike(Protocol):
 
 
 def _top_bins(top_bins: Sequence[BinContribution]) -> list[dict[str, Any]] | None:
-    # JSON has no NaN or infinity: non-finite contributions (alpha = 0) are stored as null.
-    out = [
-        {k: None if isinstance(v, float) and not math.isfinite(v) else v for k, v in b.to_dict().items()}
-        for b in top_bins
-    ]
-    return out or None
+    return [b.to_dict() for b in top_bins] or None
 
 
 def _check_counts(result: ColumnResultLike, n_bins: int, where: str) -> list[int] | None:
