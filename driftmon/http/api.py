@@ -18,18 +18,17 @@ from driftmon.config import MonitorConfig, as_utc
 from driftmon.errors import UnknownMonitorError
 from driftmon.http.auth import context, require_token, require_write_access
 from driftmon.http.schemas import (
-    AlertEventOut,
     ApiTime,
     MonitorOut,
     RunDetailOut,
     RunOut,
     TriggerIn,
-    alert_out,
     monitor_out,
     result_detail_out,
     run_out,
 )
 from driftmon.store import (
+    AlertEventRecord,
     UnknownRunError,
     alert_history,
     current_alert_states,
@@ -162,12 +161,12 @@ def monitor_alerts(
     monitor: str,
     since: Annotated[ApiTime | None, Query(description="only transitions at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> list[AlertEventOut]:
+) -> list[AlertEventRecord]:
     """List a monitor's alert transitions, newest first."""
     name = _monitor(request, monitor).name
     with context(request).sessions() as session:
         events = alert_history(session, name, since=_utc(since, "since"), limit=limit)
-    return [alert_out(e) for e in events]
+    return events
 
 
 @router.get("/runs/{run_id}", responses=_NOT_FOUND)
@@ -189,10 +188,10 @@ def list_alerts(
     monitor: str | None = None,
     since: Annotated[ApiTime | None, Query(description="only transitions at or after")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-) -> list[AlertEventOut]:
+) -> list[AlertEventRecord]:
     """List alert transitions of every monitor (or one), newest first."""
     if monitor is not None:
         monitor = _monitor(request, monitor).name
     with context(request).sessions() as session:
         events = alert_history(session, monitor, since=_utc(since, "since"), limit=limit)
-    return [alert_out(e) for e in events]
+    return events

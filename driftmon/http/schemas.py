@@ -109,25 +109,6 @@ class RunDetailOut(RunOut):
     results: list[ResultDetailOut]
 
 
-class AlertEventOut(BaseModel):
-    """An alert transition: firing (warning or critical) or resolved."""
-
-    id: int
-    monitor: str
-    column: str
-    statistic: str
-    severity: str
-    state: str
-    at: datetime
-    window_start: datetime | None
-    window_end: datetime | None
-    run_id: int | None
-    value: Finite
-    threshold: Finite
-    p_value: Finite
-    details: dict[str, Any] | None
-
-
 class ThresholdsOut(BaseModel):
     warning: float | None = Field(description="fixed warning level (a floor when warning_noise is set)")
     critical: float | None
@@ -248,11 +229,6 @@ def result_detail_out(result: ResultRecord) -> ResultDetailOut:
 def run_out(run: RunRecord) -> RunOut:
     """Return the API document of a stored run."""
     return RunOut.model_validate(run, from_attributes=True)
-
-
-def alert_out(event: AlertEventRecord) -> AlertEventOut:
-    """Return the API document of a stored alert transition."""
-    return AlertEventOut.model_validate(event, from_attributes=True)
 
 
 def monitor_out(

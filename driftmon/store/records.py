@@ -197,6 +197,8 @@ class RunDetail:
 
 @dataclass(frozen=True, slots=True)
 class AlertEventRecord:
+    """An alert transition: firing (warning or critical) or resolved (the API's alert document)."""
+
     id: int
     monitor: str
     column: str
