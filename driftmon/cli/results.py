@@ -22,7 +22,7 @@ from driftmon.cli.common import (
 from driftmon.config import load_config
 
 if TYPE_CHECKING:
-    from driftmon.jobs import ColumnOutcome
+    from driftmon.results import ResultRecord
 
 # CSV columns besides each statistic's value, p-value and noise level, and its alert state.
 _CSV_HEAD = (
@@ -38,7 +38,7 @@ _CSV_HEAD = (
 )
 
 
-def result_records(monitor: str, columns: Iterable[ColumnOutcome]) -> list[dict[str, Any]]:
+def result_records(monitor: str, columns: Iterable[ResultRecord]) -> list[dict[str, Any]]:
     """Return one JSON-ready record per stored window and column (the `run --json` column schema)."""
     return [
         {
@@ -97,7 +97,7 @@ def results(
     Each record has every stored statistic, its p-value and no-drift noise level, the column's
     status and the alert state of each rule at that window (as the alert machine left it then).
     """
-    from driftmon.jobs import stored_columns
+    from driftmon.store import window_results
 
     config = load_config(config_files)
     monitor = config.monitor(monitor_name)
@@ -114,5 +114,5 @@ def results(
     if lo >= hi:
         fail(f"--since {lo.isoformat()} is not before --until {hi.isoformat()}")
     with open_store(database_url, config) as sessions, sessions() as session:
-        columns = stored_columns(session, monitor.name, lo, hi, column_names or None)
+        columns = window_results(session, monitor.name, lo, hi, columns=column_names or None)
     write_records(result_records(monitor.name, columns), tuple(monitor.statistics), as_csv)

@@ -176,8 +176,9 @@ def backfill(
     values, p-values, noise levels, status and the alert state of that window.
     """
     from driftmon.cli.results import result_records, write_records
-    from driftmon.jobs import RunOutcome, backfill_windows, stored_columns
+    from driftmon.jobs import RunOutcome, backfill_windows
     from driftmon.jobs import backfill as run_backfill
+    from driftmon.store import window_results
 
     config = load_config(config_files)
     monitors = [config.monitor(n) for n in monitor_names] or [m for m in config.monitors if m.enabled]
@@ -201,7 +202,7 @@ def backfill(
                     monitor, lo, hi, sessions=sessions, now=now, from_first_row=last is not None
                 )
                 with sessions() as session:
-                    records = result_records(monitor.name, stored_columns(session, monitor.name, lo, hi))
+                    records = result_records(monitor.name, window_results(session, monitor.name, lo, hi))
                 write_records(records, tuple(monitor.statistics), as_csv=False)
                 for failed in outcome.runs:
                     if failed.status in ("failed", "partial"):

@@ -6,7 +6,8 @@ import math
 from collections.abc import Sequence
 
 from driftmon.alerts import Severity
-from driftmon.jobs import ColumnOutcome, RunOutcome
+from driftmon.jobs import RunOutcome
+from driftmon.results import ResultRecord
 from driftmon.store import BaselineRecord
 
 _SKIPS = {
@@ -47,17 +48,18 @@ def _is_number(text: str) -> bool:
     return True
 
 
-def _alert(column: ColumnOutcome) -> str:
-    worst = max(column.severities.values(), default=None)
+def _alert(column: ResultRecord) -> str:
+    severities = {s: Severity.parse(label) for s, label in column.alert_states.items()}
+    worst = max(severities.values(), default=None)
     if worst is None:
         return "-"
     if worst == Severity.OK:
         return "ok"
-    stats = sorted(s for s, v in column.severities.items() if v == worst)
+    stats = sorted(s for s, v in severities.items() if v == worst)
     return f"{worst.label} ({', '.join(stats)})"
 
 
-def _top_bin(column: ColumnOutcome) -> str:
+def _top_bin(column: ResultRecord) -> str:
     # A bin empty on both sides still "contributes" through smoothing; it explains nothing.
     b = next((b for b in column.top_bins if b.reference_share or b.live_share), None)
     if b is None:
@@ -65,7 +67,7 @@ def _top_bin(column: ColumnOutcome) -> str:
     return f"{b.label}: {b.reference_share:.1%} -> {b.live_share:.1%}"
 
 
-def _column_row(c: ColumnOutcome) -> list[str]:
+def _column_row(c: ResultRecord) -> list[str]:
     stats = c.statistics()
     return [
         c.column,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -53,6 +54,22 @@ class BinContribution:
             "live_share": live,
             "contribution": contribution,
         }
+
+    @classmethod
+    def from_dict(cls, entry: Mapping[str, Any]) -> BinContribution:
+        """Return a bin from its to_dict() form (as stored); a missing number is NaN."""
+
+        def number(key: str) -> float:
+            value = entry.get(key)
+            return float(value) if isinstance(value, int | float) else math.nan
+
+        return cls(
+            index=int(entry.get("index") or 0),
+            label=str(entry.get("bin", "")),
+            reference_share=number("reference_share"),
+            live_share=number("live_share"),
+            contribution=number("contribution"),
+        )
 
 
 @dataclass(frozen=True, eq=False)

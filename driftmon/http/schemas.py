@@ -16,7 +16,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftmon.config import MonitorConfig, format_duration
 from driftmon.core import STATISTICS
-from driftmon.store import AlertEventRecord, ResultRecord, RunRecord
+from driftmon.results import ResultRecord
+from driftmon.store import AlertEventRecord, RunRecord
 
 _DATE_AND_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}")
 
@@ -156,15 +157,14 @@ class TriggerIn(BaseModel):
 def _statistics(result: ResultRecord) -> dict[str, StatisticOut]:
     out = {}
     for name in STATISTICS:
-        value = getattr(result, name)
-        p_value = getattr(result, f"{name}_p_value")
-        if value is None and p_value is None:
+        value, level = result.scores.get(name), result.null(name)
+        if value is None and level is None:
             continue
         out[name] = StatisticOut(
             value=_finite(value),
-            p_value=_finite(p_value),
-            noise=_finite(getattr(result, f"{name}_null_quantile")),
-            expected=_finite(getattr(result, f"{name}_null_expected")),
+            p_value=_finite(level.p_value) if level else None,
+            noise=_finite(level.quantile) if level else None,
+            expected=_finite(level.expected) if level else None,
         )
     return out
 
@@ -222,7 +222,7 @@ def result_detail_out(result: ResultRecord) -> ResultDetailOut:
         calibration_method=result.calibration_method,
         primary_statistic=result.primary_statistic,
         bins=bins,
-        top_bins=[dict(b) for b in result.top_bins],
+        top_bins=[b.to_dict() for b in result.top_bins],
     )
 
 

@@ -20,21 +20,18 @@ from driftmon.jobs.outcome import (
     AlertChange,
     BackfillOutcome,
     BaselineFitOutcome,
-    ColumnOutcome,
     FittedBaseline,
     RunOutcome,
     Skip,
 )
 from driftmon.jobs.run import run_window
 from driftmon.jobs.scoring import column_result, failed_column_result
-from driftmon.jobs.stored import stored_columns, top_bins
 
 __all__ = [
     "AlertChange",
     "BackfillOutcome",
     "BaselineFitOutcome",
     "BaselineSet",
-    "ColumnOutcome",
     "FirstRow",
     "FittedBaseline",
     "Progress",
@@ -52,6 +49,4 @@ __all__ = [
     "fit_baselines",
     "reference_span",
     "run_window",
-    "stored_columns",
-    "top_bins",
 ]

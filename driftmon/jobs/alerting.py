@@ -39,10 +39,10 @@ def alert_rule(settings: ColumnSettings, rule: EffectiveAlertRule) -> AlertRule:
 
 @dataclass
 class AlertEvaluation:
-    """The transitions a window caused and every rule's severity after it, per column."""
+    """The transitions a window caused and every rule's severity label after it, per column."""
 
     changes: list[AlertChange] = field(default_factory=list)
-    severities: dict[str, dict[str, Severity]] = field(default_factory=dict)
+    severities: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _details(comparison: Comparison, role: str) -> dict[str, Any]:
@@ -94,13 +94,12 @@ def evaluate_alerts(
             previous = _previous(monitor.name, key, stored.get(key))
             last = previous.last_window_end if previous is not None else None
             if comparison is None or (last is not None and window.end <= last):
-                severities[statistic] = previous.severity if previous is not None else Severity.OK
+                severities[statistic] = (previous.severity if previous is not None else Severity.OK).label
                 continue
             score = WindowScore.from_comparison(comparison, statistic, window.start, window.end)
             state, transition = evaluate(alert_rule(settings, effective), previous, score)
             updates[key] = state.to_dict()
-            severities[statistic] = state.severity
-            evaluated.setdefault(column, {})[statistic] = state.severity.label
+            severities[statistic] = evaluated.setdefault(column, {})[statistic] = state.severity.label
             if transition is None:
                 continue
             event = record_alert_event(

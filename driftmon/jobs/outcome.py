@@ -1,92 +1,29 @@
 """What the jobs return: a run's outcome per column, its alert transitions, baseline fits, backfills.
 
-The records read like the store's (`ColumnOutcome` has `statistics()` and `null(name)` like a
-stored result, `RunOutcome` has `window_start`, `status`, `finished_at`, `rows_read` like a
+A run's columns are results.ResultRecord, as the store keeps them. The other records read like
+the store's (`RunOutcome` has `window_start`, `status`, `finished_at`, `rows_read` like a
 run record, `AlertChange` has `severity` and `state` like an alert event), so the metrics
 snapshot and the HTTP API take either. `to_dict()` gives JSON-ready data (NaN becomes None).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from driftmon.alerts import Notification, Severity, Transition
-from driftmon.core import STATISTICS, BinContribution, NullLevel
+from driftmon.alerts import Notification, Transition
+from driftmon.core import BinContribution
+from driftmon.results import ResultRecord
 from driftmon.windows import TimeRange, Window
 
 # Why a run did not compute its window: done before, running elsewhere, or failed and not retried.
 Skip = Literal["already_done", "in_progress", "failed_not_retried"]
 
 
-def _num(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
 def _time(value: datetime | None) -> str | None:
     return None if value is None else value.isoformat()
-
-
-@dataclass(frozen=True)
-class ColumnOutcome:
-    """One column's result for one window: scores, their calibration, top bins, alert severities.
-
-    The one record of a run's column: finish_run stores it (store.ColumnResultLike), the metrics
-    snapshot takes it (metrics.ResultLike), the CLI prints it. Built by jobs.column_result and
-    jobs.failed_column_result; read back from the store, it is a store.ResultRecord.
-    """
-
-    monitor: str
-    column: str
-    window_start: datetime
-    window_end: datetime
-    status: str  # ok | insufficient_data | failed | type_changed (scored if compared by text)
-    role: str = "feature"
-    kind: str | None = None
-    baseline_version: int | None = None
-    n_reference: int | None = None
-    n_live: int | None = None
-    p_value: float | None = None
-    scores: Mapping[str, float | None] = field(default_factory=dict)
-    null_levels: Mapping[str, NullLevel] = field(default_factory=dict)
-    top_bins: tuple[BinContribution, ...] = ()
-    severities: Mapping[str, Severity] = field(default_factory=dict)
-    error: str | None = None
-    # How it was scored, and the live counts over the baseline's bins (None when not scored).
-    live_counts: tuple[int, ...] | None = None
-    alpha: float | None = None
-    calibration_method: str | None = None
-    primary_statistic: str | None = None
-
-    def statistics(self) -> dict[str, float | None]:
-        """Return every statistic by name (None when not computed or not configured)."""
-        return {name: self.scores.get(name) for name in STATISTICS}
-
-    def null(self, statistic: str) -> NullLevel | None:
-        """Return the statistic's no-drift calibration, or None when it was not computed."""
-        return self.null_levels.get(statistic)
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return the column as JSON-ready data (the `driftmon run --json` column schema)."""
-        return {
-            "column": self.column,
-            "kind": self.kind,
-            "role": self.role,
-            "baseline_version": self.baseline_version,
-            "n_reference": self.n_reference,
-            "n_live": self.n_live,
-            **{name: _num(value) for name, value in self.statistics().items()},
-            "p_value": _num(self.p_value),
-            "noise": {name: _num(level.quantile) for name, level in self.null_levels.items()},
-            "p_values": {name: _num(level.p_value) for name, level in self.null_levels.items()},
-            "status": self.status,
-            "alerts": {name: severity.label for name, severity in self.severities.items()},
-            "top_bins": [b.to_dict() for b in self.top_bins],
-            "error": self.error,
-        }
 
 
 @dataclass(frozen=True)
@@ -171,7 +108,7 @@ class RunOutcome:
     attempt: int | None = None
     finished_at: datetime | None = None
     rows_read: int | None = None
-    columns: tuple[ColumnOutcome, ...] = ()
+    columns: tuple[ResultRecord, ...] = ()
     transitions: tuple[AlertChange, ...] = ()
     baselines: tuple[FittedBaseline, ...] = ()
     skipped: Skip | None = None
@@ -188,7 +125,7 @@ class RunOutcome:
         return self.window.end
 
     @property
-    def failed_columns(self) -> tuple[ColumnOutcome, ...]:
+    def failed_columns(self) -> tuple[ResultRecord, ...]:
         # A type change that could not be compared has no scores: it failed like any column.
         return tuple(
             c

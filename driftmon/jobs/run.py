@@ -31,9 +31,10 @@ from driftmon.errors import SourceError
 from driftmon.jobs.alerting import AlertEvaluation, evaluate_alerts
 from driftmon.jobs.baselines import active_baselines
 from driftmon.jobs.errors import source_failure, store_failure
-from driftmon.jobs.outcome import ColumnOutcome, FittedBaseline, RunOutcome, Skip
+from driftmon.jobs.outcome import FittedBaseline, RunOutcome, Skip
 from driftmon.jobs.scoring import run_error, run_status, score_columns, scored_status
 from driftmon.jobs.stored import stored_outcome
+from driftmon.results import ResultRecord
 from driftmon.sources import Source, monitor_reader
 from driftmon.store import Claim, RunNotClaimedError, claim_run, finish_run, upsert_monitor
 from driftmon.windows import Window, describe, overlap_warning
@@ -49,7 +50,7 @@ _SKIPS: dict[str, Skip] = {
 
 @dataclass
 class _Computed:
-    results: list[ColumnOutcome] = field(default_factory=list)
+    results: list[ResultRecord] = field(default_factory=list)
     compared: dict[str, Comparison] = field(default_factory=dict)
     rows_read: int | None = None
     failure: str | None = None  # the whole run failed (no source, no baseline at all)
@@ -231,7 +232,7 @@ def run_window(
         error, stored = _fail_claimed(sessions, claim, at, exc, "store: cannot write the results: ")
         return failure(error, stored=stored, claim=claim)
 
-    columns = [replace(r, severities=alerts.severities.get(r.column, {})) for r in computed.results]
+    columns = [replace(r, alert_states=alerts.severities.get(r.column, {})) for r in computed.results]
     log.log(
         logging.WARNING if status in ("failed", "partial") else logging.INFO,
         "monitor %s window %s: %s, %s rows read%s",

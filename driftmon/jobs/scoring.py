@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from driftmon.config import ColumnSettings, MonitorConfig
 from driftmon.core import Comparison, compare
 from driftmon.errors import ColumnTypeChangedError
-from driftmon.jobs.outcome import ColumnOutcome
+from driftmon.results import ResultRecord
 from driftmon.sources import SourceCounts
 from driftmon.store import BaselineRecord
 from driftmon.windows import Window
@@ -27,7 +27,7 @@ TYPE_CHANGED = "type_changed"
 class Scored:
     """One column's result to store, and its comparison when it could be compared."""
 
-    result: ColumnOutcome
+    result: ResultRecord
     comparison: Comparison | None = None
 
 
@@ -38,9 +38,9 @@ def column_result(
     monitor: str,
     window: Window,
     role: str | None = None,
-) -> ColumnOutcome:
+) -> ResultRecord:
     """Turn a core Comparison against `baseline` into the column's result (ok or insufficient_data)."""
-    return ColumnOutcome(
+    return ResultRecord(
         monitor=monitor,
         column=baseline.column,
         window_start=window.start,
@@ -70,10 +70,10 @@ def failed_column_result(
     window: Window,
     baseline: BaselineRecord | None = None,
     role: str | None = None,
-) -> ColumnOutcome:
+) -> ResultRecord:
     """Record that one column could not be scored, and why; the run's other columns still count."""
     message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    return ColumnOutcome(
+    return ResultRecord(
         monitor=monitor,
         column=column,
         window_start=window.start,
@@ -86,7 +86,7 @@ def failed_column_result(
     )
 
 
-def _configured(result: ColumnOutcome, statistics: Sequence[str]) -> ColumnOutcome:
+def _configured(result: ResultRecord, statistics: Sequence[str]) -> ResultRecord:
     # Every statistic is computed at once; only the configured ones are stored and shown.
     return replace(
         result,
@@ -161,7 +161,7 @@ def score_columns(
     return out
 
 
-def scored_status(result: ColumnOutcome) -> str:
+def scored_status(result: ResultRecord) -> str:
     """Return the status a column counts as in its run's: a type change is ok if compared, else failed."""
     if result.status == TYPE_CHANGED:
         return "ok" if result.live_counts is not None else "failed"
@@ -182,7 +182,7 @@ def run_status(statuses: Sequence[str]) -> str:
     return "succeeded"
 
 
-def run_error(results: Sequence[ColumnOutcome]) -> str | None:
+def run_error(results: Sequence[ResultRecord]) -> str | None:
     """Return a one-paragraph summary of the failed columns, or None when none failed."""
     failed = [r for r in results if scored_status(r) == "failed"]
     changed = [r for r in results if r.status == TYPE_CHANGED and scored_status(r) != "failed"]

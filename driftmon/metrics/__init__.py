@@ -2,8 +2,8 @@
 
 Runs report to a `MetricsSnapshot` (`apply_run`), start-up loads it from the store
 (`rebuild`), and a scrape reads it without computing: `exposition()` serves the cached text.
-Column results and runs are taken as they are (the store's ResultRecord and RunRecord, a run's
-ColumnOutcome and RunValues: see `ResultLike` and `RunLike`); the store's alert events map onto
+Column results and runs are taken as they are (a results.ResultRecord, stored or a run's; the
+store's RunRecord or a run's RunValues: see `RunLike`); the store's alert events map onto
 `AlertValue` with `AlertValue.from_event`.
 docs/metrics.md is the reference of every metric.
 """
@@ -29,7 +29,7 @@ from driftmon.metrics.names import (
 from driftmon.metrics.render import CONTENT_TYPE
 from driftmon.metrics.snapshot import MetricsSnapshot
 from driftmon.metrics.specs import ColumnSpec, MonitorSpec, Thresholds
-from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunLike, RunValues
+from driftmon.metrics.values import AlertValue, LatestValues, RunLike, RunValues
 
 __all__ = [
     "COLUMN_FAMILIES",
@@ -49,7 +49,6 @@ __all__ = [
     "MetricsInputError",
     "MetricsSnapshot",
     "MonitorSpec",
-    "ResultLike",
     "RunLike",
     "RunValues",
     "StatisticMetrics",

@@ -29,7 +29,8 @@ from driftmon.metrics.state import (
     with_completed_runs,
     with_counted_run,
 )
-from driftmon.metrics.values import AlertValue, LatestValues, ResultLike, RunLike
+from driftmon.metrics.values import AlertValue, LatestValues, RunLike
+from driftmon.results import ResultRecord
 
 
 class MetricsSnapshot:
@@ -63,17 +64,16 @@ class MetricsSnapshot:
         self,
         monitors: Sequence[MonitorSpec],
         *,
-        results: Iterable[ResultLike] = (),
+        results: Iterable[ResultRecord] = (),
         runs: Iterable[RunLike] = (),
         alerts: Iterable[AlertValue] = (),
         read_seconds: float = 0.0,
     ) -> None:
         """Replace the snapshot with the configuration and what the store holds.
 
-        `results`: the latest result per (monitor, column) (store.ResultRecord, or anything with
-        ResultLike's attributes: taken as it is, see LatestValues); `runs`: recent runs of each
-        monitor (store.RunRecord, or anything RunLike; the latest completed one sets the
-        last-success and last-window-end timestamps);
+        `results`: the latest result per (monitor, column), taken as it is (see LatestValues);
+        `runs`: recent runs of each monitor (store.RunRecord, or anything RunLike; the latest
+        completed one sets the last-success and last-window-end timestamps);
         `alerts`: the alert state in force per (monitor, column, statistic). Run counters and
         the duration histogram start at zero: they count this process's runs. `read_seconds`
         (the time the store reads took) is added to the rebuild's own time in
@@ -90,7 +90,7 @@ class MetricsSnapshot:
     def follow(
         self,
         *,
-        results: Iterable[ResultLike] = (),
+        results: Iterable[ResultRecord] = (),
         runs: Iterable[RunLike] = (),
         alerts: Iterable[AlertValue] = (),
     ) -> None:
@@ -112,7 +112,7 @@ class MetricsSnapshot:
         run: RunLike,
         *,
         duration_seconds: float,
-        columns: Sequence[ResultLike] = (),
+        columns: Sequence[ResultRecord] = (),
         alerts: Sequence[AlertValue] = (),
         source_up: bool | None = None,
     ) -> None:
@@ -207,7 +207,7 @@ class _Grouped:
 
     def __init__(
         self,
-        results: Iterable[ResultLike],
+        results: Iterable[ResultRecord],
         runs: Iterable[RunLike],
         alerts: Iterable[AlertValue],
     ) -> None:

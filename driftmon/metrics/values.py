@@ -1,7 +1,7 @@
 """What runs report to the snapshot: a run's outcome, its columns' scores and alert states.
 
-Results and runs are taken as they are, as anything with ResultLike's or RunLike's
-attributes: the store's ResultRecord and RunRecord, a run's jobs.ColumnOutcome and RunValues.
+Results and runs are taken as they are: a column result is a results.ResultRecord (stored or
+a run's), a run anything with RunLike's attributes (the store's RunRecord, a run's RunValues).
 They were checked where they were made (the config, the store, the jobs), so the snapshot does
 not check them again. A stored alert event maps onto AlertValue (read by attribute, so this
 module does not import the store):
@@ -17,29 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from driftmon.core import STATISTICS, NullLevel
+from driftmon.core import STATISTICS
 from driftmon.metrics.errors import MetricsInputError
-
-
-class ResultLike(Protocol):
-    """A column result (store.ResultRecord and jobs.ColumnOutcome have these attributes)."""
-
-    @property
-    def monitor(self) -> str: ...
-    @property
-    def column(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def window_end(self) -> datetime: ...
-    @property
-    def baseline_version(self) -> int | None: ...
-    @property
-    def n_live(self) -> int | None: ...
-    @property
-    def n_reference(self) -> int | None: ...
-    def statistics(self) -> dict[str, float | None]: ...
-    def null(self, statistic: str) -> NullLevel | None: ...
+from driftmon.results import ResultRecord
 
 
 class RunLike(Protocol):
@@ -94,8 +74,8 @@ class LatestValues(NamedTuple):
     null: Mapping[str, tuple[float | None, float | None, float | None]]
 
     @classmethod
-    def of(cls, result: ResultLike) -> LatestValues:
-        """Return a stored result (store.ResultRecord) or a run's (jobs.ColumnOutcome) as held."""
+    def of(cls, result: ResultRecord) -> LatestValues:
+        """Return a column result (stored, or a run's) as held."""
         stats: dict[str, float] = {}
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         statistics = result.statistics()

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftmon.alerts import AlertRule
-from driftmon.store import ResultRecord
+from driftmon.results import ResultRecord
 
 
 @dataclass(frozen=True)
@@ -55,12 +55,15 @@ def history_points(
         warning = critical = resolve = None
         state = None
         if result is not None:
-            value = _finite(getattr(result, statistic))
-            noise = _finite(getattr(result, f"{statistic}_null_quantile"))
-            expected = _finite(getattr(result, f"{statistic}_null_expected"))
-            p_value = _finite(getattr(result, f"{statistic}_p_value"))
-            if result.alert_states is not None:
-                state = result.alert_states.get(statistic)
+            value = _finite(result.scores.get(statistic))
+            level = result.null(statistic)
+            if level is not None:
+                noise, expected, p_value = (
+                    _finite(level.quantile),
+                    _finite(level.expected),
+                    _finite(level.p_value),
+                )
+            state = result.alert_states.get(statistic)
         if rule is not None:
             levels = rule.levels(noise if noise is not None else math.nan)
             warning, critical, resolve = levels.warning, levels.critical, levels.resolve

@@ -13,9 +13,9 @@ from driftmon.jobs.alerting import alert_rule
 from driftmon.pages.bins import BinRow, distribution_rows
 from driftmon.pages.errors import PageNotFoundError
 from driftmon.pages.history import HistoryPoint, history_points
+from driftmon.results import ResultRecord
 from driftmon.store import (
     AlertEventRecord,
-    ResultRecord,
     RunRecord,
     alert_history,
     column_history,

@@ -13,9 +13,9 @@ from driftmon.pages.layout import attr, document, number, pvalue, state_badge, t
 from driftmon.pages.load import column_rule
 from driftmon.pages.svg import sparkline
 from driftmon.pages.urls import column_path, monitor_path, run_path
+from driftmon.results import ResultRecord
 from driftmon.store import (
     BaselineRecord,
-    ResultRecord,
     RunRecord,
     column_history,
     current_alert_states,
@@ -44,7 +44,7 @@ class ColumnRow:
         return max((_STATE_RANK.get(s, 0) for s in self.firing.values()), default=0)
 
     def value(self, statistic: str) -> float | None:
-        v = getattr(self.latest, statistic) if self.latest is not None else None
+        v = self.latest.scores.get(statistic) if self.latest is not None else None
         return v if v is not None and math.isfinite(v) else None
 
 
@@ -90,7 +90,7 @@ def load_monitor_page(session: Session, monitor: MonitorConfig, sort: str, desce
         mine = [found.get((r.window_start, r.window_end)) for r in ordered]
         stored = [r for r in mine if r is not None]
         history = {
-            stat: [getattr(r, stat) if r is not None else None for r in mine] for stat in settings.alerts
+            stat: [r.scores.get(stat) if r is not None else None for r in mine] for stat in settings.alerts
         }
         rows.append(
             ColumnRow(settings, stored[-1] if stored else None, history, firing.get(settings.name, {}))
@@ -113,9 +113,9 @@ def _scores(row: ColumnRow) -> str:
     for stat in row.settings.alerts:
         rule = column_rule(row.settings, stat)
         latest = row.latest
-        noise = getattr(latest, f"{stat}_null_quantile") if latest is not None else None
-        levels = rule.levels(noise if noise is not None else math.nan) if rule is not None else None
-        p = getattr(latest, f"{stat}_p_value") if latest is not None else None
+        level = latest.null(stat) if latest is not None else None
+        levels = rule.levels(level.quantile if level else math.nan) if rule is not None else None
+        p = level.p_value if level else None
         parts.append(
             f"<div><code>{attr(stat)}</code> <strong>{number(row.value(stat))}</strong> "
             f'<span class="muted">warning {number(levels.warning if levels else None)}, '

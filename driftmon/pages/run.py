@@ -40,7 +40,7 @@ def render_run(detail: RunDetail, config: Config) -> str:
                 name,
                 state_badge(r.status),
                 f"{r.n_live:,}" if r.n_live is not None else "—",
-                f"<code>{attr(primary)}</code> {number(getattr(r, primary, None))}",
+                f"<code>{attr(primary)}</code> {number(r.scores.get(primary))}",
                 pvalue(r.p_value),
                 f'<span class="error">{attr(r.error)}</span>' if r.error else "",
             )

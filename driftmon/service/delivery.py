@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.alerts import Notification, Severity, Transition
-from driftmon.jobs import top_bins
+from driftmon.core import BinContribution
 from driftmon.pages import column_path
 from driftmon.service.notifications import Notifications
 from driftmon.service.store import StoreFailures
@@ -72,7 +72,7 @@ def notification_from_event(event: AlertEventRecord) -> Notification:
         window_start=event.window_start,
         window_end=event.window_end,
     )
-    bins = top_bins(details.get("top_bins") or ())
+    bins = tuple(BinContribution.from_dict(b) for b in details.get("top_bins") or ())
     page = column_path(event.monitor, event.column, window_end=event.window_end, statistic=event.statistic)
     return Notification(
         event.monitor,

@@ -17,10 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import Config
 from driftmon.metrics import AlertValue, MetricsSnapshot, monitor_specs
+from driftmon.results import ResultRecord
 from driftmon.service.store import StoreFailures
 from driftmon.store import (
     DONE_STATUSES,
-    ResultRecord,
     RunRecord,
     current_alert_states,
     latest_results,

@@ -1,8 +1,8 @@
 """What a run's outcome becomes: metrics snapshot inputs, and a nudge to the notification outbox.
 
 RunOutcome                -> RunValues (counted, timestamps)
-ColumnOutcome             -> taken as it is (the column's latest scores and calibration)
-ColumnOutcome.severities  -> AlertValue per statistic with thresholds
+ResultRecord              -> taken as it is (the column's latest scores and calibration)
+ResultRecord.alert_states -> AlertValue per statistic with thresholds
 AlertChange (transition)  -> already in the store's outbox (service.delivery sends it)
 """
 
@@ -13,24 +13,26 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from datetime import timedelta
 
+from driftmon.alerts import Severity
 from driftmon.config import MonitorConfig
-from driftmon.jobs import ColumnOutcome, RunOutcome
+from driftmon.jobs import RunOutcome
 from driftmon.metrics import AlertValue, MetricsSnapshot, RunValues
+from driftmon.results import ResultRecord
 from driftmon.service.rebuild import StoreFollower
 
 log = logging.getLogger(__name__)
 
 
-def outcome_values(outcome: RunOutcome) -> tuple[RunValues, tuple[ColumnOutcome, ...], list[AlertValue]]:
+def outcome_values(outcome: RunOutcome) -> tuple[RunValues, tuple[ResultRecord, ...], list[AlertValue]]:
     """Return the snapshot's inputs for a finished run."""
     finished = outcome.finished_at or outcome.started_at + timedelta(seconds=outcome.duration_seconds)
     run = RunValues(
         outcome.monitor, outcome.window.start, outcome.window.end, outcome.status, finished, outcome.rows_read
     )
     alerts = [
-        AlertValue(outcome.monitor, c.column, statistic, int(severity))
+        AlertValue(outcome.monitor, c.column, statistic, Severity.parse(label))
         for c in outcome.columns
-        for statistic, severity in c.severities.items()
+        for statistic, label in c.alert_states.items()
     ]
     return run, outcome.columns, alerts
 

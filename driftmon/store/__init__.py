@@ -60,11 +60,9 @@ from driftmon.store.records import (
     BaselineRecord,
     Claim,
     MonitorRecord,
-    ResultRecord,
     RunDetail,
     RunRecord,
 )
-from driftmon.store.results import ColumnResultLike
 from driftmon.store.retention import RetentionReport, delete_results_older_than
 from driftmon.store.rollup import ResultKey, Rollup, rescore, rollup
 from driftmon.store.runs import FINAL_STATUSES, claim_run, finish_run
@@ -90,7 +88,6 @@ __all__ = [
     "BaselineMismatchError",
     "BaselineRecord",
     "Claim",
-    "ColumnResultLike",
     "DatabaseNotAtHeadError",
     "InvalidCountsError",
     "Lease",
@@ -101,7 +98,6 @@ __all__ = [
     "NameTooLongError",
     "NoStoredCountsError",
     "ResultKey",
-    "ResultRecord",
     "RetentionReport",
     "Rollup",
     "RunDetail",

@@ -7,9 +7,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from driftmon.results import ResultRecord
 from driftmon.store.models import Baseline, ColumnResult, Run
-from driftmon.store.queries import _summary_columns, _windows_within, _with_runs
-from driftmon.store.records import ResultRecord
+from driftmon.store.queries import _summary_columns, _windows_within, _with_runs, result_record
 from driftmon.store.types import check_aware
 
 
@@ -19,7 +19,7 @@ def column_history(
     """Return the column's results for windows inside [start, end), oldest first, without counts.
 
     Each carries how it was scored and the alert severity of every rule after its window
-    (`alert_states`; None for a window stored but not evaluated); bin labels, counts and top
+    (`alert_states`; empty for a window stored but not evaluated); bin labels, counts and top
     bins are left at their defaults.
 
     Unlike window_results, no bin spec or counts are read or decoded, so thousands of windows
@@ -33,4 +33,6 @@ def column_history(
         .where(ColumnResult.column_name == column, *_windows_within(monitor, lo, hi))
         .order_by(Run.window_start, Run.window_end)
     )
-    return [ResultRecord(*row) for row in session.execute(query)]
+    return [
+        result_record(row._mapping, alert_states=row.alert_states or {}) for row in session.execute(query)
+    ]

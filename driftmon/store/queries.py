@@ -3,39 +3,65 @@
 from __future__ import annotations
 
 from collections.abc import Collection
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Literal
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, aliased
 
-from driftmon.core import bin_spec_from_dict
+from driftmon.core import STATISTICS, BinContribution, NullLevel, bin_spec_from_dict
+from driftmon.results import ResultRecord
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
 from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
-from driftmon.store.records import ResultRecord, RunDetail, RunRecord
+from driftmon.store.records import RunDetail, RunRecord
 from driftmon.store.runs import run_record
 from driftmon.store.types import check_aware
 
-# The fields every query reads; the rest of ResultRecord's keep their defaults unless read.
-_SUMMARY_FIELDS = ResultRecord._fields[: ResultRecord._fields.index("error") + 1]
+# The record's fields a query reads under their own names; scores and calibration are packed.
+_FIELDS = tuple(
+    f.name
+    for f in fields(ResultRecord)
+    if f.name not in ("scores", "null_levels", "top_bins", "alert_states")
+)
+
+# Each statistic's value, p-value and no-drift levels: columns of the same name in both tables.
+_SCORE_NAMES = tuple(
+    f"{s}{part}" for part in ("", "_p_value", "_null_quantile", "_null_expected") for s in STATISTICS
+)
 
 
 def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> tuple[Any, ...]:
-    # ResultRecord's fields up to `error`, in order, so a row becomes a record in one call. From
-    # n_reference on, the fields are the table's columns of the same name.
+    # What every result read needs, named as the record's fields (or its statistics' columns).
     return (
-        result_id,
+        result_id.label("id"),
         entity.run_id,
-        Monitor.name,
-        entity.column_name,
+        Monitor.name.label("monitor"),
+        entity.column_name.label("column"),
         window.window_start,
         window.window_end,
         entity.status,
         entity.kind,
         entity.role,
-        version,
-        *(getattr(entity, name) for name in _SUMMARY_FIELDS[10:]),
+        version.label("baseline_version"),
+        entity.n_reference,
+        entity.n_live,
+        entity.p_value,
+        entity.error,
+        *(getattr(entity, name) for name in _SCORE_NAMES),
     )
+
+
+def result_record(row: sa.RowMapping, **given: Any) -> ResultRecord:
+    """Return a result from a row read with _summary_columns (and any more of its fields, by name)."""
+    scores = {name: value for name in STATISTICS if (value := row[name]) is not None}
+    nulls = {}
+    for name in STATISTICS:
+        level = (row[f"{name}_null_expected"], row[f"{name}_null_quantile"], row[f"{name}_p_value"])
+        if None not in level:
+            nulls[name] = NullLevel(*level)
+    plain = {name: row[name] for name in _FIELDS if name in row and name not in given}
+    return ResultRecord(**plain, scores=scores, null_levels=nulls, **given)
 
 
 def latest_results(session: Session, monitors: Collection[str] | None = None) -> list[ResultRecord]:
@@ -51,7 +77,7 @@ def latest_results(session: Session, monitors: Collection[str] | None = None) ->
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
     rows = session.execute(query.order_by(LatestResult.monitor_id, LatestResult.column_name))
-    return [ResultRecord(*row) for row in rows]
+    return [result_record(row._mapping) for row in rows]
 
 
 def _with_runs(query: sa.Select[Any]) -> sa.Select[Any]:
@@ -86,16 +112,15 @@ def _detail_select() -> sa.Select[Any]:
 
 
 def _detail(row: sa.Row[Any]) -> ResultRecord:
-    values: tuple[Any, ...] = tuple(row)
-    spec, ref_counts, live_counts, top_bins = values[-4:]
-    return ResultRecord._make(
-        (
-            *values[:-4],
-            bin_spec_from_dict(spec).labels if spec is not None else None,
-            tuple(live_counts) if live_counts is not None else None,
-            tuple(ref_counts) if ref_counts is not None else None,
-            tuple(top_bins or ()),
-        )
+    values = row._mapping
+    spec, live, reference = values["bin_spec"], values["live_counts"], values["reference_counts"]
+    return result_record(
+        values,
+        alert_states=values["alert_states"] or {},
+        labels=bin_spec_from_dict(spec).labels if spec is not None else None,
+        live_counts=tuple(live) if live is not None else None,
+        reference_counts=tuple(reference) if reference is not None else None,
+        top_bins=tuple(BinContribution.from_dict(b) for b in values["top_bins"] or ()),
     )
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.core import STATISTICS, BinContribution, NullLevel
+from driftmon.core import STATISTICS, BinContribution
+from driftmon.results import ResultRecord
 from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
 from driftmon.store.models import RESULT_STATUSES, Baseline, Run
@@ -18,52 +19,11 @@ from driftmon.store.monitors import upsert_insert
 from driftmon.store.types import MAX_STATISTIC_LENGTH, Base, check_name, finite_or_none
 
 
-class ColumnResultLike(Protocol):
-    """What finish_run stores of one column's result (jobs.ColumnOutcome has these attributes).
-
-    Checked here, at the store's door: names and role, the status, the baseline version it was
-    scored against, live counts against that baseline's bins, known statistics.
-    """
-
-    @property
-    def column(self) -> str: ...
-    @property
-    def status(self) -> str: ...
-    @property
-    def role(self) -> str: ...
-    @property
-    def kind(self) -> str | None: ...
-    @property
-    def baseline_version(self) -> int | None: ...
-    @property
-    def n_reference(self) -> int | None: ...
-    @property
-    def n_live(self) -> int | None: ...
-    @property
-    def live_counts(self) -> Sequence[int] | None: ...
-    @property
-    def alpha(self) -> float | None: ...
-    @property
-    def calibration_method(self) -> str | None: ...
-    @property
-    def primary_statistic(self) -> str | None: ...
-    @property
-    def p_value(self) -> float | None: ...
-    @property
-    def scores(self) -> Mapping[str, float | None]: ...
-    @property
-    def null_levels(self) -> Mapping[str, NullLevel]: ...
-    @property
-    def top_bins(self) -> Sequence[BinContribution]: ...
-    @property
-    def error(self) -> str | None: ...
-
-
 def _top_bins(top_bins: Sequence[BinContribution]) -> list[dict[str, Any]] | None:
     return [b.to_dict() for b in top_bins] or None
 
 
-def _check_counts(result: ColumnResultLike, n_bins: int, where: str) -> list[int] | None:
+def _check_counts(result: ResultRecord, n_bins: int, where: str) -> list[int] | None:
     if result.live_counts is None:
         if result.status not in ("failed", "type_changed"):
             raise InvalidCountsError(f"{where}: a result with status {result.status!r} needs its live counts")
@@ -84,7 +44,7 @@ def _check_counts(result: ColumnResultLike, n_bins: int, where: str) -> list[int
 
 
 def result_rows(
-    session: Session, monitor: str, monitor_id: int, run_id: int, results: Sequence[ColumnResultLike]
+    session: Session, monitor: str, monitor_id: int, run_id: int, results: Sequence[ResultRecord]
 ) -> list[dict[str, Any]]:
     """Check every result and resolve its baseline; return the rows to insert (nothing written)."""
     seen: set[str] = set()

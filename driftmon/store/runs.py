@@ -24,11 +24,12 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from driftmon.results import ResultRecord
 from driftmon.store.errors import RunNotClaimedError, StoreError, StoreInputError
 from driftmon.store.models import RUN_STATUSES, ColumnResult, Monitor, Run
 from driftmon.store.monitors import ensure_monitor, mark_changed
 from driftmon.store.records import Claim, RunRecord, from_row
-from driftmon.store.results import ColumnResultLike, point_latest, repoint_latest, result_rows
+from driftmon.store.results import point_latest, repoint_latest, result_rows
 from driftmon.store.types import Base, check_aware
 
 FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
@@ -140,7 +141,7 @@ def finish_run(
     *,
     status: str,
     finished_at: datetime,
-    results: Sequence[ColumnResultLike] = (),
+    results: Sequence[ResultRecord] = (),
     error: str | None = None,
     rows_read: int | None = None,
 ) -> RunRecord:

@@ -36,7 +36,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from driftmon.core import STATISTICS, NullLevel, compare, count_values, fit_numeric_bins
-from driftmon.jobs import ColumnOutcome, column_result
+from driftmon.jobs import column_result
 from driftmon.metrics import (
     AlertValue,
     ColumnSpec,
@@ -48,6 +48,7 @@ from driftmon.metrics import (
 from driftmon.metrics.render import join_exposition, monitor_fragments, process_fragments
 from driftmon.metrics.state import ProcessState, configured, with_columns
 from driftmon.metrics.values import LatestValues
+from driftmon.results import ResultRecord
 from driftmon.store import (
     DONE_STATUSES,
     add_baseline,
@@ -84,13 +85,13 @@ def specs(n_monitors: int, n_columns: int, full: bool = False) -> list[MonitorSp
     ]
 
 
-def synthetic_values(spec: MonitorSpec, end: datetime, rng: random.Random) -> list[ColumnOutcome]:
+def synthetic_values(spec: MonitorSpec, end: datetime, rng: random.Random) -> list[ResultRecord]:
     out = []
     for column in spec.columns:
         stats = {s: rng.random() * 0.3 for s in STATISTICS}
         nulls = {s: NullLevel(rng.random() * 0.01, rng.random() * 0.03, rng.random()) for s in STATISTICS}
         out.append(
-            ColumnOutcome(
+            ResultRecord(
                 spec.name,
                 column.name,
                 end - timedelta(hours=1),

@@ -39,7 +39,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import compare, count_values, fit_numeric_bins
-from driftmon.jobs import ColumnOutcome, column_result
+from driftmon.jobs import column_result
+from driftmon.results import ResultRecord
 from driftmon.store import (
     BaselineRecord,
     add_baseline,
@@ -52,8 +53,9 @@ from driftmon.store import (
     session_factory,
     upgrade,
 )
-from driftmon.store.models import Base, Baseline, ColumnResult, LatestResult, Monitor, Run
+from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
 from driftmon.store.results import result_rows
+from driftmon.store.types import Base
 from driftmon.windows import Window
 
 SEED = 20260101
@@ -135,7 +137,7 @@ def fit_baselines(
 
 
 def fill_history(
-    sessions: sessionmaker[Session], prepared: dict[str, list[list[ColumnOutcome]]], history: int
+    sessions: sessionmaker[Session], prepared: dict[str, list[list[ResultRecord]]], history: int
 ) -> None:
     """Store `history` older succeeded windows per monitor by bulk insert (older than the measured one)."""
     with sessions() as s, s.begin():
@@ -171,7 +173,7 @@ def fill_history(
 
 
 def write_window(
-    sessions: sessionmaker[Session], monitor: str, start: datetime, results: list[ColumnOutcome]
+    sessions: sessionmaker[Session], monitor: str, start: datetime, results: list[ResultRecord]
 ) -> None:
     with sessions() as s, s.begin():
         claim = claim_run(s, monitor, start, start + HOUR, now=start + HOUR, stale_after=STALE)

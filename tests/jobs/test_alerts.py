@@ -44,9 +44,9 @@ def test_alerts_fire_after_for_windows_and_resolve(sessions: sessionmaker[Sessio
     ]
     # Two drifted windows (2, 3) fire; two quiet ones after the drift (5, 6) resolve.
     assert fired == [(3, "x", "fired", "warning"), (6, "x", "resolved", "warning")]
-    severities = [o.columns[0].severities["js_divergence"] for o in outcomes]
-    assert severities == [Severity.OK] * 3 + [Severity.WARNING] * 3 + [Severity.OK] * 2
-    assert all(o.columns[1].severities["js_divergence"] == Severity.OK for o in outcomes)
+    severities = [o.columns[0].alert_states["js_divergence"] for o in outcomes]
+    assert severities == ["ok"] * 3 + ["warning"] * 3 + ["ok"] * 2
+    assert all(o.columns[1].alert_states["js_divergence"] == "ok" for o in outcomes)
 
     change = outcomes[3].transitions[0]
     assert change.statistic == "js_divergence"

@@ -185,5 +185,5 @@ def test_values_of_a_type_that_cannot_be_matched_are_a_type_change_not_drift(
         stored = {r.column: r for r in latest_results(session)}
         assert alert_history(session) == []
     assert stored["c"].status == "type_changed"
-    assert stored["c"].js_divergence is None
+    assert stored["c"].scores.get("js_divergence") is None
     assert stored["x"].status == "ok"

@@ -64,7 +64,7 @@ def test_scores_and_stores_one_window(sessions: sessionmaker[Session], stable: M
     assert stored_monitor.config_hash == stable.config_hash()
     assert detail.run.status == "succeeded"
     assert detail.run.rows_read == 500
-    assert {r.column: r.js_divergence for r in detail.results} == {
+    assert {r.column: r.scores["js_divergence"] for r in detail.results} == {
         c.column: c.statistics()["js_divergence"] for c in outcome.columns
     }
     assert [(b.column, b.version, b.active, b.reference["mode"]) for b in baselines] == [
@@ -117,7 +117,7 @@ def test_an_empty_window_is_insufficient_data_not_an_error_nor_an_alert(
     assert outcome.rows_read == 0
     assert [(c.status, c.n_live, c.error) for c in outcome.columns] == [("insufficient_data", 0, None)] * 2
     assert outcome.transitions == ()
-    assert [c.severities["js_divergence"].label for c in outcome.columns] == ["ok", "ok"]
+    assert [c.alert_states["js_divergence"] for c in outcome.columns] == ["ok", "ok"]
     with sessions() as s:
         assert get_run(s, outcome.run_id or 0).run.status == "insufficient_data"
         states = load_alert_states(s, "m")

@@ -12,8 +12,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from driftmon.core import STATISTICS, NullLevel
-from driftmon.jobs import ColumnOutcome
 from driftmon.metrics import ColumnSpec, MonitorSpec, RunValues, Thresholds
+from driftmon.results import ResultRecord
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 HOUR = timedelta(hours=1)
@@ -58,9 +58,9 @@ def outcome_column(
     n_reference: int | None = None,
     statistics: Mapping[str, float | None] | None = None,
     null: Mapping[str, NullLevel] | None = None,
-) -> ColumnOutcome:
+) -> ResultRecord:
     """Return a run's column result for the window ending at `end` (statistics None: not computed)."""
-    return ColumnOutcome(
+    return ResultRecord(
         monitor,
         column,
         end - HOUR,
@@ -76,7 +76,7 @@ def outcome_column(
 
 def column_values(
     monitor: str, column: str, end: datetime, *, seed: float = 0.0, status: str = "ok"
-) -> ColumnOutcome:
+) -> ResultRecord:
     """Return a result with every statistic and null level set, distinct per seed and statistic."""
     stats = {s: 0.01 * (i + 1) + seed for i, s in enumerate(STATISTICS)}
     nulls = {

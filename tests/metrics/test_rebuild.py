@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.core import STATISTICS, compare, count_values, fit_numeric_bins
+from driftmon.core import STATISTICS, NullLevel, compare, count_values, fit_numeric_bins
 from driftmon.jobs import column_result, failed_column_result
 from driftmon.metrics import (
     STATISTIC_METRICS,
@@ -28,10 +28,10 @@ from driftmon.metrics import (
     RunValues,
     Thresholds,
 )
+from driftmon.results import ResultRecord
 from driftmon.store import (
     DONE_STATUSES,
     BaselineRecord,
-    ResultRecord,
     add_baseline,
     claim_run,
     current_alert_states,
@@ -46,7 +46,7 @@ from driftmon.store import (
 )
 from driftmon.windows import Window
 
-from .helpers import HOUR, ODD_NAMES, T0, Parsed, outcome_column, parse, promtool_check, value, without
+from .helpers import HOUR, ODD_NAMES, T0, Parsed, parse, promtool_check, value, without
 
 # Counted by this process only: they restart at zero (docs/metrics.md), so they are not compared.
 PROCESS_LIFETIME = (
@@ -213,7 +213,7 @@ def test_rebuild_from_the_store_equals_the_runs_applied_live(
     for stat in STATISTICS:
         null = x.null(stat)
         assert null is not None
-        assert value(restarted, STATISTIC_METRICS[stat].value, **x_labels) == getattr(x, stat)
+        assert value(restarted, STATISTIC_METRICS[stat].value, **x_labels) == x.scores[stat]
         assert value(restarted, STATISTIC_METRICS[stat].null_quantile, **x_labels) == null.quantile
         assert value(restarted, STATISTIC_METRICS[stat].p_value, **x_labels) == null.p_value
     assert value(restarted, "driftmon_column_live_values", **x_labels) == x.n_live
@@ -242,27 +242,20 @@ def test_alert_events_map_to_severities() -> None:
         AlertValue.from_event(Event(state="pending"))
 
 
-def test_a_stored_result_and_a_runs_column_are_held_alike() -> None:
+def test_a_result_is_held_with_its_finite_numbers_only() -> None:
     """Infinities (the store keeps them) are left out; so are null levels with no part known."""
-    fields: dict[str, object] = dict.fromkeys(ResultRecord._fields)
-    fields.update(
-        id=1, run_id=1, monitor="m", column="x", window_start=T0, window_end=T0 + HOUR, status="ok",
-        kind="numeric", role="feature", baseline_version=2, n_reference=4000, n_live=3000,
-        psi=0.25, hellinger=float("inf"), kl_live_ref=3,
-        psi_null_expected=0.01, psi_null_quantile=0.02, psi_p_value=0.5,
-        hellinger_null_expected=float("inf"), hellinger_null_quantile=float("-inf"), hellinger_p_value=1.0,
-        js_distance_null_expected=float("inf"), js_distance_null_quantile=float("inf"),
-        js_distance_p_value=float("inf"),
-        kl_ref_live_null_expected=0.1, kl_ref_live_p_value=0.3,  # no quantile: no null level
-        top_bins=(),
-    )  # fmt: skip
+    inf = float("inf")
     for status in ("ok", "failed"):
-        stored = ResultRecord(**{**fields, "status": status})
-        held = LatestValues.of(stored)
+        result = ResultRecord(
+            "m", "x", T0, T0 + HOUR, status, baseline_version=2, n_reference=4000, n_live=3000,
+            scores={"psi": 0.25, "hellinger": inf, "kl_live_ref": 3},
+            null_levels={
+                "psi": NullLevel(0.01, 0.02, 0.5),
+                "hellinger": NullLevel(inf, -inf, 1.0),
+                "js_distance": NullLevel(inf, inf, inf),
+            },
+        )  # fmt: skip
+        held = LatestValues.of(result)
         assert held.statistics == {"kl_live_ref": 3.0, "psi": 0.25}
         assert held.null == {"psi": (0.01, 0.02, 0.5), "hellinger": (None, None, 1.0)}
         assert (held.status, held.window_end, held.n_live) == (status, (T0 + HOUR).timestamp(), 3000)
-        scores = {k: v for k, v in stored.statistics().items() if v is not None}
-        nulls = {k: level for k in STATISTICS if (level := stored.null(k)) is not None}
-        run = outcome_column("m", "x", status, T0 + HOUR, 2, 3000, 4000, scores, nulls)
-        assert LatestValues.of(run) == held

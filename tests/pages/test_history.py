@@ -6,20 +6,17 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from driftmon.alerts import AlertRule
+from driftmon.core import NullLevel
 from driftmon.pages import history_points
-from driftmon.store import ResultRecord
+from driftmon.results import ResultRecord
 
 T0 = datetime(2026, 3, 2, tzinfo=UTC)
 HOUR = timedelta(hours=1)
 
 
 def summary(hour: int, **values: Any) -> ResultRecord:
-    fields: dict[str, Any] = dict.fromkeys(ResultRecord._fields)
-    fields.update(top_bins=())
-    fields.update(id=hour, run_id=100 + hour, monitor="m", column="x", status="ok", role="feature")
-    fields.update(window_start=T0 + hour * HOUR, window_end=T0 + (hour + 1) * HOUR, n_live=500)
-    fields.update(values)
-    return ResultRecord(**fields)
+    start, end = T0 + hour * HOUR, T0 + (hour + 1) * HOUR
+    return ResultRecord("m", "x", start, end, "ok", id=hour, run_id=100 + hour, n_live=500, **values)
 
 
 def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None:
@@ -29,12 +26,13 @@ def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None
     entries = {
         (T0 + 1 * HOUR, T0 + 2 * HOUR): summary(
             1,
-            js_divergence=0.03,
-            js_divergence_null_quantile=0.008,
-            js_divergence_p_value=1e-6,
+            scores={"js_divergence": 0.03},
+            null_levels={"js_divergence": NullLevel(0.004, 0.008, 1e-6)},
             alert_states={"js_divergence": "warning"},
         ),
-        (T0 + 2 * HOUR, T0 + 3 * HOUR): summary(2, js_divergence=0.002, js_divergence_null_quantile=0.001),
+        (T0 + 2 * HOUR, T0 + 3 * HOUR): summary(
+            2, scores={"js_divergence": 0.002}, null_levels={"js_divergence": NullLevel(0.0005, 0.001, 0.5)}
+        ),
     }
     points = history_points(windows, entries, "js_divergence", rule)
     assert [p.window_start for p in points] == [T0, T0 + HOUR, T0 + 2 * HOUR]
@@ -49,7 +47,7 @@ def test_levels_follow_each_windows_noise_and_missing_results_are_gaps() -> None
 
 def test_a_statistic_without_a_rule_has_no_levels() -> None:
     window = (T0, T0 + HOUR, "succeeded")
-    entries = {(T0, T0 + HOUR): summary(0, psi=0.2, alert_states={"js_divergence": "ok"})}
+    entries = {(T0, T0 + HOUR): summary(0, scores={"psi": 0.2}, alert_states={"js_divergence": "ok"})}
     (point,) = history_points([window], entries, "psi", None)
     assert (point.value, point.warning, point.critical, point.resolve, point.alert_state) == (
         0.2,

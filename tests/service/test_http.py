@@ -113,7 +113,7 @@ def test_metrics_serve_the_snapshot_in_the_text_format_without_a_token(served: S
     labels = {"monitor": "m", "role": "feature"}
     for column in ("x", "c"):
         exported = value(parsed, STATISTIC_METRICS["js_divergence"].value, column=column, **labels)
-        assert exported == stored[column].js_divergence
+        assert exported == stored[column].scores["js_divergence"]
     assert value(parsed, "driftmon_column_alert_state", column="x", statistic="js_divergence", **labels) == 2
     assert value(parsed, "driftmon_monitor_runs_total", monitor="m", status="succeeded") == 8
 

@@ -91,8 +91,8 @@ def test_a_categorical_column_that_turns_integer_is_a_type_change_in_store_api_a
         engine.dispose()
     # Compared by text: the same frequencies score no drift (before: JS near 1), and no alert fires.
     assert stored["c"].status == "type_changed"
-    assert stored["c"].js_divergence is not None
-    assert stored["c"].js_divergence < 0.01
+    assert stored["c"].scores["js_divergence"] is not None
+    assert stored["c"].scores["js_divergence"] < 0.01
     assert stored["c"].n_live is not None
     assert stored["c"].n_live > 200  # one hour of about 300 rows
     assert events == []

@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
-from driftmon.jobs import ColumnOutcome, column_result, failed_column_result
+from driftmon.jobs import column_result, failed_column_result
+from driftmon.results import ResultRecord
 from driftmon.store import (
     BaselineRecord,
     add_baseline,
@@ -24,7 +25,7 @@ STALE = timedelta(minutes=30)
 WINDOW = Window(T0, T0 + HOUR)
 
 
-def scored_result(comparison: Comparison, baseline: BaselineRecord, window: Window = WINDOW) -> ColumnOutcome:
+def scored_result(comparison: Comparison, baseline: BaselineRecord, window: Window = WINDOW) -> ResultRecord:
     """A column's result as a run builds it (the store takes the window from the run it finishes)."""
     return column_result(comparison, baseline, monitor=baseline.monitor, window=window)
 
@@ -36,7 +37,7 @@ def failed_result(
     baseline: BaselineRecord | None = None,
     monitor: str = "m",
     window: Window = WINDOW,
-) -> ColumnOutcome:
+) -> ResultRecord:
     """A column that could not be scored, as a run records it."""
     return failed_column_result(column, error, monitor=monitor, window=window, baseline=baseline)
 

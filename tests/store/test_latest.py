@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import fields
 from datetime import timedelta
 
 import numpy as np
@@ -11,8 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from driftmon.core import STATISTICS, NullLevel
+from driftmon.results import ResultRecord
 from driftmon.store import (
-    ResultRecord,
     claim_run,
     delete_results_older_than,
     downgrade,
@@ -33,8 +35,23 @@ from tests.store.conftest import (
     store_window,
 )
 
-# The scores' fields, p_value to the last null level.
-_SCORES = ResultRecord._fields[12 : ResultRecord._fields.index("error")]
+
+def _record(r: ColumnResult, run: Run, monitor: str, version: int | None) -> ResultRecord:
+    scores = {s: getattr(r, s) for s in STATISTICS if getattr(r, s) is not None}
+    nulls = {}
+    for s in STATISTICS:
+        parts = (
+            getattr(r, f"{s}_null_expected"),
+            getattr(r, f"{s}_null_quantile"),
+            getattr(r, f"{s}_p_value"),
+        )
+        if None not in parts:
+            nulls[s] = NullLevel(*parts)
+    return ResultRecord(
+        monitor, r.column_name, run.window_start, run.window_end, r.status, role=r.role, kind=r.kind,
+        baseline_version=version, n_reference=r.n_reference, n_live=r.n_live, p_value=r.p_value,
+        scores=scores, null_levels=nulls, error=r.error, id=r.id, run_id=r.run_id,
+    )  # fmt: skip
 
 
 def _rows(session: Session) -> list[ResultRecord]:
@@ -47,33 +64,18 @@ def _rows(session: Session) -> list[ResultRecord]:
         .order_by(Run.monitor_id, ColumnResult.column_name, Run.window_end)
     ).all()
     newest = {(run.monitor_id, r.column_name): (r, run, name, version) for r, run, name, version in rows}
-    return [
-        ResultRecord(
-            r.id,
-            r.run_id,
-            name,
-            r.column_name,
-            run.window_start,
-            run.window_end,
-            r.status,
-            r.kind,
-            r.role,
-            version,
-            r.n_reference,
-            r.n_live,
-            *(getattr(r, f) for f in _SCORES),
-            r.error,
-        )
-        for r, run, name, version in newest.values()
-    ]
+    return [_record(*found) for found in newest.values()]
 
 
 def _same(latest: list[ResultRecord], rows: list[ResultRecord]) -> None:
     assert len(latest) == len(rows)
     for got, want in zip(latest, rows, strict=True):
-        for field, a, b in zip(ResultRecord._fields, got, want, strict=True):
-            assert a == b, (field, a, b)
-            assert type(a) is type(b), (field, a, b)
+        for field in fields(ResultRecord):
+            a, b = getattr(got, field.name), getattr(want, field.name)
+            assert a == b, (field.name, a, b)
+            assert type(a) is type(b), (field.name, a, b)
+            if isinstance(a, dict):
+                assert [type(v) for v in a.values()] == [type(v) for v in b.values()], (field.name, a, b)
 
 
 def test_latest_results_follow_every_writer(
@@ -138,7 +140,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
         ("f", "y", "failed"),
     ]
     assert [(r.n_live, r.baseline_version) for r in latest] == [(2000, 1), (10, 1), (None, None)]
-    assert all(getattr(latest[2], name) is None for name in _SCORES)
+    assert (latest[2].p_value, latest[2].scores, latest[2].null_levels) == (None, {}, {})
     assert latest[2].error == "boom"
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from driftmon.results import ResultRecord
 from driftmon.store import (
-    ResultRecord,
     StoreInputError,
     UnknownResultError,
     UnknownRunError,
@@ -57,8 +58,8 @@ def test_latest_result_per_series(sessions: sessionmaker[Session], rng: np.rando
     with sessions() as s:
         assert [r.window_start for r in latest_results(s, monitors=["m"])] == [T0 + 6 * HOUR, T0 + 5 * HOUR]
     (n_latest,) = [r for r in latest if r.monitor == "n"]
-    assert n_latest.js_divergence is not None
-    assert n_latest.js_divergence > 0.3
+    assert n_latest.scores["js_divergence"] is not None
+    assert n_latest.scores["js_divergence"] > 0.3
     assert n_latest.null("js_divergence") is not None
     assert n_latest.baseline_version == 1
 
@@ -73,7 +74,7 @@ def test_a_failed_column_is_the_latest_state(
         finish_run(s, claim, status="failed", finished_at=T0 + 2 * HOUR, results=[failed_result("x", "boom")])
     with sessions() as s:
         (latest,) = latest_results(s)
-    assert (latest.status, latest.error, latest.window_start, latest.js_divergence) == (
+    assert (latest.status, latest.error, latest.window_start, latest.scores.get("js_divergence")) == (
         "failed",
         "boom",
         T0 + HOUR,
@@ -140,7 +141,8 @@ def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> N
 
 
 def _summary_fields(result: ResultRecord) -> dict[str, object]:
-    summary = ResultRecord._fields[: ResultRecord._fields.index("error") + 1]
+    summary = [f.name for f in fields(ResultRecord)]
+    summary = summary[: summary.index("run_id") + 1]
     return {name: getattr(result, name) for name in summary}
 
 

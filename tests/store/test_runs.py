@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
-from driftmon.jobs import ColumnOutcome
+from driftmon.results import ResultRecord
 from driftmon.store import (
     Claim,
     InvalidCountsError,
@@ -85,7 +85,7 @@ def test_results_store_every_statistic(sessions: sessionmaker[Session], rng: np.
     assert stored.live_counts == tuple(comparison.live_counts.tolist())
     assert stored.reference_counts == tuple(baseline.reference_counts.tolist())
     assert stored.labels == baseline.spec.labels
-    assert stored.top_bins == tuple(b.to_dict() for b in comparison.top_bins)
+    assert [b.to_dict() for b in stored.top_bins] == [b.to_dict() for b in comparison.top_bins]
     assert (stored.n_reference, stored.n_live, stored.alpha) == (5000, 500, 0.5)
     assert (stored.calibration_method, stored.primary_statistic) == (
         comparison.calibration_method,
@@ -255,7 +255,7 @@ def test_bad_results_write_nothing(
     baseline = store_baseline(sessions, reference_values(rng))
     good = scored_result(score(other, rng.normal(0, 1, 1000)), other)
     scored = scored_result(score(baseline, rng.normal(0, 1, 1000)), baseline)
-    bad: ColumnOutcome = replace(scored, **change)  # type: ignore[arg-type]
+    bad: ResultRecord = replace(scored, **change)  # type: ignore[arg-type]
     claim = _claim(sessions)
     with sessions() as s, s.begin(), pytest.raises(error, match=message):
         finish_run(s, claim, status="succeeded", finished_at=T0 + HOUR, results=[good, bad])
