@@ -162,9 +162,9 @@ def _statistics(result: ResultRecord) -> dict[str, StatisticOut]:
             continue
         out[name] = StatisticOut(
             value=_finite(value),
-            p_value=_finite(level.p_value) if level else None,
-            noise=_finite(level.quantile) if level else None,
-            expected=_finite(level.expected) if level else None,
+            p_value=_finite(level.p_value) if level is not None else None,
+            noise=_finite(level.quantile) if level is not None else None,
+            expected=_finite(level.expected) if level is not None else None,
         )
     return out
 

@@ -42,7 +42,7 @@ class AlertEvaluation:
     """The transitions a window caused and every rule's severity label after it, per column."""
 
     changes: list[AlertChange] = field(default_factory=list)
-    severities: dict[str, dict[str, str]] = field(default_factory=dict)
+    alert_states: dict[str, dict[str, str]] = field(default_factory=dict)
 
 
 def _details(comparison: Comparison, role: str) -> dict[str, Any]:
@@ -87,7 +87,7 @@ def evaluate_alerts(
     evaluated: dict[str, dict[str, str]] = {}
     for settings in monitor.all_column_settings():
         column = settings.name
-        severities = out.severities.setdefault(column, {})
+        severities = out.alert_states.setdefault(column, {})
         comparison = compared.get(column)
         for statistic, effective in settings.alerts.items():
             key = (column, statistic)
@@ -99,7 +99,8 @@ def evaluate_alerts(
             score = WindowScore.from_comparison(comparison, statistic, window.start, window.end)
             state, transition = evaluate(alert_rule(settings, effective), previous, score)
             updates[key] = state.to_dict()
-            severities[statistic] = evaluated.setdefault(column, {})[statistic] = state.severity.label
+            severities[statistic] = state.severity.label
+            evaluated.setdefault(column, {})[statistic] = state.severity.label
             if transition is None:
                 continue
             event = record_alert_event(

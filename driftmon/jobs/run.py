@@ -232,7 +232,7 @@ def run_window(
         error, stored = _fail_claimed(sessions, claim, at, exc, "store: cannot write the results: ")
         return failure(error, stored=stored, claim=claim)
 
-    columns = [replace(r, alert_states=alerts.severities.get(r.column, {})) for r in computed.results]
+    columns = [replace(r, alert_states=alerts.alert_states.get(r.column, {})) for r in computed.results]
     log.log(
         logging.WARNING if status in ("failed", "partial") else logging.INFO,
         "monitor %s window %s: %s, %s rows read%s",

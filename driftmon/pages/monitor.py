@@ -114,8 +114,8 @@ def _scores(row: ColumnRow) -> str:
         rule = column_rule(row.settings, stat)
         latest = row.latest
         level = latest.null(stat) if latest is not None else None
-        levels = rule.levels(level.quantile if level else math.nan) if rule is not None else None
-        p = level.p_value if level else None
+        levels = rule.levels(level.quantile if level is not None else math.nan) if rule is not None else None
+        p = level.p_value if level is not None else None
         parts.append(
             f"<div><code>{attr(stat)}</code> <strong>{number(row.value(stat))}</strong> "
             f'<span class="muted">warning {number(levels.warning if levels else None)}, '

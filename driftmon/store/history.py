@@ -33,6 +33,4 @@ def column_history(
         .where(ColumnResult.column_name == column, *_windows_within(monitor, lo, hi))
         .order_by(Run.window_start, Run.window_end)
     )
-    return [
-        result_record(row._mapping, alert_states=row.alert_states or {}) for row in session.execute(query)
-    ]
+    return [result_record(row._mapping) for row in session.execute(query)]

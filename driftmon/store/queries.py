@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import fields
 from datetime import datetime
@@ -24,6 +25,7 @@ _FIELDS = tuple(
     for f in fields(ResultRecord)
     if f.name not in ("scores", "null_levels", "top_bins", "alert_states")
 )
+_SEVERITY_LABELS = ("ok", "warning", "critical")
 
 # Each statistic's value, p-value and no-drift levels: columns of the same name in both tables.
 _SCORE_NAMES = tuple(
@@ -53,14 +55,20 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
 
 
 def result_record(row: sa.RowMapping, **given: Any) -> ResultRecord:
-    """Return a result from a row read with _summary_columns (and any more of its fields, by name)."""
+    """Return a result from a row read with _summary_columns (and any more of its fields, by name).
+
+    A statistic's calibration is kept when any part of it is stored (a part that is not is NaN);
+    stored alert states keep the known severity labels.
+    """
     scores = {name: value for name in STATISTICS if (value := row[name]) is not None}
     nulls = {}
     for name in STATISTICS:
-        level = (row[f"{name}_null_expected"], row[f"{name}_null_quantile"], row[f"{name}_p_value"])
-        if None not in level:
-            nulls[name] = NullLevel(*level)
+        parts = (row[f"{name}_null_expected"], row[f"{name}_null_quantile"], row[f"{name}_p_value"])
+        if parts != (None, None, None):
+            nulls[name] = NullLevel(*(math.nan if part is None else part for part in parts))
     plain = {name: row[name] for name in _FIELDS if name in row and name not in given}
+    states = row.get("alert_states") or {}
+    plain["alert_states"] = {stat: label for stat, label in states.items() if label in _SEVERITY_LABELS}
     return ResultRecord(**plain, scores=scores, null_levels=nulls, **given)
 
 
@@ -116,7 +124,6 @@ def _detail(row: sa.Row[Any]) -> ResultRecord:
     spec, live, reference = values["bin_spec"], values["live_counts"], values["reference_counts"]
     return result_record(
         values,
-        alert_states=values["alert_states"] or {},
         labels=bin_spec_from_dict(spec).labels if spec is not None else None,
         live_counts=tuple(live) if live is not None else None,
         reference_counts=tuple(reference) if reference is not None else None,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import fields
 from datetime import UTC, timedelta
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.results import ResultRecord
@@ -26,6 +28,7 @@ from driftmon.store import (
     stored_windows,
     upsert_monitor,
 )
+from driftmon.store.models import ColumnResult
 from tests.store.conftest import (
     HOUR,
     STALE,
@@ -126,6 +129,37 @@ def test_get_run_and_result(sessions: sessionmaker[Session], rng: np.random.Gene
         with pytest.raises(StoreInputError, match="needs a result id"):
             get_result(s, monitor="m")
     assert detail.run.window_end - detail.run.window_start == timedelta(hours=1)
+
+
+def test_a_partly_stored_calibration_and_unknown_alert_labels_are_read_as_far_as_known(
+    sessions: sessionmaker[Session], rng: np.random.Generator
+) -> None:
+    baseline = store_baseline(sessions, reference_values(rng))
+    run_id = store_window(sessions, [baseline], T0, rng.normal(0, 1, 300))
+    with sessions() as s, s.begin():  # as a row written by hand or by another tool may be
+        s.execute(
+            sa.update(ColumnResult)
+            .where(ColumnResult.run_id == run_id)
+            .values(
+                js_divergence=None,
+                js_divergence_null_quantile=None,
+                psi_null_expected=None,
+                psi_null_quantile=None,
+                psi_p_value=None,
+                alert_states={"js_divergence": "warning", "psi": "bogus"},
+            )
+        )
+    with sessions() as s:
+        (result,) = get_run(s, run_id).results
+    level = result.null("js_divergence")  # no value, no quantile: the p-value and mean remain
+    assert level is not None
+    assert "js_divergence" not in result.scores
+    assert math.isnan(level.quantile)
+    assert 0 <= level.p_value <= 1
+    assert level.expected >= 0
+    assert result.null("psi") is None  # nothing of it stored: no calibration
+    assert "psi" in result.scores
+    assert result.alert_states == {"js_divergence": "warning"}
 
 
 def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> None:
