@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import fields
 from datetime import datetime
 from typing import Any, Literal
 
@@ -19,18 +18,19 @@ from driftmon.store.records import RunDetail, RunRecord
 from driftmon.store.runs import run_record
 from driftmon.store.types import check_aware
 
-# The record's fields a query reads under their own names; scores and calibration are packed.
-_FIELDS = tuple(
-    f.name
-    for f in fields(ResultRecord)
-    if f.name not in ("scores", "null_levels", "top_bins", "alert_states")
+# The record's fields every result read selects under their own names, and those of how it was
+# scored (read with the details and the history).
+_SUMMARY = (
+    *("id", "run_id", "monitor", "column", "window_start", "window_end", "status", "kind", "role"),
+    *("baseline_version", "n_reference", "n_live", "p_value", "error"),
 )
+_SCORING = ("alpha", "calibration_method", "primary_statistic")
 _SEVERITY_LABELS = ("ok", "warning", "critical")
-
 # Each statistic's value, p-value and no-drift levels: columns of the same name in both tables.
 _SCORE_NAMES = tuple(
     f"{s}{part}" for part in ("", "_p_value", "_null_quantile", "_null_expected") for s in STATISTICS
 )
+_NULL_NAMES = tuple((s, (f"{s}_null_expected", f"{s}_null_quantile", f"{s}_p_value")) for s in STATISTICS)
 
 
 def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> tuple[Any, ...]:
@@ -55,18 +55,20 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
 
 
 def result_record(row: sa.RowMapping, **given: Any) -> ResultRecord:
-    """Return a result from a row read with _summary_columns (and any more of its fields, by name).
+    """Return a result from a row read with _summary_columns (and _SCORING's, when selected).
+
+    The fields in `given` are taken as passed.
 
     A statistic's calibration is kept when any part of it is stored (a part that is not is NaN);
     stored alert states keep the known severity labels.
     """
     scores = {name: value for name in STATISTICS if (value := row[name]) is not None}
     nulls = {}
-    for name in STATISTICS:
-        parts = (row[f"{name}_null_expected"], row[f"{name}_null_quantile"], row[f"{name}_p_value"])
+    for name, (expected, quantile, p_value) in _NULL_NAMES:
+        parts = (row[expected], row[quantile], row[p_value])
         if parts != (None, None, None):
             nulls[name] = NullLevel(*(math.nan if part is None else part for part in parts))
-    plain = {name: row[name] for name in _FIELDS if name in row and name not in given}
+    plain = {name: row[name] for name in (_SUMMARY + _SCORING if "alpha" in row else _SUMMARY)}
     states = row.get("alert_states") or {}
     plain["alert_states"] = {stat: label for stat, label in states.items() if label in _SEVERITY_LABELS}
     return ResultRecord(**plain, scores=scores, null_levels=nulls, **given)
