@@ -8,17 +8,12 @@ built from it; nothing converts it into another record on the way.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from driftmon.core import STATISTICS, BinContribution, NullLevel
-
-
-def _num(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
+from driftmon.core import STATISTICS, BinContribution, NullLevel, finite
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,10 +73,10 @@ class ResultRecord:
             "baseline_version": self.baseline_version,
             "n_reference": self.n_reference,
             "n_live": self.n_live,
-            **{name: _num(value) for name, value in self.statistics().items()},
-            "p_value": _num(self.p_value),
-            "noise": {name: _num(level.quantile) for name, level in self.null_levels.items()},
-            "p_values": {name: _num(level.p_value) for name, level in self.null_levels.items()},
+            **{name: finite(value) for name, value in self.statistics().items()},
+            "p_value": finite(self.p_value),
+            "noise": {name: finite(level.quantile) for name, level in self.null_levels.items()},
+            "p_values": {name: finite(level.p_value) for name, level in self.null_levels.items()},
             "status": self.status,
             "alerts": dict(self.alert_states),
             "top_bins": [b.to_dict() for b in self.top_bins],

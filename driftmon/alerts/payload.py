@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from driftmon.alerts.state import Severity, Transition
-from driftmon.core import BinContribution
+from driftmon.core import BinContribution, finite
 
 PAYLOAD_SCHEMA = "driftmon.alert/v1"
 PayloadFormat = Literal["json", "slack"]
@@ -75,18 +75,18 @@ def json_payload(notification: Notification, link: str | None, page: str | None 
         "state": t.event_state,
         "severity": t.severity.label,
         "previous_severity": t.previous.label,
-        "value": _finite(t.value),
-        "threshold": _finite(t.threshold),
-        "p_value": _finite(t.p_value),
+        "value": finite(t.value),
+        "threshold": finite(t.threshold),
+        "p_value": finite(t.p_value),
         "n_live": t.n_live,
         "window_start": t.window_start.isoformat(),
         "window_end": t.window_end.isoformat(),
         "top_bins": [
             {
                 "label": b.label,
-                "reference_share": _finite(b.reference_share),
-                "live_share": _finite(b.live_share),
-                "contribution": _finite(b.contribution),
+                "reference_share": finite(b.reference_share),
+                "live_share": finite(b.live_share),
+                "contribution": finite(b.contribution),
             }
             for b in notification.top_bins
         ],
@@ -142,10 +142,6 @@ def payload(
     if format == "slack":
         return slack_payload(notification, link, page)
     return json_payload(notification, link, page)
-
-
-def _finite(value: float) -> float | None:
-    return float(value) if math.isfinite(value) else None
 
 
 def _number(value: float) -> str:

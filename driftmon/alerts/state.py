@@ -10,6 +10,7 @@ from enum import IntEnum
 from typing import Any, Literal
 
 from driftmon.alerts.errors import AlertStateError
+from driftmon.core import finite
 
 STATE_VERSION = 1
 TransitionKind = Literal["fired", "escalated", "de-escalated", "resolved"]
@@ -71,8 +72,8 @@ class AlertState:
             "above_critical": self.above_critical,
             "below_critical_exit": self.below_critical_exit,
             "below_resolve": self.below_resolve,
-            "last_value": _float_out(self.last_value),
-            "last_p_value": _float_out(self.last_p_value),
+            "last_value": finite(self.last_value),
+            "last_p_value": finite(self.last_p_value),
             "last_window_end": _time_out(self.last_window_end),
         }
 
@@ -163,18 +164,13 @@ class Transition:
             "kind": self.kind,
             "previous_severity": self.previous.label,
             "severity": self.severity.label,
-            "value": _float_out(self.value),
-            "threshold": _float_out(self.threshold),
-            "p_value": _float_out(self.p_value),
+            "value": finite(self.value),
+            "threshold": finite(self.threshold),
+            "p_value": finite(self.p_value),
             "n_live": self.n_live,
             "window_start": self.window_start.isoformat(),
             "window_end": self.window_end.isoformat(),
         }
-
-
-def _float_out(value: float | None) -> float | None:
-    # JSON has no NaN or infinity; an infinite statistic is stored as None like a missing one.
-    return None if value is None or not math.isfinite(value) else value
 
 
 def _time_out(value: datetime | None) -> str | None:

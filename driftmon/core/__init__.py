@@ -25,6 +25,7 @@ from driftmon.core.compare import (
     BinContribution,
     Comparison,
     compare,
+    finite,
 )
 from driftmon.core.divergence import (
     hellinger,
@@ -69,6 +70,7 @@ __all__ = [
     "bin_spec_from_json",
     "compare",
     "count_values",
+    "finite",
     "fit_bins",
     "fit_categorical_bins",
     "fit_numeric_bins",

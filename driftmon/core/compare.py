@@ -33,6 +33,11 @@ IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
 
 
+def finite(value: float | None) -> float | None:
+    """Return the value as a float, or None when it is missing, NaN or infinite (JSON has neither)."""
+    return None if value is None or not math.isfinite(value) else float(value)
+
+
 @dataclass(frozen=True)
 class BinContribution:
     """One bin's part in the drift: raw shares on each side and its JS contribution (bits)."""
@@ -45,14 +50,12 @@ class BinContribution:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the bin as JSON-ready data: a non-finite share or contribution (alpha = 0) is None."""
-        shares = (self.reference_share, self.live_share, self.contribution)
-        reference, live, contribution = (v if math.isfinite(v) else None for v in shares)
         return {
             "bin": self.label,
             "index": self.index,
-            "reference_share": reference,
-            "live_share": live,
-            "contribution": contribution,
+            "reference_share": finite(self.reference_share),
+            "live_share": finite(self.live_share),
+            "contribution": finite(self.contribution),
         }
 
     @classmethod

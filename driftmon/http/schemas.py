@@ -7,7 +7,6 @@ window's sample sizes): a value above `noise` is unlikely without drift.
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import datetime
 from typing import Annotated, Any
@@ -15,7 +14,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from driftmon.config import MonitorConfig, format_duration
-from driftmon.core import STATISTICS
+from driftmon.core import STATISTICS, finite
 from driftmon.results import ResultRecord
 from driftmon.store import AlertEventRecord, RunRecord
 
@@ -34,14 +33,6 @@ def _date_and_time(value: Any) -> Any:
 
 # A time given to the API: an ISO 8601 date and time; without an offset it is UTC.
 ApiTime = Annotated[datetime, BeforeValidator(_date_and_time)]
-
-
-def _finite(value: float | None) -> float | None:
-    return None if value is None or not math.isfinite(value) else float(value)
-
-
-# A number in a document: NaN and infinities (not JSON) become null.
-Finite = Annotated[float | None, BeforeValidator(_finite)]
 
 
 class StatisticOut(BaseModel):
@@ -161,10 +152,10 @@ def _statistics(result: ResultRecord) -> dict[str, StatisticOut]:
         if value is None and level is None:
             continue
         out[name] = StatisticOut(
-            value=_finite(value),
-            p_value=_finite(level.p_value) if level is not None else None,
-            noise=_finite(level.quantile) if level is not None else None,
-            expected=_finite(level.expected) if level is not None else None,
+            value=finite(value),
+            p_value=finite(level.p_value) if level is not None else None,
+            noise=finite(level.quantile) if level is not None else None,
+            expected=finite(level.expected) if level is not None else None,
         )
     return out
 
@@ -182,7 +173,7 @@ def _result_fields(result: ResultRecord) -> dict[str, Any]:
         "baseline_version": result.baseline_version,
         "n_reference": result.n_reference,
         "n_live": result.n_live,
-        "p_value": _finite(result.p_value),
+        "p_value": finite(result.p_value),
         "statistics": _statistics(result),
         "error": result.error,
     }

@@ -11,13 +11,12 @@ module does not import the store):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NamedTuple, Protocol
 
-from driftmon.core import STATISTICS
+from driftmon.core import STATISTICS, finite
 from driftmon.metrics.errors import MetricsInputError
 from driftmon.results import ResultRecord
 
@@ -80,13 +79,13 @@ class LatestValues(NamedTuple):
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
         statistics = result.statistics()
         for stat in STATISTICS:
-            value = _finite(statistics.get(stat))
+            value = finite(statistics.get(stat))
             if value is not None:
                 stats[stat] = value
             level = result.null(stat)
             if level is None:
                 continue
-            null = (_finite(level.expected), _finite(level.quantile), _finite(level.p_value))
+            null = (finite(level.expected), finite(level.quantile), finite(level.p_value))
             if null != (None, None, None):
                 nulls[stat] = null
         return cls(
@@ -98,13 +97,6 @@ class LatestValues(NamedTuple):
             statistics=stats,
             null=nulls,
         )
-
-
-def _finite(value: float | None) -> float | None:
-    if value is None:
-        return None
-    number = float(value)
-    return number if math.isfinite(number) else None
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from driftmon.alerts import AlertRule
+from driftmon.core import finite
 from driftmon.results import ResultRecord
 
 
@@ -37,10 +38,6 @@ class HistoryPoint:
     error: str | None
 
 
-def _finite(value: float | None) -> float | None:
-    return value if value is not None and math.isfinite(value) else None
-
-
 def history_points(
     windows: Sequence[tuple[datetime, datetime, str]],
     entries: Mapping[tuple[datetime, datetime], ResultRecord],
@@ -55,13 +52,13 @@ def history_points(
         warning = critical = resolve = None
         state = None
         if result is not None:
-            value = _finite(result.scores.get(statistic))
+            value = finite(result.scores.get(statistic))
             level = result.null(statistic)
             if level is not None:
                 noise, expected, p_value = (
-                    _finite(level.quantile),
-                    _finite(level.expected),
-                    _finite(level.p_value),
+                    finite(level.quantile),
+                    finite(level.expected),
+                    finite(level.p_value),
                 )
             state = result.alert_states.get(statistic)
         if rule is not None:
