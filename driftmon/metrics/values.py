@@ -77,12 +77,11 @@ class LatestValues(NamedTuple):
         """Return a column result (stored, or a run's) as held."""
         stats: dict[str, float] = {}
         nulls: dict[str, tuple[float | None, float | None, float | None]] = {}
-        statistics = result.statistics()
         for stat in STATISTICS:
-            value = finite(statistics.get(stat))
+            value = finite(result.scores.get(stat))
             if value is not None:
                 stats[stat] = value
-            level = result.null(stat)
+            level = result.null_levels.get(stat)
             if level is None:
                 continue
             null = (finite(level.expected), finite(level.quantile), finite(level.p_value))

@@ -57,10 +57,8 @@ def _summary_columns(entity: Any, window: Any, version: Any, result_id: Any) -> 
 def result_record(row: sa.RowMapping, **given: Any) -> ResultRecord:
     """Return a result from a row read with _summary_columns (and _SCORING's, when selected).
 
-    The fields in `given` are taken as passed.
-
-    A statistic's calibration is kept when any part of it is stored (a part that is not is NaN);
-    stored alert states keep the known severity labels.
+    The fields in `given` are taken as passed. A statistic's calibration is kept when any part
+    of it is stored (a part that is not is NaN); stored alert states keep the known labels.
     """
     scores = {name: value for name in STATISTICS if (value := row[name]) is not None}
     nulls = {}
