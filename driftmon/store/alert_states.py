@@ -8,7 +8,7 @@ transaction as the run that moved it, so a restart or another worker continues t
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from driftmon.store.baselines import json_document
-from driftmon.store.errors import StoreInputError
 from driftmon.store.models import ColumnResult, Monitor
 from driftmon.store.monitors import ensure_monitor, upsert_insert
 from driftmon.store.types import (
@@ -54,28 +53,24 @@ class AlertStateRecord:
     updated_at: datetime
 
 
-def load_alert_states(
-    session: Session, monitors: str | Collection[str] | None = None, *, lock: bool = False
-) -> list[AlertStateRecord]:
-    """Return the stored alert states of one monitor, several, or all, by monitor, column, statistic.
+def load_alert_states(session: Session, monitor: str, *, lock: bool = False) -> list[AlertStateRecord]:
+    """Return the monitor's stored alert states, by column and statistic.
 
-    `lock` (one monitor only) holds the monitor's row until the transaction ends, so two runs
-    of the same monitor update its states one after the other, never from the same old state.
-    SQLite needs no lock: its write transactions are serialised already.
+    `lock` holds the monitor's row until the transaction ends, so two runs of the same
+    monitor update its states one after the other, never from the same old state. SQLite
+    needs no lock: its write transactions are serialised already.
     """
-    names = [monitors] if isinstance(monitors, str) else monitors
-    if lock:
-        if not isinstance(monitors, str):
-            raise StoreInputError("load_alert_states(lock=True) locks one monitor: pass its name")
-        if session.get_bind().dialect.name == "postgresql":
-            session.execute(sa.select(Monitor.id).where(Monitor.name == monitors).with_for_update())
-    query = sa.select(AlertStateRow, Monitor.name).join(Monitor, Monitor.id == AlertStateRow.monitor_id)
-    if names is not None:
-        query = query.where(Monitor.name.in_(sorted(set(names))))
-    query = query.order_by(Monitor.name, AlertStateRow.column_name, AlertStateRow.statistic)
+    if lock and session.get_bind().dialect.name == "postgresql":
+        session.execute(sa.select(Monitor.id).where(Monitor.name == monitor).with_for_update())
+    query = (
+        sa.select(AlertStateRow)
+        .join(Monitor, Monitor.id == AlertStateRow.monitor_id)
+        .where(Monitor.name == monitor)
+        .order_by(AlertStateRow.column_name, AlertStateRow.statistic)
+    )
     return [
-        AlertStateRecord(name, row.column_name, row.statistic, row.state, row.updated_at)
-        for row, name in session.execute(query)
+        AlertStateRecord(monitor, row.column_name, row.statistic, row.state, row.updated_at)
+        for row in session.execute(query).scalars()
     ]
 
 

@@ -15,7 +15,6 @@ from driftmon.store import (
     NaiveDatetimeError,
     NameTooLongError,
     StoreInputError,
-    list_monitors,
     load_alert_states,
     make_engine,
     save_alert_states,
@@ -23,7 +22,7 @@ from driftmon.store import (
     upgrade,
     upsert_monitor,
 )
-from tests.store.conftest import T0
+from tests.store.conftest import T0, monitor_names
 
 STATE = {
     "version": 1,
@@ -42,25 +41,23 @@ def test_save_replaces_and_loads_by_monitor(sessions: sessionmaker[Session]) -> 
         save_alert_states(s, "m", {("x", "psi"): STATE | {"severity": "critical"}}, now=later)
     with sessions() as s:
         mine = load_alert_states(s, "m")
-        everyone = load_alert_states(s)
-        both = load_alert_states(s, ["n", "m"])
+        theirs = load_alert_states(s, "n")
     assert [(r.column, r.statistic, r.state["severity"], r.updated_at) for r in mine] == [
         ("x", "js_divergence", "ok", T0),
         ("x", "psi", "critical", later),
     ]
     assert mine[1].state["above_warning"] == 2  # the whole document round-trips
-    assert [(r.monitor, r.column) for r in everyone] == [("m", "x"), ("m", "x"), ("n", "y")]
-    assert [r.monitor for r in both] == ["m", "m", "n"]
+    assert [(r.monitor, r.column, r.state) for r in theirs] == [("n", "y", {"severity": "critical"})]
     with sessions() as s:
-        assert [m.name for m in list_monitors(s)] == ["m", "n"]
+        assert monitor_names(s) == ["m", "n"]
 
 
 def test_nothing_to_save_writes_nothing(sessions: sessionmaker[Session]) -> None:
     with sessions() as s, s.begin():
         save_alert_states(s, "m", {}, now=T0)
     with sessions() as s:
-        assert load_alert_states(s) == []
-        assert list_monitors(s) == []
+        assert load_alert_states(s, "m") == []
+        assert monitor_names(s) == []
 
 
 def test_bad_input_is_refused_with_nothing_written(sessions: sessionmaker[Session]) -> None:
@@ -71,10 +68,8 @@ def test_bad_input_is_refused_with_nothing_written(sessions: sessionmaker[Sessio
             save_alert_states(s, "m", {("x", "psi"): {"value": float("nan")}}, now=T0)
         with pytest.raises(NaiveDatetimeError):
             save_alert_states(s, "m", {("x", "psi"): STATE}, now=T0.replace(tzinfo=None))
-        with pytest.raises(StoreInputError, match="locks one monitor"):
-            load_alert_states(s, ["m"], lock=True)
     with sessions() as s:
-        assert load_alert_states(s) == []
+        assert load_alert_states(s, "m") == []
 
 
 def _wait_for_lock_wait(engine: Engine) -> None:
