@@ -93,7 +93,6 @@ class Claim:
 
     run: RunRecord
     claimed: bool
-    reclaimed: bool = False
 
     @property
     def outcome(self) -> Literal["claimed", "done", "in_progress", "failed"]:

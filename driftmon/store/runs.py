@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -104,17 +105,18 @@ def claim_run(
     if not (stale or (retry_failed and run.status == "failed")):
         return Claim(run, claimed=False)
     # Compare-and-set on (status, attempts): of several contenders only one matches.
+    restart: dict[str, Any] = {
+        "status": "running",
+        "started_at": at,
+        "finished_at": None,
+        "error": None,
+        "rows_read": None,
+        "attempts": run.attempts + 1,
+    }
     taken = session.execute(
         sa.update(Run)
         .where(Run.id == run.id, Run.status == run.status, Run.attempts == run.attempts)
-        .values(
-            status="running",
-            started_at=at,
-            finished_at=None,
-            error=None,
-            rows_read=None,
-            attempts=run.attempts + 1,
-        )
+        .values(restart)
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
@@ -131,8 +133,7 @@ def claim_run(
         )
         repoint_latest(session, mid, columns)
         mark_changed(session, mid)
-    fresh = replace(run, status="running", started_at=at, finished_at=None, error=None, rows_read=None)
-    return Claim(replace(fresh, attempts=run.attempts + 1), claimed=True, reclaimed=True)
+    return Claim(replace(run, **restart), claimed=True)
 
 
 def finish_run(
@@ -167,10 +168,11 @@ def finish_run(
     # The monitor's row first, then the run's: the order a claim takes them in (upsert_monitor,
     # then the window), so a finish and a claim on two replicas cannot deadlock.
     mark_changed(session, mid)
+    outcome: dict[str, Any] = {"status": status, "finished_at": at, "error": error, "rows_read": rows_read}
     done = session.execute(
         sa.update(Run)
         .where(Run.id == run.id, Run.status == "running", Run.attempts == run.attempts)
-        .values(status=status, finished_at=at, error=error, rows_read=rows_read)
+        .values(outcome)
         .execution_options(synchronize_session=False)
     )
     if done.rowcount != 1:  # type: ignore[attr-defined]
@@ -190,4 +192,4 @@ def finish_run(
         stored = [row | {"id": ids[row["column_name"]]} for row in rows]
         versions = {r.column: r.baseline_version for r in results}
         point_latest(session, mid, run.id, (run.window_start, run.window_end), stored, versions)
-    return replace(run, status=status, finished_at=at, error=error, rows_read=rows_read)
+    return replace(run, **outcome)
