@@ -42,12 +42,11 @@ from driftmon.store.errors import (
 from driftmon.store.history import column_history
 from driftmon.store.lease import Lease
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
-from driftmon.store.monitors import list_monitors, lock_monitor, mark_changed, monitor_changes, upsert_monitor
+from driftmon.store.monitors import lock_monitor, monitor_changes, upsert_monitor
 from driftmon.store.outbox import delete_outbox_entries, outbox_entries, queue_notification
 from driftmon.store.queries import (
     get_result,
     get_run,
-    last_window_end,
     latest_results,
     latest_runs,
     run_history,
@@ -59,7 +58,6 @@ from driftmon.store.records import (
     AlertEventRecord,
     BaselineRecord,
     Claim,
-    MonitorRecord,
     RunDetail,
     RunRecord,
 )
@@ -93,7 +91,6 @@ __all__ = [
     "Lease",
     "MigrationsNotFoundError",
     "MissingDirectoryError",
-    "MonitorRecord",
     "NaiveDatetimeError",
     "NameTooLongError",
     "NoStoredCountsError",
@@ -128,15 +125,12 @@ __all__ = [
     "get_result",
     "get_run",
     "head_revision",
-    "last_window_end",
     "latest_results",
     "latest_runs",
     "list_baselines",
-    "list_monitors",
     "load_alert_states",
     "lock_monitor",
     "make_engine",
-    "mark_changed",
     "monitor_changes",
     "outbox_entries",
     "queue_notification",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +10,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from driftmon.store.models import Monitor
-from driftmon.store.records import MonitorRecord
 from driftmon.store.types import check_aware, check_name
 
 
@@ -21,24 +20,16 @@ def upsert_insert(session: Session, table: Any) -> Any:
     return sqlite.insert(table)
 
 
-def _record(row: Monitor) -> MonitorRecord:
-    return MonitorRecord(row.id, row.name, row.config_hash, row.created_at, row.updated_at)
-
-
-def upsert_monitor(
-    session: Session, name: str, config_hash: str | None = None, *, now: datetime | None = None
-) -> MonitorRecord:
+def upsert_monitor(session: Session, name: str, config_hash: str | None = None, *, now: datetime) -> None:
     """Create the monitor if new, and record the config hash it runs with now."""
     check_name(name, "monitor name")
     if config_hash is not None:
         check_name(config_hash, "config hash", 64)
-    at = check_aware(now, "now") if now is not None else datetime.now(UTC)
+    at = check_aware(now, "now")
     values = {"name": name, "config_hash": config_hash, "created_at": at, "updated_at": at}
     stmt = upsert_insert(session, Monitor)
     update = {"updated_at": at} | ({"config_hash": config_hash} if config_hash is not None else {})
     session.execute(stmt.values(values).on_conflict_do_update(index_elements=["name"], set_=update))
-    query = sa.select(Monitor).where(Monitor.name == name).execution_options(populate_existing=True)
-    return _record(session.execute(query).scalar_one())
 
 
 def monitor_id(session: Session, name: str) -> int | None:
@@ -47,18 +38,18 @@ def monitor_id(session: Session, name: str) -> int | None:
     return session.execute(sa.select(Monitor.id).where(Monitor.name == name)).scalar_one_or_none()
 
 
-def ensure_monitor(session: Session, name: str, *, now: datetime | None = None) -> int:
+def ensure_monitor(session: Session, name: str, *, now: datetime) -> int:
     """Return the monitor's id, inserting the monitor first when it is new (safe under concurrency)."""
     found = monitor_id(session, name)
     if found is not None:
         return found
-    at = check_aware(now, "now") if now is not None else datetime.now(UTC)
+    at = check_aware(now, "now")
     stmt = upsert_insert(session, Monitor).values(name=name, created_at=at, updated_at=at)
     session.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
     return session.execute(sa.select(Monitor.id).where(Monitor.name == name)).scalar_one()
 
 
-def lock_monitor(session: Session, name: str, *, now: datetime | None = None) -> int:
+def lock_monitor(session: Session, name: str, *, now: datetime) -> int:
     """Return the monitor's id with its row locked until the transaction ends (inserted if new).
 
     Serialises the writers of one monitor's baselines across processes: on PostgreSQL a
@@ -68,12 +59,6 @@ def lock_monitor(session: Session, name: str, *, now: datetime | None = None) ->
     mid = ensure_monitor(session, name, now=now)
     session.execute(sa.select(Monitor.id).where(Monitor.id == mid).with_for_update(key_share=True))
     return mid
-
-
-def list_monitors(session: Session) -> list[MonitorRecord]:
-    """Return every stored monitor by name."""
-    rows = session.execute(sa.select(Monitor).order_by(Monitor.name)).scalars()
-    return [_record(row) for row in rows]
 
 
 def mark_changed(session: Session, monitor_id: int) -> None:

@@ -216,18 +216,6 @@ def latest_runs(
     return {name: run_record(run, name) for run, name in session.execute(query)}
 
 
-def last_window_end(
-    session: Session, monitor: str, *, statuses: Collection[str] | None = None
-) -> datetime | None:
-    """Return the end of the monitor's latest stored window (any status, or only `statuses`)."""
-    query = sa.select(sa.func.max(Run.window_end)).join(Monitor, Monitor.id == Run.monitor_id)
-    query = query.where(Monitor.name == monitor)
-    if statuses is not None:
-        query = query.where(Run.status.in_(sorted(set(statuses))))
-    value: datetime | None = session.execute(query).scalar_one()
-    return value
-
-
 def stored_windows(
     session: Session, monitor: str, start: datetime, end: datetime
 ) -> dict[tuple[datetime, datetime], str]:

@@ -29,15 +29,6 @@ def from_row(record: type[R], row: object, **given: Any) -> R:
 DONE_STATUSES = ("succeeded", "insufficient_data", "partial")
 
 
-@dataclass(frozen=True, slots=True)
-class MonitorRecord:
-    id: int
-    name: str
-    config_hash: str | None
-    created_at: datetime
-    updated_at: datetime
-
-
 @dataclass(frozen=True, eq=False)
 class BaselineRecord:
     """One stored baseline version: its frozen bins and the reference histogram over them."""

@@ -24,12 +24,12 @@ from driftmon.store import (
     claim_run,
     get_run,
     list_baselines,
-    list_monitors,
     load_alert_states,
     make_engine,
     run_history,
     session_factory,
 )
+from driftmon.store.models import Monitor
 from driftmon.windows import Span, Window
 from tests.jobs.conftest import HOUR, STABLE, T0, categories, monitor, normal, write_events
 
@@ -60,8 +60,8 @@ def test_scores_and_stores_one_window(sessions: sessionmaker[Session], stable: M
     with sessions() as s:
         detail = get_run(s, outcome.run_id or 0)
         baselines = list_baselines(s, "m")
-        (stored_monitor,) = list_monitors(s)
-    assert stored_monitor.config_hash == stable.config_hash()
+        config_hash = s.execute(sa.select(Monitor.config_hash)).scalar_one()
+    assert config_hash == stable.config_hash()
     assert detail.run.status == "succeeded"
     assert detail.run.rows_read == 500
     assert {r.column: r.scores["js_divergence"] for r in detail.results} == {

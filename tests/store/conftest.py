@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
@@ -17,6 +18,7 @@ from driftmon.store import (
     claim_run,
     finish_run,
 )
+from driftmon.store.models import Monitor
 from driftmon.windows import Window
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -40,6 +42,11 @@ def failed_result(
 ) -> ResultRecord:
     """A column that could not be scored, as a run records it."""
     return failed_column_result(column, error, monitor=monitor, window=window, baseline=baseline)
+
+
+def monitor_names(session: Session) -> list[str]:
+    """The names of the stored monitors, sorted."""
+    return list(session.execute(sa.select(Monitor.name).order_by(Monitor.name)).scalars())
 
 
 @pytest.fixture

@@ -13,12 +13,11 @@ from driftmon.store import (
     StoreInputError,
     alert_history,
     current_alert_states,
-    list_monitors,
     make_engine,
     record_alert_event,
     session_factory,
 )
-from tests.store.conftest import HOUR, T0, reference_values, store_baseline, store_window
+from tests.store.conftest import HOUR, T0, monitor_names, reference_values, store_baseline, store_window
 
 
 def _event(s: Session, column: str, statistic: str, state: str, hour: int, **kwargs: object) -> None:
@@ -113,7 +112,7 @@ def test_bad_events_write_nothing(
         record_alert_event(s, "m", "x", statistic, **args)  # type: ignore[arg-type]
     with sessions() as s:
         assert alert_history(s) == []
-        assert list_monitors(s) == []
+        assert monitor_names(s) == []
 
 
 def test_state_survives_a_new_engine(database_url: str, sessions: sessionmaker[Session]) -> None:

@@ -19,10 +19,9 @@ from driftmon.store import (
     add_baseline,
     get_baseline,
     list_baselines,
-    list_monitors,
 )
 from driftmon.store.models import Baseline
-from tests.store.conftest import T0, reference_values, store_baseline
+from tests.store.conftest import T0, monitor_names, reference_values, store_baseline
 
 
 def test_versions_are_kept_and_the_newest_is_active(
@@ -104,7 +103,7 @@ def test_spec_and_reference_round_trip(sessions: sessionmaker[Session]) -> None:
 
 def _assert_nothing_written(sessions: sessionmaker[Session]) -> None:
     with sessions() as s:
-        assert list_monitors(s) == []
+        assert monitor_names(s) == []
         assert s.execute(sa.select(sa.func.count()).select_from(Baseline)).scalar_one() == 0
 
 

@@ -20,15 +20,13 @@ from driftmon.store import (
     finish_run,
     get_result,
     get_run,
-    last_window_end,
     latest_results,
     latest_runs,
-    list_monitors,
     run_history,
     stored_windows,
     upsert_monitor,
 )
-from driftmon.store.models import ColumnResult
+from driftmon.store.models import ColumnResult, Monitor
 from tests.store.conftest import (
     HOUR,
     STALE,
@@ -99,9 +97,6 @@ def test_run_history_and_windows(sessions: sessionmaker[Session], rng: np.random
         assert run_history(s, "nobody") == []
         with pytest.raises(StoreInputError, match="limit must be at least 1"):
             run_history(s, "m", limit=0)
-        assert last_window_end(s, "m") == T0 + 5 * HOUR
-        assert last_window_end(s, "m", statuses=["succeeded"]) == T0 + 4 * HOUR
-        assert last_window_end(s, "nobody") is None
         assert {m: r.window_start for m, r in latest_runs(s).items()} == {"m": T0 + 4 * HOUR}
         assert latest_runs(s, statuses=["succeeded"])["m"].window_start == T0 + 3 * HOUR
         assert latest_runs(s, monitors=["nobody"]) == {}
@@ -164,14 +159,15 @@ def test_a_partly_stored_calibration_and_unknown_alert_labels_are_read_as_far_as
 
 def test_monitors_record_their_config_hash(sessions: sessionmaker[Session]) -> None:
     with sessions() as s, s.begin():
-        first = upsert_monitor(s, "m", "a" * 64, now=T0)
+        upsert_monitor(s, "m", "a" * 64, now=T0)
         upsert_monitor(s, "n", now=T0)
     with sessions() as s, s.begin():
-        again = upsert_monitor(s, "m", "b" * 64, now=T0 + HOUR)
-        assert upsert_monitor(s, "m", now=T0 + 2 * HOUR).config_hash == "b" * 64  # None keeps the hash
-    assert (again.id, again.created_at, again.updated_at) == (first.id, T0, T0 + HOUR)
+        upsert_monitor(s, "m", "b" * 64, now=T0 + HOUR)
+        upsert_monitor(s, "m", now=T0 + 2 * HOUR)  # None keeps the hash
+    columns = (Monitor.name, Monitor.config_hash, Monitor.created_at, Monitor.updated_at)
     with sessions() as s:
-        assert [(m.name, m.config_hash) for m in list_monitors(s)] == [("m", "b" * 64), ("n", None)]
+        stored = [tuple(row) for row in s.execute(sa.select(*columns).order_by(Monitor.name))]
+    assert stored == [("m", "b" * 64, T0, T0 + 2 * HOUR), ("n", None, T0, T0)]
 
 
 def _summary_fields(result: ResultRecord) -> dict[str, object]:
