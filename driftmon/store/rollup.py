@@ -106,14 +106,8 @@ def rescore(
     primary: str = PRIMARY_STATISTIC,
 ) -> Comparison:
     """Re-compare a stored window with its baseline under another smoothing alpha, from counts alone."""
-    if isinstance(result, ResultKey):
-        stored = get_result(
-            session,
-            monitor=result.monitor,
-            column=result.column,
-            window_start=result.window_start,
-            window_end=result.window_end,
-        )
+    if isinstance(result, ResultKey):  # its fields are get_result's keywords
+        stored = get_result(session, **result._asdict())
     else:
         stored = get_result(session, result)
     if stored.live_counts is None or stored.baseline_version is None:
