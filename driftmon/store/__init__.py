@@ -39,12 +39,12 @@ from driftmon.store.errors import (
     UnknownRunError,
     UnsupportedDatabaseError,
 )
-from driftmon.store.history import column_history
 from driftmon.store.lease import Lease
 from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import lock_monitor, monitor_changes, upsert_monitor
 from driftmon.store.outbox import delete_outbox_entries, outbox_entries, queue_notification
 from driftmon.store.queries import (
+    column_history,
     get_result,
     get_run,
     latest_results,

@@ -88,34 +88,30 @@ def latest_results(session: Session, monitors: Collection[str] | None = None) ->
     return [result_record(row._mapping) for row in rows]
 
 
-def _with_runs(query: sa.Select[Any]) -> sa.Select[Any]:
-    """Select from column results joined to their run, its monitor and their baseline (if any)."""
+def _windows_within(monitor: str, lo: datetime, hi: datetime) -> tuple[sa.ColumnElement[bool], ...]:
+    """Return the conditions for the monitor's runs whose windows lie inside [lo, hi)."""
+    return (Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
+
+
+def _scored(*more: Any) -> sa.Select[Any]:
+    """Select scored column results, their alert states and `more`, with run, monitor and baseline."""
     return (
-        query.select_from(ColumnResult)
+        sa.select(
+            *_summary_columns(ColumnResult, Run, Baseline.version, ColumnResult.id),
+            *(getattr(ColumnResult, name) for name in _SCORING),
+            ColumnResult.alert_states,
+            *more,
+        )
+        .select_from(ColumnResult)
         .join(Run, Run.id == ColumnResult.run_id)
         .join(Monitor, Monitor.id == Run.monitor_id)
         .outerjoin(Baseline, Baseline.id == ColumnResult.baseline_id)
     )
 
 
-def _windows_within(monitor: str, lo: datetime, hi: datetime) -> tuple[sa.ColumnElement[bool], ...]:
-    """Return the conditions for the monitor's runs whose windows lie inside [lo, hi)."""
-    return (Monitor.name == monitor, Run.window_start >= lo, Run.window_end <= hi)
-
-
 def _detail_select() -> sa.Select[Any]:
-    return _with_runs(
-        sa.select(
-            *_summary_columns(ColumnResult, Run, Baseline.version, ColumnResult.id),
-            ColumnResult.alpha,
-            ColumnResult.calibration_method,
-            ColumnResult.primary_statistic,
-            ColumnResult.alert_states,
-            Baseline.bin_spec,
-            Baseline.reference_counts,
-            ColumnResult.live_counts,
-            ColumnResult.top_bins,
-        )
+    return _scored(
+        Baseline.bin_spec, Baseline.reference_counts, ColumnResult.live_counts, ColumnResult.top_bins
     )
 
 
@@ -245,3 +241,21 @@ def window_results(
         query = query.where(ColumnResult.column_name.in_(sorted(set(columns))))
     rows = session.execute(query.order_by(Run.window_start, Run.window_end, ColumnResult.column_name))
     return [_detail(row) for row in rows]
+
+
+def column_history(
+    session: Session, monitor: str, column: str, start: datetime, end: datetime
+) -> list[ResultRecord]:
+    """Return the column's results for windows inside [start, end), oldest first, without counts.
+
+    Each carries how it was scored and the alert severity of every rule after its window
+    (`alert_states`; empty for a window stored but not evaluated); bin labels, counts and top
+    bins are left at their defaults.
+
+    Unlike window_results, no bin spec or counts are read or decoded, so thousands of windows
+    cost one indexed scan.
+    """
+    lo, hi = check_aware(start, "start"), check_aware(end, "end")
+    query = _scored().where(ColumnResult.column_name == column, *_windows_within(monitor, lo, hi))
+    rows = session.execute(query.order_by(Run.window_start, Run.window_end))
+    return [result_record(row._mapping) for row in rows]
