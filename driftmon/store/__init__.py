@@ -63,11 +63,9 @@ from driftmon.store.records import (
 )
 from driftmon.store.retention import RetentionReport, delete_results_older_than
 from driftmon.store.rollup import ResultKey, Rollup, rescore, rollup
-from driftmon.store.runs import FINAL_STATUSES, claim_run, finish_run
+from driftmon.store.runs import claim_run, finish_run
 from driftmon.store.session import (
     DATABASE_URL_ENV,
-    DEFAULT_SQLITE_FILE,
-    default_database_url,
     display_url,
     make_engine,
     resolve_database_url,
@@ -77,9 +75,7 @@ from driftmon.store.types import MAX_NAME_LENGTH
 
 __all__ = [
     "DATABASE_URL_ENV",
-    "DEFAULT_SQLITE_FILE",
     "DONE_STATUSES",
-    "FINAL_STATUSES",
     "MAX_NAME_LENGTH",
     "AlertEventRecord",
     "AlertStateRecord",
@@ -114,7 +110,6 @@ __all__ = [
     "column_history",
     "current_alert_states",
     "current_revision",
-    "default_database_url",
     "delete_outbox_entries",
     "delete_results_older_than",
     "display_url",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,34 +19,23 @@ DEFAULT_SQLITE_FILE = "driftmon.sqlite"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
 
-def default_database_url(directory: Path | None = None) -> str:
-    """Return the default database: the SQLite file driftmon.sqlite in `directory` (the cwd)."""
-    base = (directory or Path.cwd()).resolve()
-    return f"sqlite:///{base / DEFAULT_SQLITE_FILE}"
-
-
-def resolve_database_url(
-    explicit: str | None = None,
-    *,
-    configured: str | None = None,
-    environ: Mapping[str, str] | None = None,
-) -> str:
+def resolve_database_url(explicit: str | None = None, *, configured: str | None = None) -> str:
     """Pick the database URL: `explicit`, else $DRIFTMON_DATABASE_URL, else `configured`, else the default.
 
-    `explicit` is a command-line flag; `configured` is the URL from the driftmon config file.
-    An empty environment variable counts as unset.
+    `explicit` is a command-line flag; `configured` is the URL from the driftmon config file; the
+    default is the SQLite file driftmon.sqlite in the working directory. An empty environment
+    variable counts as unset.
     """
     if explicit is not None:
         if not explicit.strip():
             raise StoreInputError("the database URL given on the command line is empty")
         return explicit
-    env = os.environ if environ is None else environ
-    from_env = env.get(DATABASE_URL_ENV, "").strip()
+    from_env = os.environ.get(DATABASE_URL_ENV, "").strip()
     if from_env:
         return from_env
     if configured:
         return configured
-    return default_database_url()
+    return f"sqlite:///{Path.cwd().resolve() / DEFAULT_SQLITE_FILE}"
 
 
 def display_url(url: str | URL) -> str:

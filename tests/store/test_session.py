@@ -20,22 +20,16 @@ from driftmon.store.session import parse_database_url
 
 def test_resolution_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    env = {DATABASE_URL_ENV: "sqlite:///from-env.sqlite"}
-    assert resolve_database_url("sqlite:///flag.sqlite", configured="sqlite:///c.sqlite", environ=env) == (
+    monkeypatch.setenv(DATABASE_URL_ENV, "sqlite:///from-env.sqlite")
+    assert resolve_database_url("sqlite:///flag.sqlite", configured="sqlite:///c.sqlite") == (
         "sqlite:///flag.sqlite"
     )
-    assert (
-        resolve_database_url(None, configured="sqlite:///c.sqlite", environ=env)
-        == "sqlite:///from-env.sqlite"
-    )
-    assert resolve_database_url(None, configured="sqlite:///c.sqlite", environ={}) == "sqlite:///c.sqlite"
-    default = resolve_database_url(None, environ={DATABASE_URL_ENV: "  "})
-    assert default == f"sqlite:///{tmp_path.resolve() / 'driftmon.sqlite'}"
-
-
-def test_resolution_reads_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://u@db/x")
-    assert resolve_database_url() == "postgresql://u@db/x"
+    assert resolve_database_url(None, configured="sqlite:///c.sqlite") == "sqlite:///from-env.sqlite"
+    assert resolve_database_url() == "sqlite:///from-env.sqlite"
+    monkeypatch.delenv(DATABASE_URL_ENV)
+    assert resolve_database_url(None, configured="sqlite:///c.sqlite") == "sqlite:///c.sqlite"
+    monkeypatch.setenv(DATABASE_URL_ENV, "  ")  # empty: unset
+    assert resolve_database_url() == f"sqlite:///{tmp_path.resolve() / 'driftmon.sqlite'}"
 
 
 def test_empty_flag_is_an_error() -> None:
