@@ -17,10 +17,6 @@ from driftmon.store.records import AlertEventRecord, from_row
 from driftmon.store.types import MAX_STATISTIC_LENGTH, check_aware, check_name, finite_or_none
 
 
-def event_record(row: AlertEvent, monitor: str) -> AlertEventRecord:
-    return from_row(AlertEventRecord, row, monitor=monitor)
-
-
 def record_alert_event(
     session: Session,
     monitor: str,
@@ -65,7 +61,7 @@ def record_alert_event(
     row.monitor_id = ensure_monitor(session, monitor, now=row.at)
     session.add(row)
     session.flush()
-    return event_record(row, monitor)
+    return from_row(AlertEventRecord, row, monitor=monitor)
 
 
 def alert_history(
@@ -86,7 +82,7 @@ def alert_history(
             raise StoreInputError(f"limit must be at least 1, got {limit}")
         query = query.limit(limit)
     rows = session.execute(query.order_by(AlertEvent.at.desc(), AlertEvent.id.desc()))
-    return [event_record(row, name) for row, name in rows]
+    return [from_row(AlertEventRecord, row, monitor=name) for row, name in rows]
 
 
 def current_alert_states(session: Session, monitors: Collection[str] | None = None) -> list[AlertEventRecord]:
@@ -112,4 +108,4 @@ def current_alert_states(session: Session, monitors: Collection[str] | None = No
         .where(ranked.c.rank == 1)
     )
     rows = session.execute(query.order_by(Monitor.name, AlertEvent.column_name, AlertEvent.statistic))
-    return [event_record(row, name) for row, name in rows]
+    return [from_row(AlertEventRecord, row, monitor=name) for row, name in rows]

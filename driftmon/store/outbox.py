@@ -13,10 +13,9 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.store.alert_events import event_record
 from driftmon.store.errors import StoreInputError
 from driftmon.store.models import AlertEvent, Monitor, OutboxEntry
-from driftmon.store.records import AlertEventRecord
+from driftmon.store.records import AlertEventRecord, from_row
 from driftmon.store.types import check_aware
 
 
@@ -40,7 +39,7 @@ def outbox_entries(
     )
     if exclude:
         query = query.where(AlertEvent.id.not_in(list(exclude)))
-    return [event_record(row, name) for row, name in session.execute(query)]
+    return [from_row(AlertEventRecord, row, monitor=name) for row, name in session.execute(query)]
 
 
 def delete_outbox_entries(session: Session, event_ids: Collection[int]) -> None:

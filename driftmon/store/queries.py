@@ -14,8 +14,7 @@ from driftmon.core import STATISTICS, BinContribution, NullLevel, bin_spec_from_
 from driftmon.results import ResultRecord
 from driftmon.store.errors import StoreInputError, UnknownResultError, UnknownRunError
 from driftmon.store.models import Baseline, ColumnResult, LatestResult, Monitor, Run
-from driftmon.store.records import RunDetail, RunRecord
-from driftmon.store.runs import run_record
+from driftmon.store.records import RunDetail, RunRecord, from_row
 from driftmon.store.types import check_aware
 
 # The record's fields every result read selects under their own names, and those of how it was
@@ -138,7 +137,7 @@ def get_run(session: Session, run_id: int) -> RunDetail:
     rows = session.execute(
         _detail_select().where(ColumnResult.run_id == run_id).order_by(ColumnResult.column_name)
     )
-    return RunDetail(run_record(run, monitor), tuple(_detail(row) for row in rows))
+    return RunDetail(from_row(RunRecord, run, monitor=monitor), tuple(_detail(row) for row in rows))
 
 
 def get_result(
@@ -182,7 +181,7 @@ def run_history(
     if before is not None:
         query = query.where(Run.window_end <= check_aware(before, "before"))
     rows = session.execute(query.order_by(Run.window_end.desc(), Run.window_start.desc()).limit(limit))
-    return [run_record(row, monitor) for row in rows.scalars()]
+    return [from_row(RunRecord, row, monitor=monitor) for row in rows.scalars()]
 
 
 def latest_runs(
@@ -209,7 +208,7 @@ def latest_runs(
     query = sa.select(Run, Monitor.name).select_from(Monitor).join(Run, Run.id == newest_id)
     if monitors is not None:
         query = query.where(Monitor.name.in_(sorted(set(monitors))))
-    return {name: run_record(run, name) for run, name in session.execute(query)}
+    return {name: from_row(RunRecord, run, monitor=name) for run, name in session.execute(query)}
 
 
 def stored_windows(

@@ -37,16 +37,6 @@ FINAL_STATUSES = tuple(s for s in RUN_STATUSES if s != "running")
 _RESULTS = Base.metadata.tables["column_results"]
 
 
-def run_record(row: Run, monitor: str) -> RunRecord:
-    """Convert a Run row into a RunRecord."""
-    return from_row(RunRecord, row, monitor=monitor)
-
-
-def _load(session: Session, run_id: int, monitor: str) -> RunRecord:
-    query = sa.select(Run).where(Run.id == run_id).execution_options(populate_existing=True)
-    return run_record(session.execute(query).scalar_one(), monitor)
-
-
 def claim_run(
     session: Session,
     monitor: str,
@@ -100,7 +90,7 @@ def claim_run(
         raise StoreError(
             f"monitor {monitor!r} window {start.isoformat()}..{end.isoformat()} vanished while being claimed"
         )
-    run = run_record(existing, monitor)
+    run = from_row(RunRecord, existing, monitor=monitor)
     stale = run.status == "running" and run.started_at < at - stale_after
     if not (stale or (retry_failed and run.status == "failed")):
         return Claim(run, claimed=False)
@@ -120,7 +110,9 @@ def claim_run(
         .execution_options(synchronize_session=False)
     )
     if taken.rowcount != 1:  # type: ignore[attr-defined]
-        return Claim(_load(session, run.id, monitor), claimed=False)
+        # Another contender won: report the run as it now stands.
+        query = sa.select(Run).where(Run.id == run.id).execution_options(populate_existing=True)
+        return Claim(from_row(RunRecord, session.execute(query).scalar_one(), monitor=monitor), claimed=False)
     # A retried window starts clean: drop what its failed attempt stored.
     columns = list(
         session.execute(sa.select(ColumnResult.column_name).where(ColumnResult.run_id == run.id)).scalars()
