@@ -87,9 +87,6 @@ class DatabaseNotAtHeadError(StoreError, RuntimeError):
     """The database schema is not at the revision this driftmon needs."""
 
     def __init__(self, url: str, current: str | None, head: str, *, ahead: bool = False) -> None:
-        self.url = url
-        self.current = current
-        self.head = head
         if ahead:
             message = (
                 f"database {url} is at revision {current!r}, which this driftmon does not know "

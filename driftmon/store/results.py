@@ -10,17 +10,13 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from driftmon.core import STATISTICS, BinContribution
+from driftmon.core import STATISTICS
 from driftmon.results import ResultRecord
 from driftmon.store.baselines import check_role, unknown_baseline
 from driftmon.store.errors import InvalidCountsError, StoreInputError
 from driftmon.store.models import RESULT_STATUSES, Baseline, Run
 from driftmon.store.monitors import upsert_insert
 from driftmon.store.types import MAX_STATISTIC_LENGTH, Base, check_name, finite_or_none
-
-
-def _top_bins(top_bins: Sequence[BinContribution]) -> list[dict[str, Any]] | None:
-    return [b.to_dict() for b in top_bins] or None
 
 
 def _check_counts(result: ResultRecord, n_bins: int, where: str) -> list[int] | None:
@@ -104,7 +100,7 @@ def result_rows(
             "calibration_method": r.calibration_method,
             "primary_statistic": r.primary_statistic,
             "p_value": finite_or_none(r.p_value),
-            "top_bins": _top_bins(r.top_bins),
+            "top_bins": [b.to_dict() for b in r.top_bins] or None,
         }
         for name in STATISTICS:
             row[name] = finite_or_none(r.scores.get(name))
