@@ -40,7 +40,7 @@ from driftmon.store.errors import (
     UnsupportedDatabaseError,
 )
 from driftmon.store.lease import Lease
-from driftmon.store.migrate import current_revision, downgrade, ensure_at_head, head_revision, upgrade
+from driftmon.store.migrate import current_revision, ensure_at_head, head_revision, upgrade
 from driftmon.store.monitors import lock_monitor, monitor_changes, upsert_monitor
 from driftmon.store.outbox import delete_outbox_entries, outbox_entries, queue_notification
 from driftmon.store.queries import (
@@ -113,7 +113,6 @@ __all__ = [
     "delete_outbox_entries",
     "delete_results_older_than",
     "display_url",
-    "downgrade",
     "ensure_at_head",
     "finish_run",
     "get_baseline",

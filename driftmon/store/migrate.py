@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -11,12 +9,10 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import URL, Engine
+from sqlalchemy.engine import Engine
 
 from driftmon.store.errors import DatabaseNotAtHeadError, MigrationsNotFoundError, StoreInputError
-from driftmon.store.session import display_url, make_engine
-
-EngineOrUrl = Engine | str | URL
+from driftmon.store.session import display_url
 
 
 def migrations_dir() -> Path:
@@ -39,33 +35,15 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-@contextmanager
-def _engine(target: EngineOrUrl) -> Iterator[Engine]:
-    if isinstance(target, Engine):
-        yield target
-        return
-    engine = make_engine(target)
-    try:
-        yield engine
-    finally:
-        engine.dispose()
-
-
-def upgrade(target: EngineOrUrl, revision: str = "head") -> None:
+def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate the database up to `revision` (default: head) in one transaction."""
-    with _engine(target) as engine, engine.begin() as conn:
+    with engine.begin() as conn:
         command.upgrade(alembic_config(conn), revision)
 
 
-def downgrade(target: EngineOrUrl, revision: str) -> None:
-    """Migrate the database down to `revision` ("base" removes every driftmon table)."""
-    with _engine(target) as engine, engine.begin() as conn:
-        command.downgrade(alembic_config(conn), revision)
-
-
-def current_revision(target: EngineOrUrl) -> str | None:
+def current_revision(engine: Engine) -> str | None:
     """Return the database's Alembic revision, or None when it has no driftmon tables yet."""
-    with _engine(target) as engine, engine.connect() as conn:
+    with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -38,8 +38,8 @@ def any_store(database_url: str) -> Iterator[sessionmaker[Session]]:
 @pytest.fixture
 def pg(postgres_url: str) -> Iterator[Engine]:
     """An engine on a fresh PostgreSQL database at head (the one `postgres_url` names)."""
-    upgrade(postgres_url)
     engine = make_engine(postgres_url)
+    upgrade(engine)
     try:
         yield engine
     finally:

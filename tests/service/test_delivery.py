@@ -173,8 +173,8 @@ def test_a_reload_gives_the_new_notifiers_what_the_old_ones_had_not_started(
 def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
     postgres_url: str, tmp_path: Path
 ) -> None:
-    upgrade(postgres_url)
     engines = [make_engine(postgres_url) for _ in range(2)]
+    upgrade(engines[0])
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
         _store_transitions(first_sessions, tmp_path, 4)
@@ -209,8 +209,8 @@ def test_when_the_lease_holder_dies_another_process_sends_what_it_left(
 def test_a_process_that_loses_the_lease_stops_sending_and_the_new_holder_sends_each_once(
     postgres_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    upgrade(postgres_url)
     engines = [make_engine(postgres_url) for _ in range(2)]
+    upgrade(engines[0])
     try:
         first_sessions, second_sessions = (session_factory(e) for e in engines)
         _store_transitions(first_sessions, tmp_path, 4)

@@ -70,8 +70,8 @@ def test_a_snapshot_follows_what_another_process_stored(
 
 @pytest.mark.postgres
 def test_one_process_holds_the_lease_until_its_connection_ends(postgres_url: str) -> None:
-    upgrade(postgres_url)
     engines = [make_engine(postgres_url) for _ in range(2)]
+    upgrade(engines[0])
     try:
         first, second = (Lease(e, "notifier") for e in engines)
         assert first.hold()
@@ -122,7 +122,7 @@ def test_following_a_store_that_is_down_logs_once_and_recovers(
         assert follower.follow() == []
         assert follower.follow() == []
         missing.parent.mkdir()
-        upgrade(f"sqlite:///{missing}")
+        upgrade(engine)
         assert follower.follow() == []
     lines = [(r.levelname, r.getMessage()) for r in caplog.records if "following the store" in r.getMessage()]
     assert [level for level, _ in lines] == ["ERROR", "INFO"]

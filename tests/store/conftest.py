@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 import sqlalchemy as sa
+from alembic import command
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.core import Comparison, Histogram, NumericBins, compare, count_values, fit_numeric_bins
@@ -16,8 +18,11 @@ from driftmon.store import (
     BaselineRecord,
     add_baseline,
     claim_run,
+    current_revision,
     finish_run,
+    make_engine,
 )
+from driftmon.store.migrate import alembic_config
 from driftmon.store.models import Monitor
 from driftmon.windows import Window
 
@@ -42,6 +47,21 @@ def failed_result(
 ) -> ResultRecord:
     """A column that could not be scored, as a run records it."""
     return failed_column_result(column, error, monitor=monitor, window=window, baseline=baseline)
+
+
+def revision_of(url: str) -> str | None:
+    """The Alembic revision of the database at `url` (None before its first upgrade)."""
+    engine = make_engine(url)
+    try:
+        return current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database down to `revision`, as `alembic downgrade` does ("base": no tables)."""
+    with engine.begin() as conn:
+        command.downgrade(alembic_config(conn), revision)
 
 
 def monitor_names(session: Session) -> list[str]:

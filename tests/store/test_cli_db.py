@@ -15,13 +15,13 @@ from driftmon.cli import main
 from driftmon.store import (
     DATABASE_URL_ENV,
     claim_run,
-    current_revision,
     finish_run,
     head_revision,
     make_engine,
     run_history,
     session_factory,
 )
+from tests.store.conftest import revision_of
 
 
 @pytest.fixture
@@ -44,14 +44,14 @@ def test_upgrade_then_current(runner: CliRunner, database_url: str) -> None:
     after = runner.invoke(main, ["db", "current", "--check", "--database-url", database_url])
     assert after.exit_code == 0
     assert "(at head)" in after.output
-    assert current_revision(database_url) == head_revision()
+    assert revision_of(database_url) == head_revision()
 
 
 def test_default_sqlite_file_in_the_working_directory(runner: CliRunner, tmp_path: Path) -> None:
     done = runner.invoke(main, ["db", "upgrade"])
     assert done.exit_code == 0, done.output
     assert (tmp_path / "driftmon.sqlite").is_file()
-    assert current_revision(f"sqlite:///{tmp_path / 'driftmon.sqlite'}") == head_revision()
+    assert revision_of(f"sqlite:///{tmp_path / 'driftmon.sqlite'}") == head_revision()
 
 
 def test_environment_variable(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -66,7 +66,7 @@ def test_config_file_database_and_retention(runner: CliRunner, tmp_path: Path) -
     config = tmp_path / "driftmon.yaml"
     config.write_text(f"database:\n  url: {url}\n  retention_days: 5\n")
     assert runner.invoke(main, ["db", "upgrade", "-c", str(config)]).exit_code == 0
-    assert current_revision(url) == head_revision()
+    assert revision_of(url) == head_revision()
     engine = make_engine(url)
     sessions = session_factory(engine)
     old = datetime.now(UTC) - timedelta(days=10)

@@ -17,7 +17,6 @@ from driftmon.results import ResultRecord
 from driftmon.store import (
     claim_run,
     delete_results_older_than,
-    downgrade,
     finish_run,
     latest_results,
     upgrade,
@@ -27,6 +26,7 @@ from tests.store.conftest import (
     HOUR,
     STALE,
     T0,
+    downgrade,
     failed_result,
     reference_values,
     score,
@@ -145,7 +145,7 @@ def test_columns_and_records(sessions: sessionmaker[Session], rng: np.random.Gen
 
 
 def test_migrations_keep_the_latest_results_across_packs(
-    database_url: str, engine: Engine, sessions: sessionmaker[Session], rng: np.random.Generator
+    engine: Engine, sessions: sessionmaker[Session], rng: np.random.Generator
 ) -> None:
     ref = reference_values(rng)
     baselines = [store_baseline(sessions, ref, column=c) for c in ("x", "y")]
@@ -155,14 +155,14 @@ def test_migrations_keep_the_latest_results_across_packs(
         before = latest_results(s)
         assert len(before) == 2
     engine.dispose()
-    downgrade(database_url, "0004")  # latest_packs is back, packed from the stored rows
+    downgrade(engine, "0004")  # latest_packs is back, packed from the stored rows
     with engine.connect() as conn:
         packs = conn.execute(sa.text("SELECT format, text FROM latest_packs")).all()
     assert [p.format for p in packs] == [1]
     assert '"column":["x","y"]' in packs[0].text
     engine.dispose()
-    downgrade(database_url, "0002")  # a store written before packs existed
-    upgrade(database_url)
+    downgrade(engine, "0002")  # a store written before packs existed
+    upgrade(engine)
     with sessions() as s:
         after = latest_results(s)
         _same(after, _rows(s))
@@ -176,8 +176,8 @@ def test_concurrent_writers_of_one_monitor_both_land(postgres_url: str, rng: np.
     # second waits for the first to commit (both advance the monitor's change marker), then lands.
     from driftmon.store import make_engine, session_factory
 
-    upgrade(postgres_url)
     engine = make_engine(postgres_url)
+    upgrade(engine)
     sessions = session_factory(engine)
     try:
         ref = reference_values(rng)

@@ -12,8 +12,8 @@ from driftmon.store import Lease, make_engine, upgrade
 def test_the_server_probes_the_holders_connection_within_seconds(postgres_url: str) -> None:
     # A holder whose node is lost (power, network) sends no FIN: the server keeps its session,
     # and the lock, until TCP keepalive gives up on it, two hours and more with the defaults.
-    upgrade(postgres_url)
     engine = make_engine(postgres_url)
+    upgrade(engine)
     try:
         lease = Lease(engine, "notifier")
         assert lease.hold()
