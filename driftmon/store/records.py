@@ -6,9 +6,6 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
-import numpy as np
-import numpy.typing as npt
-
 from driftmon.core import BinSpec, Histogram
 from driftmon.results import ResultRecord
 
@@ -54,10 +51,6 @@ class BaselineRecord:
     @property
     def n(self) -> int:
         return self.histogram.n
-
-    @property
-    def reference_counts(self) -> npt.NDArray[np.int64]:
-        return self.histogram.counts
 
 
 @dataclass(frozen=True, slots=True)

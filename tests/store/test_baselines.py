@@ -93,7 +93,7 @@ def test_spec_and_reference_round_trip(sessions: sessionmaker[Session]) -> None:
         x, c = get_baseline(s, "m", "x", 1), get_baseline(s, "m", "c", 1)
     assert x.spec == numeric
     assert x.reference == {"query": "SELECT 1"}
-    assert x.reference_counts.tolist() == [1, 2, 3, 4, 5, 6]
+    assert x.histogram.counts.tolist() == [1, 2, 3, 4, 5, 6]
     assert (x.n, x.kind, x.role) == (21, "numeric", "feature")
     assert c.spec == categorical
     assert [type(v) for v in c.spec.categories] == [str, int, float, bool, str]  # type: ignore[union-attr]

@@ -83,7 +83,7 @@ def test_results_store_every_statistic(sessions: sessionmaker[Session], rng: np.
     for name, level in comparison.null.items():
         assert stored.null(name) == level
     assert stored.live_counts == tuple(comparison.live_counts.tolist())
-    assert stored.reference_counts == tuple(baseline.reference_counts.tolist())
+    assert stored.reference_counts == tuple(baseline.histogram.counts.tolist())
     assert stored.labels == baseline.spec.labels
     assert [b.to_dict() for b in stored.top_bins] == [b.to_dict() for b in comparison.top_bins]
     assert (stored.n_reference, stored.n_live, stored.alpha) == (5000, 500, 0.5)
