@@ -167,12 +167,8 @@ def get_baseline(session: Session, monitor: str, column: str, version: int) -> B
 
 def unknown_baseline(session: Session, monitor: str, column: str, version: object) -> UnknownBaselineError:
     """Build the error for a missing baseline version, listing the versions that do exist."""
-    versions = session.execute(
-        sa.select(Baseline.version)
-        .join(Monitor, Monitor.id == Baseline.monitor_id)
-        .where(Monitor.name == monitor, Baseline.column_name == column)
-        .order_by(Baseline.version)
-    ).scalars()
+    query = _select(monitor, column).with_only_columns(Baseline.version).order_by(Baseline.version)
+    versions = session.execute(query).scalars()
     known = ", ".join(str(v) for v in versions) or "none"
     return UnknownBaselineError(
         f"monitor {monitor!r} column {column!r} has no baseline version {version!r} "
