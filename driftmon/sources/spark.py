@@ -49,9 +49,9 @@ from driftmon.sources.checks import check_arrow_columns
 from driftmon.sources.columns import arrow_to_numpy
 from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark_fit import fit_plan, spec_of
-from driftmon.sources.spark_plan import column_ref, decode, numeric_type, plan_column, type_kind
+from driftmon.sources.spark_plan import column_ref, numeric_type, plan_column, type_kind
 from driftmon.sources.spark_session import error_condition, first_line, spark_session
-from driftmon.sources.sql_results import add_distinct
+from driftmon.sources.sql_results import add_distinct, decode_aggregates
 from driftmon.windows import Span
 
 T = TypeVar("T")
@@ -245,7 +245,8 @@ class SparkSource:
         shared = [p for p in plans if p.strategy != "distinct"]
         aggregates = [a for plan in shared for a in plan.aggregates]
         (row,) = window.agg(F.count(F.lit(1)), *aggregates).collect()
-        rows, counts = decode(shared, list(row))
+        rows, counts, failed = decode_aggregates(shared, list(row))
+        errors.update(failed)  # none: only SQLite counts values that are not numbers
         changes: dict[str, TypeChange] = {}
         for plan in plans:
             if plan.strategy == "distinct":

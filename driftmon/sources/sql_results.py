@@ -66,7 +66,10 @@ def pg_kind(dialect: str, code: object) -> ColumnKind | None:
 def decode_aggregates(
     plans: Sequence[ColumnPlan], row: Sequence[Any]
 ) -> tuple[int, dict[str, IntArray], dict[str, ColumnError]]:
-    """Turn the aggregate row (rows, then each plan's aggregates) into bin counts per column."""
+    """Turn the aggregate row (rows, then each plan's aggregates) into bin counts per column.
+
+    The SQL and Spark sources' rows alike: both plan their columns as sql_query.ColumnPlan.
+    """
     values = [int(v or 0) for v in row]
     rows, pos = values[0], 1
     counts: dict[str, IntArray] = {}
@@ -108,11 +111,12 @@ def _numeric(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, Int
 def _mapped(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntArray]) -> None:
     spec = plan.spec
     assert isinstance(spec, CategoricalBins)
-    non_null, matched = part[0], part[1:]
+    present = part[0] - (part[1] if plan.counts_nan else 0)
     out = np.zeros(spec.n_bins, dtype=np.int64)
-    out[: len(matched)] = matched
-    out[spec.other_index] = non_null - sum(matched)
-    out[spec.missing_index] = rows - non_null
+    for i, at in enumerate(plan.matches):
+        out[i] = part[at] if at is not None else 0
+    out[spec.other_index] = present - int(out[: spec.other_index].sum())
+    out[spec.missing_index] = rows - present
     counts[plan.name] = out
 
 
