@@ -36,7 +36,6 @@ from driftmon.errors import (
     ColumnError,
     ColumnReadError,
     ColumnTypeError,
-    DriftmonError,
     MissingColumnError,
     SourceError,
     SourceQueryError,
@@ -74,8 +73,8 @@ from driftmon.windows import Span
 _FETCH_ROWS = 20_000
 
 
-class _Isolate(DriftmonError):
-    """The combined statement failed for a reason that may be one column's."""
+class _Rejected(SourceQueryError):
+    """The database rejected a statement, maybe for one column's sake: counts retry each column alone."""
 
 
 class SqlSource:
@@ -151,13 +150,13 @@ class SqlSource:
             return SourceUnreachableError(self.description, self._reason(exc))
         if sqlstate(exc) == "57014" and self.timeout is not None:
             return SourceTimeoutError(self.description, self.timeout)
-        if sqlstate(exc) == "25006":  # read_only_sql_transaction
+        if sqlstate(exc) == "25006":  # read_only_sql_transaction: no column is to blame, none is retried
             return SourceQueryError(
                 self.description,
                 f"the query tried to write, and sources are read only: {self._reason(exc)}; "
                 "nothing was changed (a source query may only read)",
             )
-        return SourceQueryError(self.description, f"the database rejected the query: {self._reason(exc)}")
+        return _Rejected(self.description, f"the database rejected the query: {self._reason(exc)}")
 
     def _begin(self, conn: Connection) -> None:
         if self.dialect != "postgresql":
@@ -224,17 +223,13 @@ class SqlSource:
         return rel, time_conditions(self.dialect, rel.c[ts], span)
 
     def _execute(self, conn: Connection, statement: sa.Executable) -> list[Any]:
-        """Run one statement in its own transaction; a rejected statement raises _Isolate."""
+        """Run one statement in its own transaction; a statement the database rejects raises _Rejected."""
         try:
             with conn.begin():
                 self._begin(conn)
                 return list(conn.execute(statement).all())
         except sa.exc.DBAPIError as exc:
-            failure = self._fail(exc)
-            # A query that tries to write fails as a whole: no column is to blame, none is retried.
-            if isinstance(failure, SourceQueryError) and sqlstate(exc) != "25006":
-                raise _Isolate(failure.reason) from None
-            raise failure from None
+            raise self._fail(exc) from None
 
     def _aggregate(
         self, conn: Connection, rel: FromClause, conditions: list[Any], plans: list[ColumnPlan]
@@ -242,16 +237,16 @@ class SqlSource:
         try:
             (row,) = self._execute(conn, aggregate_statement(rel, conditions, plans))
             return decode_aggregates(plans, row)
-        except _Isolate as exc:
+        except _Rejected:
             if not plans:
-                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+                raise
         # One of the columns may be to blame: count each alone so only that one fails.
         rows, counts, errors = self._aggregate(conn, rel, conditions, [])
         for plan in plans:
             try:
                 (row,) = self._execute(conn, aggregate_statement(rel, conditions, [plan]))
-            except _Isolate as exc:
-                errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+            except _Rejected as exc:
+                errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc.reason}")
                 continue
             _, one, one_errors = decode_aggregates([plan], row)
             counts.update(one)
@@ -276,8 +271,8 @@ class SqlSource:
                 assert isinstance(plan.spec, CategoricalBins)
                 try:
                     grouped = self._execute(conn, distinct_statement(rel, conditions, plan.name))
-                except _Isolate as exc:
-                    errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+                except _Rejected as exc:
+                    errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc.reason}")
                     continue
                 add_distinct(plan.name, plan.spec, grouped, counts, errors, changes)
         return SourceCounts.of(specs, counts, errors, rows, changes)
@@ -291,10 +286,7 @@ class SqlSource:
             self._probe(conn)
             rel, conditions = self._relation([], span)
             statement = first_time_statement(self.dialect, rel.c[ts], conditions).select_from(rel)
-            try:
-                ((value,),) = self._execute(conn, statement)
-            except _Isolate as exc:
-                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+            ((value,),) = self._execute(conn, statement)
         return moment_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
     def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
@@ -313,12 +305,7 @@ class SqlSource:
             if names:
                 rel, _ = self._relation(names, None)
                 statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(rows)
-                try:
-                    head = self._execute(conn, statement)
-                except _Isolate as exc:
-                    raise SourceQueryError(
-                        self.description, f"the database rejected the query: {exc}"
-                    ) from None
+                head = self._execute(conn, statement)
                 errors.update(check_python_columns(head, columns, names))
         return errors
 
