@@ -11,14 +11,7 @@ from contextlib import contextmanager
 
 from driftmon.config import ColumnSettings, FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
 from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ColumnKinds,
-    ReferenceColumn,
-    ReferenceSample,
-    Source,
-    SourceCounts,
-)
+from driftmon.sources.base import ReferenceSample, Source, SourceCounts
 from driftmon.sources.files import FileSource
 from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark import SparkSource
@@ -26,11 +19,8 @@ from driftmon.sources.sql import SqlSource
 from driftmon.windows import Span
 
 __all__ = [
-    "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
-    "ColumnKinds",
     "FileSource",
-    "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
     "Sampling",

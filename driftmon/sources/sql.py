@@ -32,6 +32,7 @@ from driftmon.config import SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
+from driftmon.core.values import infer_kind
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
@@ -45,7 +46,7 @@ from driftmon.errors import (
 )
 from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_python_columns
-from driftmon.sources.columns import infer_python_kind, python_to_numpy
+from driftmon.sources.columns import python_to_numpy
 from driftmon.sources.first_row import moment_utc
 from driftmon.sources.sql_engine import create_source_engine, first_line, sqlstate
 from driftmon.sources.sql_query import (
@@ -337,7 +338,7 @@ class SqlSource:
             if name in errors:
                 continue
             sample = values.get(name, np.empty(0, dtype=object))
-            kind = kinds[name] or infer_python_kind(sample)
+            kind = kinds[name] or infer_kind(sample)
             if kind == "numeric" and sample.dtype != np.float64:
                 sample = python_to_numpy(sample.tolist(), "numeric", name)
             out[name] = ReferenceColumn(name, kind, sample)
