@@ -283,7 +283,7 @@ class SparkSource:
             names = self._usable(types, columns, errors)
             if names:
                 head = frame.select(*[column_ref(n) for n in names]).limit(rows).toArrow()
-                errors.update(check_arrow_columns(head.schema, head, columns, names, parse_text=False))
+                errors.update(check_arrow_columns(head.schema, head, columns, parse_text=False))
             return errors
 
         return self._run(check)
