@@ -35,7 +35,6 @@ from driftmon.errors import (
     ColumnError,
     ColumnReadError,
     ColumnTypeError,
-    EmptyReferenceError,
     MissingColumnError,
     SourceError,
     SourceFileNotFoundError,
@@ -350,11 +349,7 @@ class SparkSource:
         aggregates = [a for plan in plans for a in plan.aggregates]
         (row,) = window.agg(F.count(F.lit(1)), *aggregates).collect()
         rows = int(row[0])
-        if rows == 0:
-            where = f"{self.description} in {span}" if span is not None else self.description
-            errors.update({n: EmptyReferenceError(n, where) for n in names})
-            return ReferenceFit({}, errors, 0, False)
-        if rows <= sampling.size:  # small enough to collect: fitted exactly like every other source
+        if rows <= sampling.size:  # small enough to collect (or empty): fitted like every other source
             resolved = {n: kinds[n] for n in names}
             sample = self._collect(window, types, names, resolved, errors, rows, sampling)
             return fit_sample(self, [settings[n] for n in names], sample, span)
