@@ -120,17 +120,25 @@ def _mapped(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntA
     counts[plan.name] = out
 
 
-def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> tuple[IntArray | None, TypeChange | None]:
-    """Map (is_null, value, count) rows onto categorical bins with the core's rules.
+def add_distinct(
+    name: str,
+    spec: CategoricalBins,
+    rows: Sequence[Any],
+    counts: dict[str, IntArray],
+    errors: dict[str, ColumnError],
+    changes: dict[str, TypeChange],
+) -> None:
+    """Count column `name` from its (is_null, value, count) rows into `counts`, with the core's rules.
 
     When the values' types differ from the categories' (core.types), they are matched by text
-    and the change is returned with the counts, or, if they cannot be compared, no counts.
+    and the change goes into `changes`, or, if they cannot be compared, the column fails in `errors`.
     """
     values = [(bool(int(null)), plain_value(value), int(n)) for null, value, n in rows]
     live = frozenset(value_type(v) for null, v, _ in values if not null and not is_missing(v))
     change = TypeChange.between(spec, live)
     if change is not None and not change.compared:
-        return None, change
+        errors[name] = ColumnTypeChangedError(name, change.describe())
+        return
     by_text = change is not None
     index = (text_bins(spec) if by_text else spec).index()
     out = np.zeros(spec.n_bins, dtype=np.int64)
@@ -140,27 +148,6 @@ def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> tuple[IntArra
         else:
             key = str(to_category(plain)) if by_text else to_category(plain)
             out[index.get(key, spec.other_index)] += n
-    return out, change
-
-
-def add_distinct(
-    name: str,
-    spec: CategoricalBins,
-    rows: Sequence[Any],
-    counts: dict[str, IntArray],
-    errors: dict[str, ColumnError],
-    changes: dict[str, TypeChange],
-) -> None:
-    """Count column `name` from its (is_null, value, count) rows into `counts`, or fail it in `errors`.
-
-    Live values of another type than the categories' are counted by text (the change goes into
-    `changes`), or fail the column when they cannot be compared.
-    """
-    decoded, change = decode_distinct(spec, rows)
-    if decoded is None:
-        assert change is not None
-        errors[name] = ColumnTypeChangedError(name, change.describe())
-        return
-    counts[name] = decoded
+    counts[name] = out
     if change is not None:
         changes[name] = change
