@@ -58,12 +58,7 @@ def relation(config: SqlSourceConfig, columns: Sequence[str]) -> FromClause:
 
 def probe_statement(config: SqlSourceConfig) -> Select[Any]:
     """Return SELECT * over the relation matching no row: its result names the columns and types."""
-    if config.table is not None:
-        source: FromClause = sa.table(config.table, schema=config.table_schema)
-    else:
-        assert config.query is not None
-        source = sa.text(config.query.replace(":", r"\:")).columns().subquery("driftmon_source")
-    return sa.select(sa.literal_column("*")).select_from(source).where(sa.false())
+    return sa.select(sa.literal_column("*")).select_from(relation(config, [])).where(sa.false())
 
 
 def _sqlite_time(expr: ColumnElement[Any]) -> ColumnElement[Any]:
