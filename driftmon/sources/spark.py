@@ -63,17 +63,12 @@ class SparkSource:
     """Count or fit columns of a Spark table, query or path over a time span, inside Spark."""
 
     def __init__(
-        self,
-        config: SparkSourceConfig,
-        timestamp_column: str | None,
-        *,
-        timeout: float | None = None,
-        session: Any = None,
+        self, config: SparkSourceConfig, timestamp_column: str | None, *, timeout: float | None = None
     ) -> None:
         self.config = config
         self.timestamp_column = timestamp_column
         self.timeout = timeout
-        self._spark = session
+        self._spark: Any = None
         token = config.master.partition(";token=")[2].split(";")[0] if config.connect else ""
         self._secrets = [v for k, v in config.conf.items() if secret_conf_key(k) and len(v) >= 4]
         self._secrets += [token] if len(token) >= 4 else []

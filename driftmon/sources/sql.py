@@ -82,17 +82,12 @@ class SqlSource:
     """Count or sample columns of a table or query over a time span, inside the database."""
 
     def __init__(
-        self,
-        config: SqlSourceConfig,
-        timestamp_column: str | None,
-        *,
-        timeout: float | None = None,
-        engine: Engine | None = None,
+        self, config: SqlSourceConfig, timestamp_column: str | None, *, timeout: float | None = None
     ) -> None:
         self.config = config
         self.timestamp_column = timestamp_column
         self.timeout = timeout
-        self._engine = engine
+        self._engine: Engine | None = None
         self._url = config.url.get_secret_value()
         self._password = make_url(self._url).password
 
