@@ -118,7 +118,7 @@ class Source(Protocol):
         """Return the earliest event time of the rows in the span; None when it has no row."""
         ...
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
         """Return each column that is missing or does not fit its kind, from the schema and first rows.
 
         A problem with the whole source (unreachable, no such file or table, no timestamp

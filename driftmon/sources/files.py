@@ -230,8 +230,8 @@ class FileSource:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
         return best
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the timestamp column, then each column's presence, type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the timestamp column, then each column's presence, type and first rows."""
         dataset = self._dataset(columns, None)
         assert dataset is not None  # without a span, list_files finds a file or raises
         self._filter(dataset.schema, None)
@@ -240,7 +240,7 @@ class FileSource:
         if not active:
             return errors
         try:
-            head = dataset.head(rows, columns=active)
+            head = dataset.head(CHECK_ROWS, columns=active)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
             raise CorruptFileError(self.description, self.config.path, _reason(exc)) from None
         checked = {}

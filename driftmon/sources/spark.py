@@ -267,8 +267,8 @@ class SparkSource:
         micros = self._run(first)
         return None if micros is None else _EPOCH + timedelta(microseconds=int(micros))
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the relation and its timestamp column, then each column's type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the relation and its timestamp column, then each column's type and first rows."""
 
         def check(spark: Any) -> dict[str, ColumnError]:
             errors: dict[str, ColumnError] = {}
@@ -276,7 +276,7 @@ class SparkSource:
             types = self._types(frame)
             names = self._usable(types, columns, errors)
             if names:
-                head = frame.select(*[column_ref(n) for n in names]).limit(rows).toArrow()
+                head = frame.select(*[column_ref(n) for n in names]).limit(CHECK_ROWS).toArrow()
                 errors.update(check_arrow_columns(head.schema, head, columns, parse_text=False))
             return errors
 

@@ -285,8 +285,8 @@ class SqlSource:
             ((value,),) = self._execute(conn, statement)
         return moment_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the relation and its timestamp column, then each column's type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the relation and its timestamp column, then each column's type and first rows."""
         errors: dict[str, ColumnError] = {}
         with self._connect() as conn:
             info = self._probe(conn)
@@ -300,7 +300,7 @@ class SqlSource:
             names = self._usable(info, columns, errors)
             if names:
                 rel, _ = self._relation(names, None)
-                statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(rows)
+                statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(CHECK_ROWS)
                 head = self._execute(conn, statement)
                 errors.update(check_python_columns(head, columns, names))
         return errors
