@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from driftmon.config import ColumnSettings
 from driftmon.core import BinSpec, Histogram, count_values, fit_bins
@@ -17,9 +17,9 @@ class ReferenceFit:
     """Reference histograms over freshly fitted bins, per column, and the columns that failed."""
 
     histograms: dict[str, Histogram]
-    errors: dict[str, ColumnError] = field(default_factory=dict)
-    rows: int = 0
-    sampled: bool = False
+    errors: dict[str, ColumnError]
+    rows: int
+    sampled: bool
 
 
 def fit_sample(
