@@ -345,9 +345,8 @@ class SparkSource:
         (row,) = window.agg(F.count(F.lit(1)), *aggregates).collect()
         rows = int(row[0])
         if rows <= sampling.size:  # small enough to collect (or empty): fitted like every other source
-            resolved = {n: kinds[n] for n in names}
-            sample = self._collect(window, types, names, resolved, errors, rows, sampling)
-            return fit_sample(self, [settings[n] for n in names], sample, span)
+            sample = self._collect(window, types, names, kinds, errors, rows, sampling)
+            return fit_sample(self, columns, sample, span)
         specs: dict[str, BinSpec] = {}
         pos = 1
         for plan in plans:
