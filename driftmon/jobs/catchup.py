@@ -7,8 +7,8 @@ reference with itself; neither is run. The newest window is always run, so a mon
 source is still empty reports that it has too little data rather than nothing at all.
 
 The first row is looked up inside the range being caught up (the time filter pushed down: MIN()
-in SQL, Parquet statistics). A source that cannot be read, or a kind that cannot tell, leaves
-every window to be run as before; their runs then fail with the source's error.
+in SQL, Parquet statistics). A source that cannot tell (it cannot be read, or has no timestamp
+column) leaves every window to be run as before; their runs then fail with the source's error.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from driftmon.config import MonitorConfig
 from driftmon.errors import SourceError
 from driftmon.jobs.errors import source_failure
-from driftmon.sources import FindsFirstRow, Source, monitor_reader
+from driftmon.sources import Source, monitor_reader
 from driftmon.windows import TimeRange, Window
 
 log = logging.getLogger(__name__)
@@ -51,8 +51,6 @@ class FirstRow:
 def find_first_row(monitor: MonitorConfig, within: TimeRange, *, source: Source | None = None) -> FirstRow:
     """Return the earliest event time of the monitor's live source inside `within`."""
     with monitor_reader(monitor, source) as reader:
-        if not isinstance(reader, FindsFirstRow):
-            return FirstRow(None, None, f"source {reader.description} cannot tell where its data starts")
         try:
             at = reader.first_timestamp(within)
         except (SourceError, ValueError, OSError) as exc:

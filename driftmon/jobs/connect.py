@@ -3,7 +3,7 @@
 What `driftmon check-config --connect` reports: a source that cannot be reached or opened (a
 database down, a file or table that does not exist), a timestamp column missing where one is
 needed, a configured column missing, and a column declared numeric whose type or first rows
-are not numbers. Only schemas and a few rows are read (see sources.ChecksColumns).
+are not numbers. Only schemas and a few rows are read (see Source.check_columns).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from driftmon.config import ColumnKind, MonitorConfig
 from driftmon.errors import SourceError
 from driftmon.jobs.errors import first_line
-from driftmon.sources import ChecksColumns, Source, monitor_source
+from driftmon.sources import Source, monitor_source
 
 
 @dataclass(frozen=True)
@@ -38,9 +38,6 @@ def _check(
         return SourceProblem(monitor.name, role, source.description, column, reason)
 
     try:
-        if not isinstance(source, ChecksColumns):
-            source.ping()  # a kind that cannot look at its columns is at least reachable
-            return []
         errors = source.check_columns(kinds)
     except SourceError as exc:
         return [problem(None, exc.reason)]

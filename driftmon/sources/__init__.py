@@ -6,35 +6,21 @@ turns a reference into per-column baseline histograms.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
-from driftmon.config import FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
+from driftmon.config import ColumnSettings, FileSourceConfig, MonitorConfig, SourceConfig, SparkSourceConfig
 from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
-from driftmon.sources.base import (
-    CHECK_ROWS,
-    ChecksColumns,
-    ColumnKinds,
-    FindsFirstRow,
-    ReferenceColumn,
-    ReferenceSample,
-    Source,
-    SourceCounts,
-)
+from driftmon.sources.base import ReferenceSample, Source, SourceCounts
 from driftmon.sources.files import FileSource
-from driftmon.sources.reference import FitsReference, ReferenceFit, fit_reference
+from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark import SparkSource
 from driftmon.sources.sql import SqlSource
+from driftmon.windows import Span
 
 __all__ = [
-    "CHECK_ROWS",
     "DEFAULT_REFERENCE_SAMPLE",
-    "ChecksColumns",
-    "ColumnKinds",
     "FileSource",
-    "FindsFirstRow",
-    "FitsReference",
-    "ReferenceColumn",
     "ReferenceFit",
     "ReferenceSample",
     "Sampling",
@@ -85,3 +71,25 @@ def monitor_reader(
         yield opened
     finally:
         opened.close()
+
+
+def fit_reference(
+    source: Source,
+    columns: Sequence[ColumnSettings],
+    span: Span | None,
+    *,
+    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
+) -> ReferenceFit:
+    """Read the reference once, fit each column's bins and count the reference over them.
+
+    Edges come from a uniform sample of at most `sample_size` rows (kinds not configured are
+    inferred from the data); the counts are exact. When the reference has no more rows than the
+    sample, the sample is the reference and no second read is needed; otherwise the source counts
+    the whole reference over the fitted bins (pushed down like a live window). Spark fits the
+    bins of a larger reference where the data is (see sources.spark).
+    """
+    sampling = Sampling(sample_size)
+    if isinstance(source, SparkSource):
+        return source.fit_reference(columns, span, sampling)
+    sample = source.read_reference({c.name: c.resolved_kind for c in columns}, span, sampling)
+    return fit_sample(source, columns, sample, span)

@@ -3,10 +3,10 @@
 A source reads one relation (a table, a query, or a set of files) with an event-time column.
 Only bin counts leave it for live windows (`count`); the reference is read once per baseline
 fit (`read_reference`) as a bounded, seeded row sample for fitting bin edges, and then counted
-exactly with the fitted specs (see driftmon.sources.reference.fit_reference).
+exactly with the fitted specs (see driftmon.sources.fit_reference).
 
-Sources may also find their first row in a span (FindsFirstRow) and check their columns
-from the schema and a few rows (ChecksColumns); both are optional for a source kind.
+A source also finds its first row in a span (where catch-up begins) and checks its columns
+from the schema and a few rows (`check-config --connect`).
 
 Errors: a source that cannot be read at all raises a SourceError (unreachable database, missing
 or corrupt file, missing table or timestamp column). A problem confined to one column (missing
@@ -51,14 +51,6 @@ class SourceCounts:
     errors: Mapping[str, ColumnError] = field(default_factory=dict)
     rows: int = 0
     type_changes: Mapping[str, TypeChange] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        both = set(self.histograms) & set(self.errors)
-        if both:
-            raise ValueError(f"columns both counted and failed: {sorted(both)}")
-        uncounted = set(self.type_changes) - set(self.histograms)
-        if uncounted:
-            raise ValueError(f"type changes of columns not counted: {sorted(uncounted)}")
 
     @classmethod
     def of(
@@ -122,28 +114,18 @@ class Source(Protocol):
         """Sample up to `sampling.size` rows of the span; a None kind is inferred from the data."""
         ...
 
-    def close(self) -> None:
-        """Release connections and file handles."""
-        ...
-
-
-@runtime_checkable
-class FindsFirstRow(Protocol):
-    """A source that can tell when its data starts (where catch-up begins)."""
-
     def first_timestamp(self, span: Span | None) -> datetime | None:
         """Return the earliest event time of the rows in the span; None when it has no row."""
         ...
 
-
-@runtime_checkable
-class ChecksColumns(Protocol):
-    """A source that can check, cheaply, that it can be read as configured."""
-
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
         """Return each column that is missing or does not fit its kind, from the schema and first rows.
 
         A problem with the whole source (unreachable, no such file or table, no timestamp
         column where one is needed) raises its SourceError.
         """
+        ...
+
+    def close(self) -> None:
+        """Release connections and file handles."""
         ...

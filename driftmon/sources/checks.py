@@ -34,21 +34,18 @@ def _converts_to_numbers(arrow_type: pa.DataType) -> bool:
 
 def check_arrow_columns(
     schema: pa.Schema,
-    head: pa.Table | None,
+    head: pa.Table,
     kinds: Mapping[str, ColumnKind | None],
-    names: Sequence[str],
     *,
     parse_text: bool,
 ) -> dict[str, ColumnError]:
-    """Return the columns of `names` whose type or first values do not fit their kind."""
+    """Return the columns of `head` whose type (in `schema`) or first values do not fit their kind."""
     errors: dict[str, ColumnError] = {}
-    for name in names:
+    for name in head.column_names:
         kind = kinds[name]
         arrow_type = schema.field(name).type
         if kind == "numeric" and not parse_text and not _converts_to_numbers(arrow_type):
             errors[name] = ColumnTypeError(name, str(arrow_type))
-            continue
-        if head is None:
             continue
         try:
             arrow_to_numpy(head.column(name), kind or arrow_kind(arrow_type), name, parse_text)

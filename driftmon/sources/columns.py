@@ -13,7 +13,7 @@ import pyarrow.compute as pc
 
 from driftmon.config import ColumnKind
 from driftmon.core import NonNumericValueError
-from driftmon.core.values import infer_kind, numeric_chunks
+from driftmon.core.values import numeric_chunks
 
 
 def arrow_kind(arrow_type: pa.DataType) -> ColumnKind:
@@ -79,8 +79,3 @@ def python_to_numpy(values: list[Any], kind: ColumnKind, column: str) -> npt.NDA
         parts = list(numeric_chunks(out, column))
         return np.concatenate(parts) if parts else np.empty(0, dtype=np.float64)
     return out
-
-
-def infer_python_kind(values: npt.NDArray[Any]) -> ColumnKind:
-    """Infer a kind from sampled Python values: numbers (not booleans) are numeric."""
-    return infer_kind(values)

@@ -38,7 +38,6 @@ class FileList:
 
     files: tuple[str, ...]
     base: str | None
-    pruned: int = 0  # files left unopened because their date partition misses the span
 
 
 def _base_of_glob(pattern: str) -> str:
@@ -104,5 +103,4 @@ def list_files(source: str, path: str, span: Span | None) -> FileList:
         raise SourceFileNotFoundError(source, path)
     if span is None:
         return FileList(tuple(files), base)
-    kept = tuple(p for p in files if _meets(os.path.relpath(p, base), span))
-    return FileList(kept, base, len(files) - len(kept))
+    return FileList(tuple(p for p in files if _meets(os.path.relpath(p, base), span)), base)

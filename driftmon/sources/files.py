@@ -197,8 +197,7 @@ class FileSource:
     ) -> Iterator[tuple[str, pa.RecordBatch]]:
         """Yield (file, batch) for the rows of the span, file after file."""
         expr = self._filter(dataset.schema, span)
-        fragments = dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments()
-        for fragment in fragments:
+        for fragment in dataset.get_fragments(filter=expr):
             try:
                 for piece in _row_groups(fragment, expr):
                     for batch in piece.to_batches(
@@ -223,7 +222,7 @@ class FileSource:
             return None
         expr = self._filter(dataset.schema, span)
         best: datetime | None = None
-        for fragment in dataset.get_fragments(filter=expr) if expr is not None else dataset.get_fragments():
+        for fragment in dataset.get_fragments(filter=expr):
             try:
                 pieces = _row_groups(fragment, expr)
                 best = earliest_timestamp(pieces, dataset.schema, self.timestamp_column, expr, span, best)
@@ -231,28 +230,26 @@ class FileSource:
                 raise CorruptFileError(self.description, fragment.path, _reason(exc)) from None
         return best
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the timestamp column, then each column's presence, type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the timestamp column, then each column's presence, type and first rows."""
         dataset = self._dataset(columns, None)
         assert dataset is not None  # without a span, list_files finds a file or raises
         self._filter(dataset.schema, None)
         errors: dict[str, ColumnError] = {}
         active = self._present(dataset, list(columns), errors)
+        if not active:
+            return errors
         try:
-            head = dataset.head(rows, columns=active) if active else None
+            head = dataset.head(CHECK_ROWS, columns=active)
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError, OSError) as exc:
             raise CorruptFileError(self.description, self.config.path, _reason(exc)) from None
-        if head is not None:
-            checked = []
-            for name in list(active):
-                try:
-                    checked.append(checked_text(head.column(name), csv=self._text))
-                except InvalidText as exc:
-                    errors[name] = InvalidTextError(name, self.config.path, exc.value)
-                    active.remove(name)
-                    continue
-            head = pa.table(dict(zip(active, checked, strict=True))) if active else None
-        errors.update(check_arrow_columns(dataset.schema, head, columns, active, parse_text=self._text))
+        checked = {}
+        for name in active:
+            try:
+                checked[name] = checked_text(head.column(name), csv=self._text)
+            except InvalidText as exc:
+                errors[name] = InvalidTextError(name, self.config.path, exc.value)
+        errors.update(check_arrow_columns(dataset.schema, pa.table(checked), columns, parse_text=self._text))
         return errors
 
     def _present(self, dataset: ds.Dataset, names: list[str], errors: dict[str, ColumnError]) -> list[str]:
@@ -358,7 +355,7 @@ def _row_groups(fragment: ds.Fragment, expr: ds.Expression | None) -> list[ds.Fr
 
     if not isinstance(fragment, ds.ParquetFileFragment):
         return [fragment]
-    return list(fragment.split_by_row_group(expr) if expr is not None else fragment.split_by_row_group())
+    return list(fragment.split_by_row_group(expr))
 
 
 def _empty(kind: ColumnKind) -> np.ndarray[Any, Any]:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Protocol, runtime_checkable
+from dataclasses import dataclass
 
 from driftmon.config import ColumnSettings
 from driftmon.core import BinSpec, Histogram, count_values, fit_bins
-from driftmon.core.sampling import DEFAULT_REFERENCE_SAMPLE, Sampling
 from driftmon.errors import ColumnError, ColumnReadError, EmptyReferenceError
 from driftmon.sources.base import ReferenceSample, Source
 from driftmon.windows import Span
@@ -19,42 +17,9 @@ class ReferenceFit:
     """Reference histograms over freshly fitted bins, per column, and the columns that failed."""
 
     histograms: dict[str, Histogram]
-    errors: dict[str, ColumnError] = field(default_factory=dict)
-    rows: int = 0
-    sampled: bool = False
-
-
-@runtime_checkable
-class FitsReference(Protocol):
-    """A source that fits a reference's bins where the data is (Spark), not on a sample here."""
-
-    def fit_reference(
-        self, columns: Sequence[ColumnSettings], span: Span | None, sampling: Sampling
-    ) -> ReferenceFit:
-        """Fit each column's bins on the reference and count the reference over them."""
-        ...
-
-
-def fit_reference(
-    source: Source,
-    columns: Sequence[ColumnSettings],
-    span: Span | None,
-    *,
-    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
-    seed: int = 0,
-) -> ReferenceFit:
-    """Read the reference once, fit each column's bins and count the reference over them.
-
-    Edges come from a uniform sample of at most `sample_size` rows (kinds not configured are
-    inferred from the data); the counts are exact. When the reference has no more rows than the
-    sample, the sample is the reference and no second read is needed; otherwise the source counts
-    the whole reference over the fitted bins (pushed down like a live window).
-    """
-    sampling = Sampling(sample_size, seed)
-    if isinstance(source, FitsReference):
-        return source.fit_reference(columns, span, sampling)
-    sample = source.read_reference({c.name: c.resolved_kind for c in columns}, span, sampling)
-    return fit_sample(source, columns, sample, span)
+    errors: dict[str, ColumnError]
+    rows: int
+    sampled: bool
 
 
 def fit_sample(

@@ -35,7 +35,6 @@ from driftmon.errors import (
     ColumnError,
     ColumnReadError,
     ColumnTypeError,
-    EmptyReferenceError,
     MissingColumnError,
     SourceError,
     SourceFileNotFoundError,
@@ -49,9 +48,9 @@ from driftmon.sources.checks import check_arrow_columns
 from driftmon.sources.columns import arrow_to_numpy
 from driftmon.sources.reference import ReferenceFit, fit_sample
 from driftmon.sources.spark_fit import fit_plan, spec_of
-from driftmon.sources.spark_plan import column_ref, decode, numeric_type, plan_column, type_kind
+from driftmon.sources.spark_plan import column_ref, numeric_type, plan_column, type_kind
 from driftmon.sources.spark_session import error_condition, first_line, spark_session
-from driftmon.sources.sql_results import add_distinct
+from driftmon.sources.sql_results import add_distinct, decode_aggregates
 from driftmon.windows import Span
 
 T = TypeVar("T")
@@ -64,17 +63,12 @@ class SparkSource:
     """Count or fit columns of a Spark table, query or path over a time span, inside Spark."""
 
     def __init__(
-        self,
-        config: SparkSourceConfig,
-        timestamp_column: str | None,
-        *,
-        timeout: float | None = None,
-        session: Any = None,
+        self, config: SparkSourceConfig, timestamp_column: str | None, *, timeout: float | None = None
     ) -> None:
         self.config = config
         self.timestamp_column = timestamp_column
         self.timeout = timeout
-        self._spark = session
+        self._spark: Any = None
         token = config.master.partition(";token=")[2].split(";")[0] if config.connect else ""
         self._secrets = [v for k, v in config.conf.items() if secret_conf_key(k) and len(v) >= 4]
         self._secrets += [token] if len(token) >= 4 else []
@@ -245,7 +239,8 @@ class SparkSource:
         shared = [p for p in plans if p.strategy != "distinct"]
         aggregates = [a for plan in shared for a in plan.aggregates]
         (row,) = window.agg(F.count(F.lit(1)), *aggregates).collect()
-        rows, counts = decode(shared, list(row))
+        rows, counts, failed = decode_aggregates(shared, list(row))
+        errors.update(failed)  # none: only SQLite counts values that are not numbers
         changes: dict[str, TypeChange] = {}
         for plan in plans:
             if plan.strategy == "distinct":
@@ -272,8 +267,8 @@ class SparkSource:
         micros = self._run(first)
         return None if micros is None else _EPOCH + timedelta(microseconds=int(micros))
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the relation and its timestamp column, then each column's type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the relation and its timestamp column, then each column's type and first rows."""
 
         def check(spark: Any) -> dict[str, ColumnError]:
             errors: dict[str, ColumnError] = {}
@@ -281,8 +276,8 @@ class SparkSource:
             types = self._types(frame)
             names = self._usable(types, columns, errors)
             if names:
-                head = frame.select(*[column_ref(n) for n in names]).limit(rows).toArrow()
-                errors.update(check_arrow_columns(head.schema, head, columns, names, parse_text=False))
+                head = frame.select(*[column_ref(n) for n in names]).limit(CHECK_ROWS).toArrow()
+                errors.update(check_arrow_columns(head.schema, head, columns, parse_text=False))
             return errors
 
         return self._run(check)
@@ -349,14 +344,9 @@ class SparkSource:
         aggregates = [a for plan in plans for a in plan.aggregates]
         (row,) = window.agg(F.count(F.lit(1)), *aggregates).collect()
         rows = int(row[0])
-        if rows == 0:
-            where = f"{self.description} in {span}" if span is not None else self.description
-            errors.update({n: EmptyReferenceError(n, where) for n in names})
-            return ReferenceFit({}, errors, 0, False)
-        if rows <= sampling.size:  # small enough to collect: fitted exactly like every other source
-            resolved = {n: kinds[n] for n in names}
-            sample = self._collect(window, types, names, resolved, errors, rows, sampling)
-            return fit_sample(self, [settings[n] for n in names], sample, span)
+        if rows <= sampling.size:  # small enough to collect (or empty): fitted like every other source
+            sample = self._collect(window, types, names, kinds, errors, rows, sampling)
+            return fit_sample(self, columns, sample, span)
         specs: dict[str, BinSpec] = {}
         pos = 1
         for plan in plans:

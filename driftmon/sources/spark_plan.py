@@ -1,6 +1,7 @@
-"""Spark column expressions that bin values inside Spark, and the decoding of what comes back.
+"""Spark column expressions that bin values inside Spark, planned as the SQL source's columns are.
 
-The same design as the SQL source (see sql_query): per numeric column `count(x)`,
+The same design as the SQL source (see sql_query; the counts come back decoded by
+sql_results.decode_aggregates): per numeric column `count(x)`,
 `count_if(isnan(x))` and `count_if(x >= e)` per edge, all in ONE aggregate over the window, so
 bin i is the difference of neighbouring counts. That reproduces driftmon's half-open bins
 [lo, hi) exactly: Spark sorts NaN above +inf (NaN >= e is true, hence counted apart and
@@ -16,17 +17,12 @@ with the core's rules in Python.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
-import numpy as np
-import numpy.typing as npt
-
-from driftmon.core import BinSpec, CategoricalBins, NumericBins
+from driftmon.core import BinSpec, NumericBins
 from driftmon.core.values import CategoryValue
+from driftmon.sources.sql_query import ColumnPlan
 
-IntArray = npt.NDArray[np.int64]
 Family = Literal["string", "integral", "boolean", "floating", "other"]
 
 _INTEGRAL = {"byte", "short", "integer", "long"}
@@ -64,19 +60,6 @@ def column_ref(name: str) -> Any:
     from pyspark.sql import functions as F
 
     return F.col("`" + name.replace("`", "``") + "`")
-
-
-@dataclass(frozen=True)
-class ColumnPlan:
-    """How one column is counted: aggregates in the shared job, or a GROUP BY of its own."""
-
-    name: str
-    spec: BinSpec
-    strategy: Literal["numeric", "mapped", "distinct"]
-    aggregates: tuple[Any, ...] = ()
-    counts_nan: bool = False
-    # For a mapped column: the position of each category's aggregate, None where it cannot match.
-    matches: tuple[int | None, ...] = ()
 
 
 def _literal(category: CategoryValue, fam: Family) -> object | None:
@@ -120,40 +103,6 @@ def plan_column(name: str, spec: BinSpec, data_type: Any) -> ColumnPlan:
         else:
             matches.append(len(aggregates))
             aggregates.append(F.count_if(v == F.lit(value)))
-    return ColumnPlan(name, spec, "mapped", tuple(aggregates), fam == "floating", tuple(matches))
-
-
-def decode(plans: Sequence[ColumnPlan], row: Sequence[Any]) -> tuple[int, dict[str, IntArray]]:
-    """Turn the aggregate row (rows in the window, then each plan's aggregates) into bin counts."""
-    values = [int(v or 0) for v in row]
-    rows, pos = values[0], 1
-    counts: dict[str, IntArray] = {}
-    for plan in plans:
-        part = values[pos : pos + len(plan.aggregates)]
-        pos += len(plan.aggregates)
-        counts[plan.name] = (
-            _numeric(plan, rows, part) if plan.strategy == "numeric" else _mapped(plan, rows, part)
-        )
-    return rows, counts
-
-
-def _numeric(plan: ColumnPlan, rows: int, part: list[int]) -> IntArray:
-    non_null, nan = part[0], part[1]
-    valid = non_null - nan
-    at_least = [valid] + [g - nan for g in part[2:]]  # rows >= each edge; NaN sorts above all
-    out = np.zeros(plan.spec.n_bins, dtype=np.int64)
-    out[:-1] = np.array(at_least) - np.array([*at_least[1:], 0])
-    out[-1] = rows - valid
-    return out
-
-
-def _mapped(plan: ColumnPlan, rows: int, part: list[int]) -> IntArray:
-    spec = plan.spec
-    assert isinstance(spec, CategoricalBins)
-    present = part[0] - (part[1] if plan.counts_nan else 0)
-    out = np.zeros(spec.n_bins, dtype=np.int64)
-    for i, at in enumerate(plan.matches):
-        out[i] = part[at] if at is not None else 0
-    out[spec.other_index] = present - int(out[: spec.other_index].sum())
-    out[spec.missing_index] = rows - present
-    return out
+    return ColumnPlan(
+        name, spec, "mapped", tuple(aggregates), counts_nan=fam == "floating", matches=tuple(matches)
+    )

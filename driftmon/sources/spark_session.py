@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 import socket
 import threading
-from typing import Any
+from typing import Any, TypeAlias
 
 from driftmon.config import SparkSourceConfig
 from driftmon.errors import SourceError, SourceUnreachableError
@@ -37,9 +37,12 @@ _CONNECT_PORT = 15002
 
 _CONDITION = re.compile(r"\[([A-Z][A-Z0-9_]*(?:\.[A-Z0-9_]+)*)\]")
 
+# A session is shared by the sources naming the same master and settings (sorted).
+_Key: TypeAlias = tuple[str, tuple[tuple[str, str], ...]]
+
 _lock = threading.Lock()
-_classic: tuple[tuple[str, tuple[tuple[str, str], ...]], Any] | None = None
-_remote: dict[tuple[str, tuple[tuple[str, str], ...]], Any] = {}
+_classic: tuple[_Key, Any] | None = None
+_remote: dict[_Key, Any] = {}
 
 
 def _addresses(master: str) -> list[tuple[str, int]]:
@@ -72,10 +75,6 @@ def check_reachable(config: SparkSourceConfig, description: str) -> None:
         raise SourceUnreachableError(description, f"{what} does not answer ({'; '.join(reasons)})")
 
 
-def _settings(config: SparkSourceConfig) -> dict[str, str]:
-    return {**DEFAULT_SPARK_CONF, **config.conf}
-
-
 def _import_pyspark(description: str) -> Any:
     try:
         from pyspark.sql import SparkSession
@@ -89,8 +88,8 @@ def _import_pyspark(description: str) -> Any:
 def spark_session(config: SparkSourceConfig, description: str) -> Any:
     """Return the Spark session for this source's master and settings, creating it on first use."""
     global _classic
-    settings = _settings(config)
-    key = (config.master, tuple(sorted(settings.items())))
+    settings = {**DEFAULT_SPARK_CONF, **config.conf}
+    key: _Key = (config.master, tuple(sorted(settings.items())))
     with _lock:
         if config.connect and key in _remote:
             return _remote[key]
@@ -117,9 +116,7 @@ def spark_session(config: SparkSourceConfig, description: str) -> Any:
         return session
 
 
-def _clash(
-    running: tuple[str, tuple[tuple[str, str], ...]], wanted: tuple[str, tuple[tuple[str, str], ...]]
-) -> str:
+def _clash(running: _Key, wanted: _Key) -> str:
     if running[0] != wanted[0]:
         return (
             f"this process already runs a Spark driver for master {running[0]!r}; a process holds one "

@@ -32,11 +32,11 @@ from driftmon.config import SqlSourceConfig
 from driftmon.core import BinSpec, CategoricalBins
 from driftmon.core.sampling import RowSampler, Sampling
 from driftmon.core.types import TypeChange
+from driftmon.core.values import infer_kind
 from driftmon.errors import (
     ColumnError,
     ColumnReadError,
     ColumnTypeError,
-    DriftmonError,
     MissingColumnError,
     SourceError,
     SourceQueryError,
@@ -46,7 +46,7 @@ from driftmon.errors import (
 )
 from driftmon.sources.base import CHECK_ROWS, ColumnKinds, ReferenceColumn, ReferenceSample, SourceCounts
 from driftmon.sources.checks import check_python_columns
-from driftmon.sources.columns import infer_python_kind, python_to_numpy
+from driftmon.sources.columns import python_to_numpy
 from driftmon.sources.first_row import moment_utc
 from driftmon.sources.sql_engine import create_source_engine, first_line, sqlstate
 from driftmon.sources.sql_query import (
@@ -74,25 +74,20 @@ from driftmon.windows import Span
 _FETCH_ROWS = 20_000
 
 
-class _Isolate(DriftmonError):
-    """The combined statement failed for a reason that may be one column's."""
+class _Rejected(SourceQueryError):
+    """The database rejected a statement, maybe for one column's sake: counts retry each column alone."""
 
 
 class SqlSource:
     """Count or sample columns of a table or query over a time span, inside the database."""
 
     def __init__(
-        self,
-        config: SqlSourceConfig,
-        timestamp_column: str | None,
-        *,
-        timeout: float | None = None,
-        engine: Engine | None = None,
+        self, config: SqlSourceConfig, timestamp_column: str | None, *, timeout: float | None = None
     ) -> None:
         self.config = config
         self.timestamp_column = timestamp_column
         self.timeout = timeout
-        self._engine = engine
+        self._engine: Engine | None = None
         self._url = config.url.get_secret_value()
         self._password = make_url(self._url).password
 
@@ -151,13 +146,13 @@ class SqlSource:
             return SourceUnreachableError(self.description, self._reason(exc))
         if sqlstate(exc) == "57014" and self.timeout is not None:
             return SourceTimeoutError(self.description, self.timeout)
-        if sqlstate(exc) == "25006":  # read_only_sql_transaction
+        if sqlstate(exc) == "25006":  # read_only_sql_transaction: no column is to blame, none is retried
             return SourceQueryError(
                 self.description,
                 f"the query tried to write, and sources are read only: {self._reason(exc)}; "
                 "nothing was changed (a source query may only read)",
             )
-        return SourceQueryError(self.description, f"the database rejected the query: {self._reason(exc)}")
+        return _Rejected(self.description, f"the database rejected the query: {self._reason(exc)}")
 
     def _begin(self, conn: Connection) -> None:
         if self.dialect != "postgresql":
@@ -224,17 +219,13 @@ class SqlSource:
         return rel, time_conditions(self.dialect, rel.c[ts], span)
 
     def _execute(self, conn: Connection, statement: sa.Executable) -> list[Any]:
-        """Run one statement in its own transaction; a rejected statement raises _Isolate."""
+        """Run one statement in its own transaction; a statement the database rejects raises _Rejected."""
         try:
             with conn.begin():
                 self._begin(conn)
                 return list(conn.execute(statement).all())
         except sa.exc.DBAPIError as exc:
-            failure = self._fail(exc)
-            # A query that tries to write fails as a whole: no column is to blame, none is retried.
-            if isinstance(failure, SourceQueryError) and sqlstate(exc) != "25006":
-                raise _Isolate(failure.reason) from None
-            raise failure from None
+            raise self._fail(exc) from None
 
     def _aggregate(
         self, conn: Connection, rel: FromClause, conditions: list[Any], plans: list[ColumnPlan]
@@ -242,16 +233,16 @@ class SqlSource:
         try:
             (row,) = self._execute(conn, aggregate_statement(rel, conditions, plans))
             return decode_aggregates(plans, row)
-        except _Isolate as exc:
+        except _Rejected:
             if not plans:
-                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+                raise
         # One of the columns may be to blame: count each alone so only that one fails.
         rows, counts, errors = self._aggregate(conn, rel, conditions, [])
         for plan in plans:
             try:
                 (row,) = self._execute(conn, aggregate_statement(rel, conditions, [plan]))
-            except _Isolate as exc:
-                errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+            except _Rejected as exc:
+                errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc.reason}")
                 continue
             _, one, one_errors = decode_aggregates([plan], row)
             counts.update(one)
@@ -276,8 +267,8 @@ class SqlSource:
                 assert isinstance(plan.spec, CategoricalBins)
                 try:
                     grouped = self._execute(conn, distinct_statement(rel, conditions, plan.name))
-                except _Isolate as exc:
-                    errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc}")
+                except _Rejected as exc:
+                    errors[plan.name] = ColumnReadError(plan.name, f"the database rejected it: {exc.reason}")
                     continue
                 add_distinct(plan.name, plan.spec, grouped, counts, errors, changes)
         return SourceCounts.of(specs, counts, errors, rows, changes)
@@ -291,14 +282,11 @@ class SqlSource:
             self._probe(conn)
             rel, conditions = self._relation([], span)
             statement = first_time_statement(self.dialect, rel.c[ts], conditions).select_from(rel)
-            try:
-                ((value,),) = self._execute(conn, statement)
-            except _Isolate as exc:
-                raise SourceQueryError(self.description, f"the database rejected the query: {exc}") from None
+            ((value,),) = self._execute(conn, statement)
         return moment_utc(datetime.fromisoformat(value) if isinstance(value, str) else value)
 
-    def check_columns(self, columns: ColumnKinds, *, rows: int = CHECK_ROWS) -> dict[str, ColumnError]:
-        """Check the relation and its timestamp column, then each column's type and first `rows` values."""
+    def check_columns(self, columns: ColumnKinds) -> dict[str, ColumnError]:
+        """Check the relation and its timestamp column, then each column's type and first rows."""
         errors: dict[str, ColumnError] = {}
         with self._connect() as conn:
             info = self._probe(conn)
@@ -312,13 +300,8 @@ class SqlSource:
             names = self._usable(info, columns, errors)
             if names:
                 rel, _ = self._relation(names, None)
-                statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(rows)
-                try:
-                    head = self._execute(conn, statement)
-                except _Isolate as exc:
-                    raise SourceQueryError(
-                        self.description, f"the database rejected the query: {exc}"
-                    ) from None
+                statement = sa.select(*[rel.c[n] for n in names]).select_from(rel).limit(CHECK_ROWS)
+                head = self._execute(conn, statement)
                 errors.update(check_python_columns(head, columns, names))
         return errors
 
@@ -350,7 +333,7 @@ class SqlSource:
             if name in errors:
                 continue
             sample = values.get(name, np.empty(0, dtype=object))
-            kind = kinds[name] or infer_python_kind(sample)
+            kind = kinds[name] or infer_kind(sample)
             if kind == "numeric" and sample.dtype != np.float64:
                 sample = python_to_numpy(sample.tolist(), "numeric", name)
             out[name] = ReferenceColumn(name, kind, sample)

@@ -58,12 +58,7 @@ def relation(config: SqlSourceConfig, columns: Sequence[str]) -> FromClause:
 
 def probe_statement(config: SqlSourceConfig) -> Select[Any]:
     """Return SELECT * over the relation matching no row: its result names the columns and types."""
-    if config.table is not None:
-        source: FromClause = sa.table(config.table, schema=config.table_schema)
-    else:
-        assert config.query is not None
-        source = sa.text(config.query.replace(":", r"\:")).columns().subquery("driftmon_source")
-    return sa.select(sa.literal_column("*")).select_from(source).where(sa.false())
+    return sa.select(sa.literal_column("*")).select_from(relation(config, [])).where(sa.false())
 
 
 def _sqlite_time(expr: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -110,14 +105,21 @@ def first_time_statement(
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """How one column is counted: aggregates in the shared statement, or a GROUP BY of its own."""
+    """How one column is counted: aggregates in the shared statement, or a GROUP BY of its own.
+
+    The aggregates (SQLAlchemy here, Spark columns in spark_plan) are the column's non-missing
+    count, its NaN count if `counts_nan`, its count of non-numbers if `counts_non_numeric`, then
+    one count per edge or category; `matches` is the position of each category's count, None
+    where no value can match it (see sql_results.decode_aggregates).
+    """
 
     name: str
     spec: BinSpec
     strategy: Literal["numeric", "mapped", "distinct"]
-    aggregates: tuple[ColumnElement[Any], ...] = ()
+    aggregates: tuple[Any, ...] = ()
     counts_nan: bool = False
     counts_non_numeric: bool = False
+    matches: tuple[int | None, ...] = ()
 
 
 def _count_if(dialect: str, condition: ColumnElement[bool]) -> ColumnElement[Any]:
@@ -171,7 +173,8 @@ def plan_column(
     for j, category in enumerate(spec.categories):
         kind = _PARAM_TYPES[type(category)]
         aggregates.append(_count_if(dialect, x == sa.bindparam(f"category_{i}_{j}", category, kind)))
-    return ColumnPlan(name, spec, "mapped", tuple(aggregates))
+    matches = tuple(range(1, len(aggregates)))
+    return ColumnPlan(name, spec, "mapped", tuple(aggregates), matches=matches)
 
 
 def aggregate_statement(

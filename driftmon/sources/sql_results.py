@@ -66,7 +66,10 @@ def pg_kind(dialect: str, code: object) -> ColumnKind | None:
 def decode_aggregates(
     plans: Sequence[ColumnPlan], row: Sequence[Any]
 ) -> tuple[int, dict[str, IntArray], dict[str, ColumnError]]:
-    """Turn the aggregate row (rows, then each plan's aggregates) into bin counts per column."""
+    """Turn the aggregate row (rows, then each plan's aggregates) into bin counts per column.
+
+    The SQL and Spark sources' rows alike: both plan their columns as sql_query.ColumnPlan.
+    """
     values = [int(v or 0) for v in row]
     rows, pos = values[0], 1
     counts: dict[str, IntArray] = {}
@@ -108,35 +111,13 @@ def _numeric(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, Int
 def _mapped(plan: ColumnPlan, rows: int, part: list[int], counts: dict[str, IntArray]) -> None:
     spec = plan.spec
     assert isinstance(spec, CategoricalBins)
-    non_null, matched = part[0], part[1:]
+    present = part[0] - (part[1] if plan.counts_nan else 0)
     out = np.zeros(spec.n_bins, dtype=np.int64)
-    out[: len(matched)] = matched
-    out[spec.other_index] = non_null - sum(matched)
-    out[spec.missing_index] = rows - non_null
+    for i, at in enumerate(plan.matches):
+        out[i] = part[at] if at is not None else 0
+    out[spec.other_index] = present - int(out[: spec.other_index].sum())
+    out[spec.missing_index] = rows - present
     counts[plan.name] = out
-
-
-def decode_distinct(spec: CategoricalBins, rows: Sequence[Any]) -> tuple[IntArray | None, TypeChange | None]:
-    """Map (is_null, value, count) rows onto categorical bins with the core's rules.
-
-    When the values' types differ from the categories' (core.types), they are matched by text
-    and the change is returned with the counts, or, if they cannot be compared, no counts.
-    """
-    values = [(bool(int(null)), plain_value(value), int(n)) for null, value, n in rows]
-    live = frozenset(value_type(v) for null, v, _ in values if not null and not is_missing(v))
-    change = TypeChange.between(spec, live)
-    if change is not None and not change.compared:
-        return None, change
-    by_text = change is not None
-    index = (text_bins(spec) if by_text else spec).index()
-    out = np.zeros(spec.n_bins, dtype=np.int64)
-    for null, plain, n in values:
-        if null or is_missing(plain):
-            out[spec.missing_index] += n
-        else:
-            key = str(to_category(plain)) if by_text else to_category(plain)
-            out[index.get(key, spec.other_index)] += n
-    return out, change
 
 
 def add_distinct(
@@ -147,16 +128,26 @@ def add_distinct(
     errors: dict[str, ColumnError],
     changes: dict[str, TypeChange],
 ) -> None:
-    """Count column `name` from its (is_null, value, count) rows into `counts`, or fail it in `errors`.
+    """Count column `name` from its (is_null, value, count) rows into `counts`, with the core's rules.
 
-    Live values of another type than the categories' are counted by text (the change goes into
-    `changes`), or fail the column when they cannot be compared.
+    When the values' types differ from the categories' (core.types), they are matched by text
+    and the change goes into `changes`, or, if they cannot be compared, the column fails in `errors`.
     """
-    decoded, change = decode_distinct(spec, rows)
-    if decoded is None:
-        assert change is not None
+    values = [(bool(int(null)), plain_value(value), int(n)) for null, value, n in rows]
+    live = frozenset(value_type(v) for null, v, _ in values if not null and not is_missing(v))
+    change = TypeChange.between(spec, live)
+    if change is not None and not change.compared:
         errors[name] = ColumnTypeChangedError(name, change.describe())
         return
-    counts[name] = decoded
+    by_text = change is not None
+    index = (text_bins(spec) if by_text else spec).index()
+    out = np.zeros(spec.n_bins, dtype=np.int64)
+    for null, plain, n in values:
+        if null or is_missing(plain):
+            out[spec.missing_index] += n
+        else:
+            key = str(to_category(plain)) if by_text else to_category(plain)
+            out[index.get(key, spec.other_index)] += n
+    counts[name] = out
     if change is not None:
         changes[name] = change
