@@ -32,7 +32,6 @@ from driftmon.config.types import (
     WindowSize,
     format_duration,
     format_window_size,
-    json_default,
     redact_url,
 )
 from driftmon.core import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES
@@ -201,13 +200,6 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             out[key] = value
     return out
-
-
-def apply_defaults(defaults: Mapping[str, Any], monitor: Any) -> Any:
-    """Return the raw monitor mapping with `defaults` underneath it (the monitor's keys win)."""
-    if not isinstance(monitor, Mapping):
-        return monitor
-    return deep_merge(defaults, monitor)
 
 
 def _computed(where: str, alerts: AlertSettings, statistics: tuple[str, ...]) -> None:
@@ -415,7 +407,8 @@ class MonitorConfig(BaseModel):
 
     def config_hash(self) -> str:
         """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""
-        # What /metrics exports changes no result, so `metrics` is left out.
+        # What /metrics exports changes no result, so `metrics` is left out. Durations, window
+        # sizes and timestamps are dumped as text by their serialisers (types.py).
         data = self.model_dump(mode="python", by_alias=True, exclude={"metrics"})
         if self.takeover_after is None:
             del data["takeover_after"]  # unset: the hashes of existing configs stay as they were
@@ -426,5 +419,5 @@ class MonitorConfig(BaseModel):
             data["source"]["conf"] = {
                 k: "***" if secret_conf_key(k) else v for k, v in self.source.conf.items()
             }
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_default)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()

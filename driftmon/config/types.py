@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, SecretStr
 
@@ -162,24 +161,26 @@ def _timestamp(value: object) -> object:
     # YAML turns `2024-01-01` into a date and ISO strings with an offset into aware datetimes.
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            return datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(
                 f"invalid timestamp {value!r}; expected ISO 8601 such as '2024-05-01T00:00:00Z' "
                 "(a timestamp without an offset is read as UTC)"
             ) from None
-    if isinstance(value, datetime):
-        try:
-            return as_utc(value)
-        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
-            raise ValueError(f"timestamp {value.isoformat()!r} is out of range in UTC") from None
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value
 
 
+def _utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+        raise ValueError(f"timestamp {value.isoformat()!r} is out of range in UTC") from None
+
+
 Timestamp = Annotated[
-    datetime, BeforeValidator(_timestamp), AfterValidator(as_utc), PlainSerializer(lambda v: v.isoformat())
+    datetime, BeforeValidator(_timestamp), AfterValidator(_utc), PlainSerializer(lambda v: v.isoformat())
 ]
 
 
@@ -242,21 +243,3 @@ def _database_url(value: SecretStr) -> SecretStr:
 
 
 DatabaseURL = Annotated[SecretStr, AfterValidator(_database_url)]
-
-
-def finite(value: float, what: str) -> float:
-    """Return `value` if it is a finite number, else raise a ValueError naming `what`."""
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
-    return value
-
-
-def json_default(value: Any) -> Any:
-    """Serialise config values that JSON does not know (used for hashing)."""
-    if isinstance(value, timedelta):
-        return format_duration(value)
-    if isinstance(value, CalendarSize):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")
