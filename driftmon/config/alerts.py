@@ -138,11 +138,7 @@ def _layers(monitor: AlertSettings, column: AlertSettings) -> dict[str, AlertRul
             if (
                 base is not None
                 and base is DEFAULT_ALERT_POLICY.get(name)
-                and rule.model_fields_set
-                & {
-                    "warning",
-                    "critical",
-                }
+                and rule.model_fields_set & {"warning", "critical"}
             ):
                 # Thresholds of one's own replace the policy's as a set (its resolve included).
                 base = base.model_copy(update=dict.fromkeys(_FIXED))

@@ -89,10 +89,7 @@ def redact_spark_master(master: str) -> str:
     if not master.startswith("sc://"):
         return master
     head, *params = master.split(";")
-    shown = [
-        p if not any(w in p.split("=")[0].lower() for w in _SECRET_WORDS) else p.split("=")[0] + "=***"
-        for p in params
-    ]
+    shown = [p.split("=")[0] + "=***" if secret_conf_key(p.split("=")[0]) else p for p in params]
     return ";".join([head, *shown])
 
 

@@ -330,13 +330,13 @@ class _Reader:
             value = str(self.base / os.path.expanduser(value))
         if _is_database_url(path):
             value = sqlite_url_from(self.base, value)
-        if _is_database_url(path) and not used and _has_password(value):
-            self.problem(
-                line,
-                path,
-                "the URL holds a password written into the file; reference it from the environment "
-                "instead, e.g. url: ${DRIFTMON_DATABASE_URL} or postgresql://user:${DB_PASSWORD}@host/db",
-            )
+            if not used and _has_password(value):
+                self.problem(
+                    line,
+                    path,
+                    "the URL holds a password written into the file; reference it from the environment "
+                    "instead, e.g. url: ${DRIFTMON_DATABASE_URL} or postgresql://user:${DB_PASSWORD}@host/db",
+                )
         if path == ("server", "api_token") and not used:
             self.problem(
                 line, path, "the API token must come from the environment, e.g. ${DRIFTMON_API_TOKEN}"
