@@ -115,9 +115,6 @@ class EffectiveAlertRule:
     resolve_noise: float | None = None
     critical_for_windows: int = DEFAULT_CRITICAL_FOR_WINDOWS
 
-    def threshold(self, severity: Literal["warning", "critical"]) -> float | None:
-        return self.warning if severity == "warning" else self.critical
-
 
 _FIXED = ("warning", "critical", "resolve")
 

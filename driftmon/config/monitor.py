@@ -81,11 +81,6 @@ class WindowSettings(BaseModel):
         return self
 
     @property
-    def calendar(self) -> CalendarSize | None:
-        """The calendar size (`1mo`, `1q`, `1y`...), or None for a fixed-length size."""
-        return self.size if isinstance(self.size, CalendarSize) else None
-
-    @property
     def zone(self) -> tzinfo:
         """The time zone of the window boundaries (UTC unless `timezone` says otherwise)."""
         return UTC if self.timezone is None else time_zone(self.timezone)
@@ -135,27 +130,6 @@ class ScheduleSettings(BaseModel):
                 "schedule takes exactly one of 'interval' (e.g. 10m) or 'cron' (e.g. '0 * * * *')"
             )
         return self
-
-
-# Keys a `defaults:` section may set for every monitor (everything but identity and columns).
-MONITOR_DEFAULT_KEYS = frozenset(
-    {
-        "enabled",
-        "source",
-        "timestamp_column",
-        "reference",
-        "window",
-        "schedule",
-        "alpha",
-        "statistics",
-        "min_samples",
-        "timeout",
-        "takeover_after",
-        "bins",
-        "alerts",
-        "metrics",
-    }
-)
 
 
 _SQL_TARGET = frozenset({"table", "schema", "query"})
@@ -262,7 +236,7 @@ class MonitorConfig(BaseModel):
         if self.cron is not None and self.window.grid is not None:
             what = (
                 f"calendar windows ({self.window.label})"
-                if self.window.calendar is not None
+                if isinstance(self.window.size, CalendarSize)
                 else f"windows in time zone {self.window.timezone}"
             )
             raise ValueError(
@@ -421,3 +395,7 @@ class MonitorConfig(BaseModel):
             }
         text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Keys a `defaults:` section may set for every monitor: all but its identity and columns.
+MONITOR_DEFAULT_KEYS = frozenset(MonitorConfig.model_fields) - {"name", "description", "columns"}

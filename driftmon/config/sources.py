@@ -274,6 +274,6 @@ class ReferenceConfig(BaseModel):
         return self.refit_every or self.previous
 
 
-def _shorten(text: str | None, limit: int = 60) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+def _shorten(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
