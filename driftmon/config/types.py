@@ -141,9 +141,7 @@ def _positive(value: timedelta) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
-PositiveDuration = Annotated[
-    timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(format_duration)
-]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 # A window size: a positive duration or calendar months (validated whole, so no union coercion).
 WindowSize = Annotated[
     timedelta | CalendarSize, PlainValidator(parse_window_size), PlainSerializer(format_window_size)
