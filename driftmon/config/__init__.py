@@ -41,7 +41,6 @@ from driftmon.config.types import (
     format_window_size,
     parse_duration,
     parse_window_size,
-    redact_url,
 )
 
 __all__ = [
@@ -78,5 +77,4 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_window_size",
-    "redact_url",
 ]

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, SecretStr
 
 from driftmon.config.calendar import CalendarSize
 from driftmon.errors import AmbiguousDurationError, DurationError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
 
 # The store's name columns hold this many characters.
 MAX_NAME_LENGTH = 200
@@ -210,13 +207,13 @@ MonitorName = Annotated[str, AfterValidator(_monitor_name)]
 ColumnName = Annotated[str, AfterValidator(_column_name)]
 
 
-def redact_url(url: str | URL) -> str:
+def redact_url(url: str) -> str:
     """Return `url` as text with its password (and password-like query values) hidden."""
     # sqlalchemy is imported when a URL is first handled, not with the config (it is slow to import).
-    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.engine import make_url
 
     try:
-        parsed = url if isinstance(url, URL) else make_url(url)
+        parsed = make_url(url)
     except Exception:  # an unparseable URL may still hold a secret: show nothing of it
         return "<unparseable database URL>"
     secret_keys = [k for k in parsed.query if any(s in k.lower() for s in ("password", "token", "secret"))]
