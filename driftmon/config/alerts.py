@@ -22,8 +22,6 @@ from driftmon.core import STATISTICS
 Statistic = Literal["kl_live_ref", "kl_ref_live", "js_divergence", "js_distance", "psi", "hellinger"]
 assert set(get_args(Statistic)) == set(STATISTICS), "config.alerts.Statistic must list core.STATISTICS"
 
-_STATISTICS: tuple[Statistic, ...] = get_args(Statistic)
-
 # What a rule's unset keys are: the policy's persistence, noise multiples and significance gate.
 DEFAULT_FOR_WINDOWS = 2
 DEFAULT_CRITICAL_FOR_WINDOWS = 1
@@ -144,7 +142,7 @@ def _layers(monitor: AlertSettings, column: AlertSettings) -> dict[str, AlertRul
 
 
 def effective_alert_rules(
-    monitor: AlertSettings, column: AlertSettings, computed: Sequence[str] = _STATISTICS
+    monitor: AlertSettings, column: AlertSettings, computed: Sequence[str]
 ) -> dict[str, EffectiveAlertRule]:
     """Stack the default policy, a monitor's rules and a column's overrides, for the computed statistics.
 
