@@ -3,27 +3,24 @@
 from __future__ import annotations
 
 from driftmon.config.alerts import (
-    DEFAULT_FOR_WINDOWS,
     DEFAULT_SIGNIFICANCE_LEVEL,
     AlertRule,
     EffectiveAlertRule,
     Statistic,
 )
-from driftmon.config.calendar import CalendarGrid, CalendarSize, time_zone
+from driftmon.config.calendar import CalendarGrid, CalendarSize
 from driftmon.config.columns import (
     BinDefaults,
     BinSettings,
     ColumnConfig,
     ColumnKind,
-    ColumnRole,
     ColumnSettings,
 )
 from driftmon.config.cron import cron_trigger
 from driftmon.config.loader import load_config
-from driftmon.config.monitor import DEFAULT_TIMEOUT, MonitorConfig, ScheduleSettings, WindowSettings
+from driftmon.config.monitor import MonitorConfig, ScheduleSettings, WindowSettings
 from driftmon.config.service import (
     DEFAULT_DATABASE_URL,
-    DEFAULT_PORT,
     Config,
     DatabaseSettings,
     LoggingSettings,
@@ -32,7 +29,6 @@ from driftmon.config.service import (
     ServerSettings,
 )
 from driftmon.config.sources import (
-    DEFAULT_BATCH_ROWS,
     FileSourceConfig,
     ReferenceConfig,
     SourceConfig,
@@ -45,16 +41,11 @@ from driftmon.config.types import (
     format_window_size,
     parse_duration,
     parse_window_size,
-    redact_url,
 )
 
 __all__ = [
-    "DEFAULT_BATCH_ROWS",
     "DEFAULT_DATABASE_URL",
-    "DEFAULT_FOR_WINDOWS",
-    "DEFAULT_PORT",
     "DEFAULT_SIGNIFICANCE_LEVEL",
-    "DEFAULT_TIMEOUT",
     "AlertRule",
     "BinDefaults",
     "BinSettings",
@@ -62,7 +53,6 @@ __all__ = [
     "CalendarSize",
     "ColumnConfig",
     "ColumnKind",
-    "ColumnRole",
     "ColumnSettings",
     "Config",
     "DatabaseSettings",
@@ -87,6 +77,4 @@ __all__ = [
     "load_config",
     "parse_duration",
     "parse_window_size",
-    "redact_url",
-    "time_zone",
 ]

@@ -22,8 +22,6 @@ from driftmon.core import STATISTICS
 Statistic = Literal["kl_live_ref", "kl_ref_live", "js_divergence", "js_distance", "psi", "hellinger"]
 assert set(get_args(Statistic)) == set(STATISTICS), "config.alerts.Statistic must list core.STATISTICS"
 
-_STATISTICS: tuple[Statistic, ...] = get_args(Statistic)
-
 # What a rule's unset keys are: the policy's persistence, noise multiples and significance gate.
 DEFAULT_FOR_WINDOWS = 2
 DEFAULT_CRITICAL_FOR_WINDOWS = 1
@@ -115,9 +113,6 @@ class EffectiveAlertRule:
     resolve_noise: float | None = None
     critical_for_windows: int = DEFAULT_CRITICAL_FOR_WINDOWS
 
-    def threshold(self, severity: Literal["warning", "critical"]) -> float | None:
-        return self.warning if severity == "warning" else self.critical
-
 
 _FIXED = ("warning", "critical", "resolve")
 
@@ -138,11 +133,7 @@ def _layers(monitor: AlertSettings, column: AlertSettings) -> dict[str, AlertRul
             if (
                 base is not None
                 and base is DEFAULT_ALERT_POLICY.get(name)
-                and rule.model_fields_set
-                & {
-                    "warning",
-                    "critical",
-                }
+                and rule.model_fields_set & {"warning", "critical"}
             ):
                 # Thresholds of one's own replace the policy's as a set (its resolve included).
                 base = base.model_copy(update=dict.fromkeys(_FIXED))
@@ -151,7 +142,7 @@ def _layers(monitor: AlertSettings, column: AlertSettings) -> dict[str, AlertRul
 
 
 def effective_alert_rules(
-    monitor: AlertSettings, column: AlertSettings, computed: Sequence[str] = _STATISTICS
+    monitor: AlertSettings, column: AlertSettings, computed: Sequence[str]
 ) -> dict[str, EffectiveAlertRule]:
     """Stack the default policy, a monitor's rules and a column's overrides, for the computed statistics.
 

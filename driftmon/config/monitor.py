@@ -32,7 +32,6 @@ from driftmon.config.types import (
     WindowSize,
     format_duration,
     format_window_size,
-    json_default,
     redact_url,
 )
 from driftmon.core import DEFAULT_ALPHA, DEFAULT_MIN_SAMPLES
@@ -80,11 +79,6 @@ class WindowSettings(BaseModel):
                 f"{format_duration(size)}: other fixed sizes are aligned to the Unix epoch in UTC"
             )
         return self
-
-    @property
-    def calendar(self) -> CalendarSize | None:
-        """The calendar size (`1mo`, `1q`, `1y`...), or None for a fixed-length size."""
-        return self.size if isinstance(self.size, CalendarSize) else None
 
     @property
     def zone(self) -> tzinfo:
@@ -138,27 +132,6 @@ class ScheduleSettings(BaseModel):
         return self
 
 
-# Keys a `defaults:` section may set for every monitor (everything but identity and columns).
-MONITOR_DEFAULT_KEYS = frozenset(
-    {
-        "enabled",
-        "source",
-        "timestamp_column",
-        "reference",
-        "window",
-        "schedule",
-        "alpha",
-        "statistics",
-        "min_samples",
-        "timeout",
-        "takeover_after",
-        "bins",
-        "alerts",
-        "metrics",
-    }
-)
-
-
 _SQL_TARGET = frozenset({"table", "schema", "query"})
 _NUMERIC_BINS = frozenset({"method", "n_bins"})
 
@@ -201,13 +174,6 @@ def deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str
         else:
             out[key] = value
     return out
-
-
-def apply_defaults(defaults: Mapping[str, Any], monitor: Any) -> Any:
-    """Return the raw monitor mapping with `defaults` underneath it (the monitor's keys win)."""
-    if not isinstance(monitor, Mapping):
-        return monitor
-    return deep_merge(defaults, monitor)
 
 
 def _computed(where: str, alerts: AlertSettings, statistics: tuple[str, ...]) -> None:
@@ -270,7 +236,7 @@ class MonitorConfig(BaseModel):
         if self.cron is not None and self.window.grid is not None:
             what = (
                 f"calendar windows ({self.window.label})"
-                if self.window.calendar is not None
+                if isinstance(self.window.size, CalendarSize)
                 else f"windows in time zone {self.window.timezone}"
             )
             raise ValueError(
@@ -415,7 +381,8 @@ class MonitorConfig(BaseModel):
 
     def config_hash(self) -> str:
         """Return a SHA-256 of the effective settings, secrets left out (passwords change nothing)."""
-        # What /metrics exports changes no result, so `metrics` is left out.
+        # What /metrics exports changes no result, so `metrics` is left out. Durations, window
+        # sizes and timestamps are dumped as text by their serialisers (types.py).
         data = self.model_dump(mode="python", by_alias=True, exclude={"metrics"})
         if self.takeover_after is None:
             del data["takeover_after"]  # unset: the hashes of existing configs stay as they were
@@ -426,5 +393,9 @@ class MonitorConfig(BaseModel):
             data["source"]["conf"] = {
                 k: "***" if secret_conf_key(k) else v for k, v in self.source.conf.items()
             }
-        text = json.dumps(data, sort_keys=True, separators=(",", ":"), default=json_default)
+        text = json.dumps(data, sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(text.encode()).hexdigest()
+
+
+# Keys a `defaults:` section may set for every monitor: all but its identity and columns.
+MONITOR_DEFAULT_KEYS = frozenset(MonitorConfig.model_fields) - {"name", "description", "columns"}

@@ -5,12 +5,13 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from driftmon.config.monitor import MONITOR_DEFAULT_KEYS, MonitorConfig, apply_defaults
+from driftmon.config.monitor import MONITOR_DEFAULT_KEYS, MonitorConfig, deep_merge
 from driftmon.config.types import DatabaseURL, MonitorName, PositiveDuration, redact_url
 from driftmon.errors import UnknownMonitorError
 
@@ -129,7 +130,9 @@ class Config(BaseModel):
         defaults = data.get("defaults")
         monitors = data.get("monitors")
         if isinstance(defaults, dict) and isinstance(monitors, list):
-            data = {**data, "monitors": [apply_defaults(defaults, m) for m in monitors]}
+            # The monitor's own keys win; what is not a mapping is left for validation to refuse.
+            merged = [deep_merge(defaults, m) if isinstance(m, Mapping) else m for m in monitors]
+            data = {**data, "monitors": merged}
         return data
 
     @field_validator("defaults")

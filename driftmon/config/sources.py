@@ -89,10 +89,7 @@ def redact_spark_master(master: str) -> str:
     if not master.startswith("sc://"):
         return master
     head, *params = master.split(";")
-    shown = [
-        p if not any(w in p.split("=")[0].lower() for w in _SECRET_WORDS) else p.split("=")[0] + "=***"
-        for p in params
-    ]
+    shown = [p.split("=")[0] + "=***" if secret_conf_key(p.split("=")[0]) else p for p in params]
     return ";".join([head, *shown])
 
 
@@ -277,6 +274,6 @@ class ReferenceConfig(BaseModel):
         return self.refit_every or self.previous
 
 
-def _shorten(text: str | None, limit: int = 60) -> str:
-    flat = " ".join((text or "").split())
-    return flat if len(flat) <= limit else flat[: limit - 3] + "..."
+def _shorten(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import re
 from datetime import UTC, date, datetime, timedelta
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, PlainSerializer, PlainValidator, SecretStr
 
 from driftmon.config.calendar import CalendarSize
 from driftmon.errors import AmbiguousDurationError, DurationError
-
-if TYPE_CHECKING:
-    from sqlalchemy.engine import URL
 
 # The store's name columns hold this many characters.
 MAX_NAME_LENGTH = 200
@@ -142,9 +138,7 @@ def _positive(value: timedelta) -> timedelta:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration), PlainSerializer(format_duration)]
-PositiveDuration = Annotated[
-    timedelta, BeforeValidator(parse_duration), AfterValidator(_positive), PlainSerializer(format_duration)
-]
+PositiveDuration = Annotated[Duration, AfterValidator(_positive)]
 # A window size: a positive duration or calendar months (validated whole, so no union coercion).
 WindowSize = Annotated[
     timedelta | CalendarSize, PlainValidator(parse_window_size), PlainSerializer(format_window_size)
@@ -162,24 +156,26 @@ def _timestamp(value: object) -> object:
     # YAML turns `2024-01-01` into a date and ISO strings with an offset into aware datetimes.
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value.strip())
+            return datetime.fromisoformat(value.strip())
         except ValueError:
             raise ValueError(
                 f"invalid timestamp {value!r}; expected ISO 8601 such as '2024-05-01T00:00:00Z' "
                 "(a timestamp without an offset is read as UTC)"
             ) from None
-    if isinstance(value, datetime):
-        try:
-            return as_utc(value)
-        except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
-            raise ValueError(f"timestamp {value.isoformat()!r} is out of range in UTC") from None
-    if isinstance(value, date):
+    if isinstance(value, date) and not isinstance(value, datetime):
         return datetime(value.year, value.month, value.day, tzinfo=UTC)
     return value
 
 
+def _utc(value: datetime) -> datetime:
+    try:
+        return as_utc(value)
+    except OverflowError:  # e.g. 9999-12-31T23:00:00-05:00
+        raise ValueError(f"timestamp {value.isoformat()!r} is out of range in UTC") from None
+
+
 Timestamp = Annotated[
-    datetime, BeforeValidator(_timestamp), AfterValidator(as_utc), PlainSerializer(lambda v: v.isoformat())
+    datetime, BeforeValidator(_timestamp), AfterValidator(_utc), PlainSerializer(lambda v: v.isoformat())
 ]
 
 
@@ -211,13 +207,13 @@ MonitorName = Annotated[str, AfterValidator(_monitor_name)]
 ColumnName = Annotated[str, AfterValidator(_column_name)]
 
 
-def redact_url(url: str | URL) -> str:
+def redact_url(url: str) -> str:
     """Return `url` as text with its password (and password-like query values) hidden."""
     # sqlalchemy is imported when a URL is first handled, not with the config (it is slow to import).
-    from sqlalchemy.engine import URL, make_url
+    from sqlalchemy.engine import make_url
 
     try:
-        parsed = url if isinstance(url, URL) else make_url(url)
+        parsed = make_url(url)
     except Exception:  # an unparseable URL may still hold a secret: show nothing of it
         return "<unparseable database URL>"
     secret_keys = [k for k in parsed.query if any(s in k.lower() for s in ("password", "token", "secret"))]
@@ -242,21 +238,3 @@ def _database_url(value: SecretStr) -> SecretStr:
 
 
 DatabaseURL = Annotated[SecretStr, AfterValidator(_database_url)]
-
-
-def finite(value: float, what: str) -> float:
-    """Return `value` if it is a finite number, else raise a ValueError naming `what`."""
-    if not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
-    return value
-
-
-def json_default(value: Any) -> Any:
-    """Serialise config values that JSON does not know (used for hashing)."""
-    if isinstance(value, timedelta):
-        return format_duration(value)
-    if isinstance(value, CalendarSize):
-        return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    raise TypeError(f"cannot serialise {type(value).__name__}")

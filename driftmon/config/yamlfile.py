@@ -38,7 +38,6 @@ class Node:
     value: Any
     file: str
     line: int
-    from_env: bool = False
 
     def plain(self) -> Any:
         """Return the value as plain Python (dicts, lists, scalars)."""
@@ -218,8 +217,7 @@ class _Reader:
             # A text scalar is its own value; other tags are constructed by PyYAML.
             value = node.value if node.tag == _STR_TAG else self.construct(node, path)
             if isinstance(value, str) and ("$" in value or (path and path[-1] in _CHECKED_KEYS)):
-                value, from_env = self.scalar(value, line, path)
-                return Node(value, self.file, line, from_env)
+                value = self.scalar(value, line, path)
             return Node(value, self.file, line)
         if node.tag not in _CONTAINER_TAGS:
             self.refuse(node, path, f"unsupported tag {node.tag}")
@@ -306,7 +304,7 @@ class _Reader:
         self.problem(key_node.start_mark.line + 1, path, f"keys must be text, got {shown}")
         return None
 
-    def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> tuple[str, bool]:
+    def scalar(self, text: str, line: int, path: tuple[Key, ...]) -> str:
         value = text
         used: list[str] = []
         if "$" in text:
@@ -330,18 +328,18 @@ class _Reader:
             value = str(self.base / os.path.expanduser(value))
         if _is_database_url(path):
             value = sqlite_url_from(self.base, value)
-        if _is_database_url(path) and not used and _has_password(value):
-            self.problem(
-                line,
-                path,
-                "the URL holds a password written into the file; reference it from the environment "
-                "instead, e.g. url: ${DRIFTMON_DATABASE_URL} or postgresql://user:${DB_PASSWORD}@host/db",
-            )
+            if not used and _has_password(value):
+                self.problem(
+                    line,
+                    path,
+                    "the URL holds a password written into the file; reference it from the environment "
+                    "instead, e.g. url: ${DRIFTMON_DATABASE_URL} or postgresql://user:${DB_PASSWORD}@host/db",
+                )
         if path == ("server", "api_token") and not used:
             self.problem(
                 line, path, "the API token must come from the environment, e.g. ${DRIFTMON_API_TOKEN}"
             )
-        return value, bool(used)
+        return value
 
 
 def _has_password(url: str) -> bool:

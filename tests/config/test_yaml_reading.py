@@ -101,7 +101,7 @@ def located(node: Node) -> Any:
         return node.line, {k: located(v) for k, v in node.value.items()}
     if isinstance(node.value, list):
         return node.line, [located(v) for v in node.value]
-    return node.line, node.from_env, type(node.value).__name__, node.value
+    return node.line, type(node.value).__name__, node.value
 
 
 def text_keys_only(value: Any) -> Any:
@@ -179,7 +179,6 @@ def test_libyaml_and_pure_python_read_the_same_tree(monkeypatch: pytest.MonkeyPa
     assert monitors[1].value["description"].value == "merged"
     assert monitors[1].value["window"].plain() == {"size": "1h", "delay": "5m"}
     assert monitors[1].value["source"].value["path"].value == "/data/second.parquet"
-    assert monitors[1].value["source"].value["path"].from_env
     assert fast.value["server"].value["public_url"].value == "https://x.example/${literal}/localhost"
     assert fast.value["scalars"].value["="].value == "value key"
     assert fast.value["monitors"].value[0].value["columns"].value[1].line == line_of(RICH, "{name: b, kind")
