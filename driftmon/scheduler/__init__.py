@@ -14,20 +14,16 @@ from __future__ import annotations
 from driftmon.scheduler.context import current_run, run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.monitors import MonitorScheduler
-from driftmon.scheduler.plan import DEFAULT_MAX_BACKOFF, Plan, RetryPolicy, plan_runs, recent_windows
+from driftmon.scheduler.plan import plan_runs, recent_windows
 from driftmon.scheduler.triggers import DelayedTrigger, misfire_grace_seconds, monitor_trigger, tick_interval
-from driftmon.scheduler.worker import Clock, MonitorWorker, RunListener, utc_now
+from driftmon.scheduler.worker import Clock, MonitorWorker, utc_now
 
 __all__ = [
-    "DEFAULT_MAX_BACKOFF",
     "Clock",
     "DelayedTrigger",
     "MonitorBusyError",
     "MonitorScheduler",
     "MonitorWorker",
-    "Plan",
-    "RetryPolicy",
-    "RunListener",
     "SchedulerStoppedError",
     "WindowNotReadyError",
     "current_run",

@@ -22,8 +22,6 @@ from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings
-from driftmon.jobs import RunOutcome
-from driftmon.scheduler.plan import Plan, RetryPolicy
 from driftmon.scheduler.triggers import (
     misfire_grace_seconds,
     monitor_trigger,
@@ -65,7 +63,6 @@ class MonitorScheduler:
         settings: SchedulerSettings | None = None,
         listener: RunListener | None = None,
         clock: Clock = utc_now,
-        retry: RetryPolicy | None = None,
         notify: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings or SchedulerSettings()
@@ -75,16 +72,11 @@ class MonitorScheduler:
             settings=self.settings,
             listener=listener,
             clock=clock,
-            retry=retry,
             takeover_tick=self._takeover_tick,
             notify=notify,
         )
         self._aps: BackgroundScheduler | None = None
         self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}
-
-    @property
-    def monitors(self) -> tuple[MonitorConfig, ...]:
-        return self.worker.monitors
 
     @property
     def running(self) -> bool:
@@ -172,16 +164,6 @@ class MonitorScheduler:
             out[monitor.name] = getattr(job, "next_run_time", None)
         return out
 
-    def jobs(self) -> dict[str, datetime | None]:
-        """Return each job's id and next run.
-
-        monitor:NAME, refit:NAME, periodic:ID; once: catch-up:NAME and takeover:NAME@TIME.
-        """
-        aps = self._aps
-        if aps is None or not aps.running:
-            return {}
-        return {job.id: job.next_run_time for job in aps.get_jobs()}
-
     def stop(self, grace: float | None = None) -> list[str]:
         """Start nothing new, let runs in flight finish within `grace` seconds; return what was cut off.
 
@@ -196,19 +178,6 @@ class MonitorScheduler:
             self._aps.remove_all_jobs()
             self._aps.shutdown(wait=False)
         return self.worker.stop(seconds)
-
-    # The worker's operations, for callers that hold the scheduler.
-
-    def tick(self, name: str) -> list[RunOutcome]:
-        """Run the windows of monitor `name` that are due now (see MonitorWorker.tick)."""
-        return self.worker.tick(name)
-
-    def plan(self, name: str) -> Plan:
-        return self.worker.plan(name)
-
-    def run_now(self, name: str, window_end: datetime | None = None) -> RunOutcome:
-        """Run one window of monitor `name` at once (see MonitorWorker.run_now)."""
-        return self.worker.run_now(name, window_end)
 
     def _catch_up(self, aps: BackgroundScheduler, name: str) -> None:
         # A one-off tick of its own: moving the regular job's next run to now would shift an

@@ -26,7 +26,7 @@ from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, RetryPolicy, plan_runs, recent_windows
+from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
@@ -69,7 +69,6 @@ class MonitorWorker:
         settings: SchedulerSettings,
         listener: RunListener | None = None,
         clock: Clock = utc_now,
-        retry: RetryPolicy | None = None,
         first_rows: FirstRows | None = None,
         takeover_tick: Callable[[str, datetime], None] | None = None,
         notify: Callable[[], bool] = lambda: True,
@@ -84,7 +83,6 @@ class MonitorWorker:
         self._sessions = sessions
         self._listener = listener
         self._clock = clock
-        self._retry = retry or RetryPolicy()
         self._guard = threading.Lock()  # guards the dicts below and the start of new work
         self._monitors: dict[str, MonitorConfig] = {}
         self._locks: dict[str, threading.Lock] = {}  # one run (or refit) per monitor at a time
@@ -147,7 +145,6 @@ class MonitorWorker:
                 lookback=lookback,
                 interval=tick_interval(monitor, now),
                 stale_after=monitor.takeover,
-                retry=self._retry,
                 first_row=first_row,
             )
 
