@@ -99,7 +99,6 @@ class RunThread(Background[RunOutcome]):
         self.monitor = monitor
         self.window = window
         self.now = now
-        self.expired = False  # the scheduler gave up waiting: a late outcome is not reported
 
         def run() -> RunOutcome:
             return run_window(
@@ -157,7 +156,6 @@ def timeout_outcome(
         late = run.outcome()
         if late is not None:
             return late  # it finished after all: its outcome stands
-    run.expired = True
     log.error("%s: %s", run, error)
     return RunOutcome(
         monitor.name,

@@ -250,25 +250,24 @@ class MonitorWorker:
         finally:
             self._release(name, lock)
 
-    def report_behind(self, name: str) -> int | None:
-        """Tell the listener how many complete windows of monitor `name` are not done; return it.
+    def report_behind(self, name: str) -> None:
+        """Tell the listener how many complete windows of monitor `name` are not done.
 
         Ticks report it as they go; this covers the times no tick runs: a start without catch-up
-        and a run on request. None (and nothing reported) if the store cannot be read.
+        and a run on request. Nothing is reported if the store cannot be read.
         """
         try:
             monitor = self.monitor(name)
             behind = self.plan(name).behind
         except UnknownMonitorError:
-            return None
+            return
         except Exception as exc:
             reason = store_failure(exc)
             if reason is None:
                 raise
             log.error("monitor %s: cannot read its runs from the store: %s", name, reason)
-            return None
+            return
         self._notify_behind(monitor, behind)
-        return behind
 
     def refit(self, name: str) -> BaselineSet | None:
         """Refit monitor `name`'s rolling reference if its period has moved on (runs also do this)."""
