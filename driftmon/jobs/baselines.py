@@ -14,7 +14,7 @@ the baseline in force at the time the run happens, not at the window's time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -108,7 +108,7 @@ def _fit(
                 if keep_newer:
                     # Another worker may have stored a fit since this one started: use theirs.
                     current = active_baseline(session, monitor.name, name)
-                    if current is not None and not _due(monitor, current, span):
+                    if current is not None and not _needs_fit(monitor, current, span):
                         out.records[name] = current
                         out.adopted.add(name)
                         continue
@@ -133,8 +133,8 @@ def _fit(
     return out
 
 
-def _fitted(records: dict[str, BaselineRecord]) -> tuple[FittedBaseline, ...]:
-    return tuple(FittedBaseline(r.column, r.version, r.kind, r.n, r.spec.n_bins) for r in records.values())
+def _fitted(records: Iterable[BaselineRecord]) -> tuple[FittedBaseline, ...]:
+    return tuple(FittedBaseline(r.column, r.version, r.kind, r.n, r.spec.n_bins) for r in records)
 
 
 def fit_baselines(
@@ -161,7 +161,7 @@ def fit_baselines(
         monitor=monitor.name,
         span=span,
         source=reader.description,
-        fitted=_fitted(fit.records),
+        fitted=_fitted(fit.records.values()),
         errors=fit.errors,
         rows=fit.rows,
         sampled=fit.sampled,
@@ -169,8 +169,10 @@ def fit_baselines(
     )
 
 
-def _due(monitor: MonitorConfig, baseline: BaselineRecord, span: TimeRange | None) -> bool:
-    """Tell whether a rolling reference has moved past the period `baseline` was fitted on."""
+def _needs_fit(monitor: MonitorConfig, baseline: BaselineRecord | None, span: TimeRange | None) -> bool:
+    """Tell whether a column needs a fit: it has no baseline, or a rolling reference moved on since."""
+    if baseline is None:
+        return True
     if monitor.reference.mode != "rolling" or span is None or span.end is None:
         return False
     end = baseline.reference.get("end")
@@ -180,14 +182,6 @@ def _due(monitor: MonitorConfig, baseline: BaselineRecord, span: TimeRange | Non
         return datetime.fromisoformat(end) < span.end
     except ValueError:
         return True
-
-
-def _needs_fit(monitor: MonitorConfig, baseline: BaselineRecord | None, span: TimeRange | None) -> bool:
-    return baseline is None or _due(monitor, baseline, span)
-
-
-def _version(baseline: BaselineRecord | None) -> int | None:
-    return None if baseline is None else baseline.version
 
 
 @dataclass(frozen=True)
@@ -237,6 +231,5 @@ def active_baselines(
             log.warning("monitor %s: %s", monitor.name, warnings[-1])
         else:
             errors[name] = reason
-    stored = {name: r for name, r in fit.records.items() if name not in fit.adopted}
-    fitted = tuple(f for f in _fitted(stored) if _version(found.get(f.column)) != f.version)
+    fitted = _fitted(r for name, r in fit.records.items() if name not in fit.adopted)
     return BaselineSet(baselines, errors, fitted, tuple(warnings))
