@@ -24,7 +24,7 @@ from driftmon.config import ColumnSettings, MonitorConfig, format_duration
 from driftmon.errors import SourceError
 from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
-from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_reader
+from driftmon.sources import ReferenceFit, Source, fit_reference, monitor_reader
 from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
@@ -84,13 +84,12 @@ def _fit(
     source: Source,
     span: TimeRange | None,
     *,
-    sample_size: int,
     keep_newer: bool,
 ) -> _Fit:
     """Fit and store baselines for `settings`; with `keep_newer`, a concurrent fit's versions win."""
     out = _Fit()
     try:
-        fit = fit_reference(source, settings, span, sample_size=sample_size)
+        fit = fit_reference(source, settings, span)
     except (SourceError, ValueError, OSError) as exc:  # a source that cannot be read, or its data
         out.error = f"cannot read the reference: {source_failure(source, exc)}"
         return out
@@ -144,7 +143,6 @@ def fit_baselines(
     now: datetime,
     columns: Sequence[str] | None = None,
     source: Source | None = None,
-    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
 ) -> BaselineFitOutcome:
     """Fit and store a new active baseline version per column from the monitor's reference.
 
@@ -156,7 +154,7 @@ def fit_baselines(
     )
     span = reference_span(monitor, now)
     with monitor_reader(monitor, source, reference=True) as reader:
-        fit = _fit(monitor, settings, sessions, now, reader, span, sample_size=sample_size, keep_newer=False)
+        fit = _fit(monitor, settings, sessions, now, reader, span, keep_newer=False)
     return BaselineFitOutcome(
         monitor=monitor.name,
         span=span,
@@ -200,7 +198,6 @@ def active_baselines(
     sessions: sessionmaker[Session],
     now: datetime,
     source: Source | None = None,
-    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
 ) -> BaselineSet:
     """Return each column's active baseline, fitting missing ones and refitting a rolling reference.
 
@@ -216,7 +213,7 @@ def active_baselines(
     if not todo:
         return BaselineSet(baselines, {}, (), ())
     with monitor_reader(monitor, source, reference=True) as reader:
-        fit = _fit(monitor, todo, sessions, now, reader, span, sample_size=sample_size, keep_newer=True)
+        fit = _fit(monitor, todo, sessions, now, reader, span, keep_newer=True)
     errors: dict[str, str] = {}
     warnings: list[str] = []
     for column in todo:

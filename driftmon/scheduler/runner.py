@@ -93,7 +93,6 @@ class RunThread(Background[RunOutcome]):
         *,
         sessions: sessionmaker[Session],
         now: datetime,
-        retry_failed: bool = True,
         notify: bool = True,
     ) -> None:
         self.monitor = monitor
@@ -101,9 +100,7 @@ class RunThread(Background[RunOutcome]):
         self.now = now
 
         def run() -> RunOutcome:
-            return run_window(
-                monitor, window, sessions=sessions, now=now, retry_failed=retry_failed, notify=notify
-            )
+            return run_window(monitor, window, sessions=sessions, now=now, notify=notify)
 
         super().__init__(f"monitor {monitor.name} window {describe(window)}", run, monitor.name, window)
 

@@ -156,8 +156,7 @@ class MonitorWorker:
         # progress elsewhere, or waiting out a backoff) may be due on a later tick.
         recent = recent_windows(monitor, now, lookback)
         within = TimeRange(recent[0].start, recent[-1].end)
-        wait = min(self._first_rows.wait, monitor.timeout.total_seconds())
-        return plan(self._first_rows.get(monitor, within, wait=wait))
+        return plan(self._first_rows.get(monitor, within))
 
     def tick(self, name: str) -> list[RunOutcome]:
         """Run the windows of monitor `name` that are due, oldest first; stop at the first failure."""
