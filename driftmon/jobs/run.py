@@ -32,7 +32,7 @@ from driftmon.jobs.alerting import AlertEvaluation, evaluate_alerts
 from driftmon.jobs.baselines import active_baselines
 from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import FittedBaseline, RunOutcome, Skip
-from driftmon.jobs.scoring import run_error, run_status, score_columns, scored_status
+from driftmon.jobs.scoring import run_error, run_status, score_columns
 from driftmon.jobs.stored import stored_outcome
 from driftmon.results import ResultRecord
 from driftmon.sources import Source, monitor_reader
@@ -58,7 +58,7 @@ class _Computed:
 
     @property
     def status(self) -> str:
-        return "failed" if self.failure is not None else run_status([scored_status(r) for r in self.results])
+        return "failed" if self.failure is not None else run_status(self.results)
 
     @property
     def error(self) -> str | None:

@@ -76,7 +76,7 @@ class MonitorScheduler:
             notify=notify,
         )
         self._aps: BackgroundScheduler | None = None
-        self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}
+        self._periodic: dict[str, tuple[Callable[[], object], timedelta]] = {}
 
     @property
     def running(self) -> bool:
@@ -92,22 +92,18 @@ class MonitorScheduler:
         aps = self._aps
         if aps is not None and aps.running:
             for name in removed:
-                for job in (_monitor_job(name), _refit_job(name), f"catch-up:{name}"):
-                    if aps.get_job(job) is not None:
-                        aps.remove_job(job)
+                own = (_monitor_job(name), _refit_job(name), f"catch-up:{name}")
                 for job in aps.get_jobs():
-                    if job.id.startswith(f"takeover:{name}@"):
+                    if job.id in own or job.id.startswith(f"takeover:{name}@"):
                         job.remove()
             for monitor in self.worker.monitors:
                 if monitor.name in added or monitor.name in changed:
                     self._schedule(aps, monitor, immediately=True)
         return added, changed, removed
 
-    def add_periodic(
-        self, job_id: str, fn: Callable[[], object], every: timedelta, offset: timedelta = timedelta(0)
-    ) -> None:
-        """Call `fn` every `every` (at multiples since the epoch plus `offset`); errors are logged."""
-        self._periodic[job_id] = (fn, every, offset)
+    def add_periodic(self, job_id: str, fn: Callable[[], object], every: timedelta) -> None:
+        """Call `fn` every `every` (at multiples of it since the epoch); errors are logged."""
+        self._periodic[job_id] = (fn, every)
         if self._aps is not None and self._aps.running:
             self._schedule_periodic(self._aps, job_id)
 
@@ -235,7 +231,7 @@ class MonitorScheduler:
             aps.remove_job(_refit_job(monitor.name))
 
     def _schedule_periodic(self, aps: BackgroundScheduler, job_id: str) -> None:
-        fn, every, offset = self._periodic[job_id]
+        fn, every = self._periodic[job_id]
 
         def call() -> None:
             try:
@@ -245,7 +241,7 @@ class MonitorScheduler:
 
         aps.add_job(
             call,
-            periodic_trigger(every, offset),
+            periodic_trigger(every),
             id=f"periodic:{job_id}",
             name=job_id,
             executor=_PERIODIC_EXECUTOR,

@@ -368,7 +368,7 @@ class MonitorWorker:
         self, monitor: MonitorConfig, window: Window, *, now: datetime | None = None
     ) -> RunOutcome | None:
         """Run one window in its own thread, wait up to the monitor's timeout, report the outcome."""
-        at = as_utc(now) if now is not None else as_utc(self._clock())
+        at = now if now is not None else as_utc(self._clock())
         run = RunThread(monitor, window, sessions=self._sessions, now=at, notify=self._notify())
         if self._start(monitor.name, run) is None:
             return None
