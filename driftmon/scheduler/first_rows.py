@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
 
 from driftmon.config import MonitorConfig, SourceConfig
 from driftmon.jobs import FirstRow, find_first_row
@@ -85,8 +84,6 @@ class FirstRows:
 def _covers(found: FirstRow, within: TimeRange) -> bool:
     """Tell whether the first row `found` from its range is still the first row in `within`."""
     searched = found.searched
-    return searched is not None and found.at is not None and _not_after(searched.start, within.start)
-
-
-def _not_after(earlier: datetime | None, later: datetime | None) -> bool:
-    return earlier is None or (later is not None and earlier <= later)
+    if searched is None or found.at is None:
+        return False
+    return searched.start is None or (within.start is not None and searched.start <= within.start)
