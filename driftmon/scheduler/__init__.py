@@ -4,9 +4,9 @@
 per enabled monitor. Each tick runs the monitor's recent complete windows that the store does
 not hold as done (start-up and after a pause: the missed ones, at most max_backfill_windows),
 oldest first, each in its own thread bounded by the monitor's timeout; failed windows are
-retried with backoff on later ticks. `run_now` runs one window on request, `stop(grace)` lets
-runs in flight finish. Log records made during a run carry its monitor and window
-(`current_run()`), for structured logs.
+retried with backoff on later ticks. Its `worker.run_now` runs one window on request,
+`stop(grace)` lets runs in flight finish. Log records made during a run carry its monitor and
+window (`current_run()`), for structured logs.
 """
 
 from __future__ import annotations

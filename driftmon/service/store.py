@@ -114,14 +114,9 @@ class StoreHandle:
             self._lock = None
 
 
-def serve_lock_path(database: str) -> Path:
-    """Return the lock file of `driftmon serve` for the SQLite database file `database`."""
-    return Path(os.path.abspath(database) + SQLITE_LOCK_SUFFIX)
-
-
 def _lock_sqlite(database: str) -> int:
     """Take the serve lock of a SQLite database file, or raise StoreError if another process has it."""
-    path = serve_lock_path(database)
+    path = Path(os.path.abspath(database) + SQLITE_LOCK_SUFFIX)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
