@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -136,24 +135,10 @@ class MonitorScheduler:
             self.settings.max_backfill_windows,
         )
 
-    def pause(self) -> None:
-        """Stop ticking (runs in flight go on) until `resume`."""
-        if self._aps is not None and self._aps.running:
-            self._aps.pause()
-
-    def resume(self) -> None:
-        """Tick again; every monitor catches up at once on the windows missed meanwhile."""
-        aps = self._aps
-        if aps is None or not aps.running:
-            return
-        aps.resume()
-        for monitor in self.worker.monitors:
-            self._catch_up(aps, monitor.name)
-
     def next_ticks(self) -> dict[str, datetime | None]:
-        """Return each monitor's next tick (None when paused or not started)."""
+        """Return each monitor's next tick (None when not started, or stopped)."""
         aps = self._aps
-        ticking = aps is not None and aps.state == STATE_RUNNING
+        ticking = aps is not None and aps.running
         out: dict[str, datetime | None] = {}
         for monitor in self.worker.monitors:
             job = aps.get_job(_monitor_job(monitor.name)) if ticking and aps is not None else None
