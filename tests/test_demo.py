@@ -166,11 +166,11 @@ def test_the_default_policy_fires_large_drift_at_once_and_smaller_drift_on_its_s
     data, _, outcomes, sessions = demo_run
     fired_at = {"critical": data.drift_start + HOUR, "warning": data.drift_start + 2 * HOUR}
     changes = [t for r in outcomes["checkout-fraud"].runs for t in r.transitions]
-    assert {(t.column, t.statistic) for t in changes} == {(c, "js_divergence") for c in DRIFTED}
+    assert {(t.column, t.transition.statistic) for t in changes} == {(c, "js_divergence") for c in DRIFTED}
     for change in changes:
         assert change.transition.kind == "fired"
-        assert change.severity == DRIFTED[change.column]
-        assert change.transition.window_end == fired_at[change.severity]
+        assert change.transition.event_severity == DRIFTED[change.column]
+        assert change.transition.window_end == fired_at[change.transition.event_severity]
     assert [t for r in outcomes["churn"].runs for t in r.transitions] == []
     latest = outcomes["checkout-fraud"].runs[-1]
     for column in latest.columns:

@@ -13,7 +13,7 @@ service needs for metrics, logs and notifications, and never raise for data prob
 from __future__ import annotations
 
 from driftmon.jobs.backfill import Progress, backfill, backfill_windows
-from driftmon.jobs.baselines import BaselineSet, active_baselines, fit_baselines, reference_span
+from driftmon.jobs.baselines import BaselineSet, active_baselines, fit_baselines
 from driftmon.jobs.catchup import FirstRow, catch_up_windows, find_first_row
 from driftmon.jobs.connect import SourceProblem, check_monitor_sources
 from driftmon.jobs.outcome import (
@@ -47,6 +47,5 @@ __all__ = [
     "failed_column_result",
     "find_first_row",
     "fit_baselines",
-    "reference_span",
     "run_window",
 ]

@@ -65,25 +65,21 @@ def backfill(
         monitor_reader(monitor, source) as live,
         monitor_reader(monitor, reference_source, reference=True) as reference,
     ):
+        kept = set(windows)
         if from_first_row:
             first = find_first_row(monitor, TimeRange(windows[0].start, windows[-1].end), source=live)
             kept = set(catch_up_windows(monitor, windows, first))
-            before = [w for w in windows if w not in kept]
-        not_run = set(before)
         for window in windows:
-            if window in not_run:
-                if progress is not None:
-                    progress(window, None)
-                continue
-            if stored.get((window.start, window.end)) in DONE_STATUSES:
+            outcome = None
+            if window not in kept:
+                before.append(window)
+            elif stored.get((window.start, window.end)) in DONE_STATUSES:
                 skipped.append(window)
-                if progress is not None:
-                    progress(window, None)
-                continue
-            outcome = run_window(
-                monitor, window, sessions=sessions, now=now, source=live, reference_source=reference
-            )
-            runs.append(outcome)
+            else:
+                outcome = run_window(
+                    monitor, window, sessions=sessions, now=now, source=live, reference_source=reference
+                )
+                runs.append(outcome)
             if progress is not None:
                 progress(window, outcome)
     return BackfillOutcome(monitor.name, tuple(windows), tuple(runs), tuple(skipped), tuple(before))

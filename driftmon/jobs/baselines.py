@@ -14,7 +14,7 @@ the baseline in force at the time the run happens, not at the window's time.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,7 +24,7 @@ from driftmon.config import ColumnSettings, MonitorConfig, format_duration
 from driftmon.errors import SourceError
 from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import BaselineFitOutcome, FittedBaseline
-from driftmon.sources import DEFAULT_REFERENCE_SAMPLE, ReferenceFit, Source, fit_reference, monitor_reader
+from driftmon.sources import ReferenceFit, Source, fit_reference, monitor_reader
 from driftmon.store import BaselineRecord, active_baseline, add_baseline, lock_monitor
 from driftmon.windows import TimeRange, reference_range
 
@@ -84,13 +84,12 @@ def _fit(
     source: Source,
     span: TimeRange | None,
     *,
-    sample_size: int,
     keep_newer: bool,
 ) -> _Fit:
     """Fit and store baselines for `settings`; with `keep_newer`, a concurrent fit's versions win."""
     out = _Fit()
     try:
-        fit = fit_reference(source, settings, span, sample_size=sample_size)
+        fit = fit_reference(source, settings, span)
     except (SourceError, ValueError, OSError) as exc:  # a source that cannot be read, or its data
         out.error = f"cannot read the reference: {source_failure(source, exc)}"
         return out
@@ -108,7 +107,7 @@ def _fit(
                 if keep_newer:
                     # Another worker may have stored a fit since this one started: use theirs.
                     current = active_baseline(session, monitor.name, name)
-                    if current is not None and not _due(monitor, current, span):
+                    if current is not None and not _needs_fit(monitor, current, span):
                         out.records[name] = current
                         out.adopted.add(name)
                         continue
@@ -133,8 +132,8 @@ def _fit(
     return out
 
 
-def _fitted(records: dict[str, BaselineRecord]) -> tuple[FittedBaseline, ...]:
-    return tuple(FittedBaseline(r.column, r.version, r.kind, r.n, r.spec.n_bins) for r in records.values())
+def _fitted(records: Iterable[BaselineRecord]) -> tuple[FittedBaseline, ...]:
+    return tuple(FittedBaseline(r.column, r.version, r.kind, r.n, r.spec.n_bins) for r in records)
 
 
 def fit_baselines(
@@ -144,7 +143,6 @@ def fit_baselines(
     now: datetime,
     columns: Sequence[str] | None = None,
     source: Source | None = None,
-    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
 ) -> BaselineFitOutcome:
     """Fit and store a new active baseline version per column from the monitor's reference.
 
@@ -156,12 +154,12 @@ def fit_baselines(
     )
     span = reference_span(monitor, now)
     with monitor_reader(monitor, source, reference=True) as reader:
-        fit = _fit(monitor, settings, sessions, now, reader, span, sample_size=sample_size, keep_newer=False)
+        fit = _fit(monitor, settings, sessions, now, reader, span, keep_newer=False)
     return BaselineFitOutcome(
         monitor=monitor.name,
         span=span,
         source=reader.description,
-        fitted=_fitted(fit.records),
+        fitted=_fitted(fit.records.values()),
         errors=fit.errors,
         rows=fit.rows,
         sampled=fit.sampled,
@@ -169,8 +167,10 @@ def fit_baselines(
     )
 
 
-def _due(monitor: MonitorConfig, baseline: BaselineRecord, span: TimeRange | None) -> bool:
-    """Tell whether a rolling reference has moved past the period `baseline` was fitted on."""
+def _needs_fit(monitor: MonitorConfig, baseline: BaselineRecord | None, span: TimeRange | None) -> bool:
+    """Tell whether a column needs a fit: it has no baseline, or a rolling reference moved on since."""
+    if baseline is None:
+        return True
     if monitor.reference.mode != "rolling" or span is None or span.end is None:
         return False
     end = baseline.reference.get("end")
@@ -180,14 +180,6 @@ def _due(monitor: MonitorConfig, baseline: BaselineRecord, span: TimeRange | Non
         return datetime.fromisoformat(end) < span.end
     except ValueError:
         return True
-
-
-def _needs_fit(monitor: MonitorConfig, baseline: BaselineRecord | None, span: TimeRange | None) -> bool:
-    return baseline is None or _due(monitor, baseline, span)
-
-
-def _version(baseline: BaselineRecord | None) -> int | None:
-    return None if baseline is None else baseline.version
 
 
 @dataclass(frozen=True)
@@ -206,7 +198,6 @@ def active_baselines(
     sessions: sessionmaker[Session],
     now: datetime,
     source: Source | None = None,
-    sample_size: int = DEFAULT_REFERENCE_SAMPLE,
 ) -> BaselineSet:
     """Return each column's active baseline, fitting missing ones and refitting a rolling reference.
 
@@ -222,7 +213,7 @@ def active_baselines(
     if not todo:
         return BaselineSet(baselines, {}, (), ())
     with monitor_reader(monitor, source, reference=True) as reader:
-        fit = _fit(monitor, todo, sessions, now, reader, span, sample_size=sample_size, keep_newer=True)
+        fit = _fit(monitor, todo, sessions, now, reader, span, keep_newer=True)
     errors: dict[str, str] = {}
     warnings: list[str] = []
     for column in todo:
@@ -237,6 +228,5 @@ def active_baselines(
             log.warning("monitor %s: %s", monitor.name, warnings[-1])
         else:
             errors[name] = reason
-    stored = {name: r for name, r in fit.records.items() if name not in fit.adopted}
-    fitted = tuple(f for f in _fitted(stored) if _version(found.get(f.column)) != f.version)
+    fitted = _fitted(r for name, r in fit.records.items() if name not in fit.adopted)
     return BaselineSet(baselines, errors, fitted, tuple(warnings))

@@ -35,10 +35,6 @@ class FirstRow:
     searched: TimeRange | None
     error: str | None = None
 
-    @property
-    def known(self) -> bool:
-        return self.searched is not None
-
     def holds_data_by(self, window: Window) -> bool:
         """Tell whether rows may exist before `window` ends (always, when the first row is unknown)."""
         if self.searched is None:

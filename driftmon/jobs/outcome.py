@@ -1,9 +1,7 @@
 """What the jobs return: a run's outcome per column, its alert transitions, baseline fits, backfills.
 
-A run's columns are results.ResultRecord, as the store keeps them. The other records read like
-the store's (`RunOutcome` has `window_start`, `status`, `finished_at`, `rows_read` like a
-run record, `AlertChange` has `severity` and `state` like an alert event), so the metrics
-snapshot and the HTTP API take either. `to_dict()` gives JSON-ready data (NaN becomes None).
+A run's columns are results.ResultRecord, as the store keeps them. `to_dict()` gives JSON-ready
+data (NaN becomes None).
 """
 
 from __future__ import annotations
@@ -37,20 +35,6 @@ class AlertChange:
     top_bins: tuple[BinContribution, ...] = ()
     run_id: int | None = None
     event_id: int | None = None
-
-    @property
-    def statistic(self) -> str:
-        return self.transition.statistic
-
-    @property
-    def severity(self) -> str:
-        """The alert event's severity: the new one, or the one that cleared on resolve."""
-        return self.transition.event_severity
-
-    @property
-    def state(self) -> str:
-        """The alert event's state: firing or resolved."""
-        return self.transition.event_state
 
     def notification(self, result_path: str | None = None, page_path: str | None = None) -> Notification:
         """Return what a notifier sends for this transition."""
@@ -86,10 +70,6 @@ class BaselineFitOutcome:
     sampled: bool = False
     error: str | None = None
 
-    @property
-    def ok(self) -> bool:
-        return self.error is None and not self.errors
-
 
 @dataclass(frozen=True)
 class RunOutcome:
@@ -115,14 +95,6 @@ class RunOutcome:
     stored: bool = True
     error: str | None = None
     warnings: tuple[str, ...] = ()  # e.g. the window overlaps the reference period
-
-    @property
-    def window_start(self) -> datetime:
-        return self.window.start
-
-    @property
-    def window_end(self) -> datetime:
-        return self.window.end
 
     @property
     def failed_columns(self) -> tuple[ResultRecord, ...]:

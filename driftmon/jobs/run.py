@@ -32,7 +32,7 @@ from driftmon.jobs.alerting import AlertEvaluation, evaluate_alerts
 from driftmon.jobs.baselines import active_baselines
 from driftmon.jobs.errors import source_failure, store_failure
 from driftmon.jobs.outcome import FittedBaseline, RunOutcome, Skip
-from driftmon.jobs.scoring import run_error, run_status, score_columns, scored_status
+from driftmon.jobs.scoring import run_error, run_status, score_columns
 from driftmon.jobs.stored import stored_outcome
 from driftmon.results import ResultRecord
 from driftmon.sources import Source, monitor_reader
@@ -58,7 +58,7 @@ class _Computed:
 
     @property
     def status(self) -> str:
-        return "failed" if self.failure is not None else run_status([scored_status(r) for r in self.results])
+        return "failed" if self.failure is not None else run_status(self.results)
 
     @property
     def error(self) -> str | None:
@@ -135,8 +135,6 @@ def run_window(
     now: datetime | None = None,
     source: Source | None = None,
     reference_source: Source | None = None,
-    stale_after: timedelta | None = None,
-    retry_failed: bool = True,
     notify: bool = False,
 ) -> RunOutcome:
     """Score `window` of `monitor`, store it idempotently and return what happened.
@@ -144,7 +142,7 @@ def run_window(
     `now` (default: the current time) stamps the run, its alert events and any baseline fitted.
     `source` and `reference_source` are used (and left open) when given; otherwise they are
     opened from the config and closed. A window already stored comes back with `skipped`
-    set and its stored results; a failed one is computed again when `retry_failed`. With
+    set and its stored results; a failed one is computed again. With
     `notify` (the service's runs), the alert transitions' notifications are queued in the
     store's outbox in the same transaction.
     """
@@ -178,8 +176,7 @@ def run_window(
                 window.start,
                 window.end,
                 now=at,
-                stale_after=stale_after or monitor.takeover,
-                retry_failed=retry_failed,
+                stale_after=monitor.takeover,
             )
         if not claim.claimed:
             with sessions() as session:

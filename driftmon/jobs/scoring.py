@@ -168,11 +168,9 @@ def scored_status(result: ResultRecord) -> str:
     return result.status
 
 
-def run_status(statuses: Sequence[str]) -> str:
-    """Return the run's status from its columns': failed, partial, insufficient_data or succeeded.
-
-    Pass each column's scored_status() (a type change counts as ok or failed).
-    """
+def run_status(results: Sequence[ResultRecord]) -> str:
+    """Return the run's status from its columns': failed, partial, insufficient_data or succeeded."""
+    statuses = [scored_status(r) for r in results]
     if not statuses or all(s == "failed" for s in statuses):
         return "failed"
     if any(s == "failed" for s in statuses):

@@ -8,9 +8,10 @@ read, is asked again at the next catch-up. A reload that changes the monitor's s
 timestamp column forgets what was found.
 
 The question runs in a thread of its own and the tick waits for it a few seconds at most
-(`wait`): a source that is slow to answer, or hangs, gets the catch-up as before (every window
-of the look-back, whose runs are bounded by the monitor's timeout) rather than a stuck tick. An
-answer that comes later is kept for the next catch-up; one question per monitor at a time.
+(`wait`, and never longer than the monitor's timeout): a source that is slow to answer, or
+hangs, gets the catch-up as before (every window of the look-back, whose runs are bounded by
+the monitor's timeout) rather than a stuck tick. An answer that comes later is kept for the
+next catch-up; one question per monitor at a time.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime
 
 from driftmon.config import MonitorConfig, SourceConfig
 from driftmon.jobs import FirstRow, find_first_row
@@ -45,7 +45,7 @@ class FirstRows:
         self._known: dict[str, tuple[_Key, FirstRow]] = {}
         self._asking: dict[str, tuple[_Key, Background[FirstRow]]] = {}
 
-    def get(self, monitor: MonitorConfig, within: TimeRange, *, wait: float | None = None) -> FirstRow:
+    def get(self, monitor: MonitorConfig, within: TimeRange) -> FirstRow:
         """Return the first row of the monitor's source inside `within`, asking the source if needed."""
         key: _Key = (monitor.source, monitor.timestamp_column)
         with self._lock:
@@ -60,7 +60,7 @@ class FirstRows:
                 asking = (key, call.start())
                 self._asking[monitor.name] = asking
         call = asking[1]
-        limit = self.wait if wait is None else wait
+        limit = min(self.wait, monitor.timeout.total_seconds())
         if not call.wait(limit):
             log.warning(
                 "monitor %s: the source has not said where its data starts within %gs; "
@@ -84,8 +84,6 @@ class FirstRows:
 def _covers(found: FirstRow, within: TimeRange) -> bool:
     """Tell whether the first row `found` from its range is still the first row in `within`."""
     searched = found.searched
-    return searched is not None and found.at is not None and _not_after(searched.start, within.start)
-
-
-def _not_after(earlier: datetime | None, later: datetime | None) -> bool:
-    return earlier is None or (later is not None and earlier <= later)
+    if searched is None or found.at is None:
+        return False
+    return searched.start is None or (within.start is not None and searched.start <= within.start)

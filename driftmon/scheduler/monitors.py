@@ -17,13 +17,10 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.jobstores.memory import MemoryJobStore
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.base import STATE_RUNNING
 from apscheduler.triggers.date import DateTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
 from driftmon.config import MonitorConfig, SchedulerSettings
-from driftmon.jobs import RunOutcome
-from driftmon.scheduler.plan import Plan, RetryPolicy
 from driftmon.scheduler.triggers import (
     misfire_grace_seconds,
     monitor_trigger,
@@ -65,7 +62,6 @@ class MonitorScheduler:
         settings: SchedulerSettings | None = None,
         listener: RunListener | None = None,
         clock: Clock = utc_now,
-        retry: RetryPolicy | None = None,
         notify: Callable[[], bool] = lambda: True,
     ) -> None:
         self.settings = settings or SchedulerSettings()
@@ -75,16 +71,11 @@ class MonitorScheduler:
             settings=self.settings,
             listener=listener,
             clock=clock,
-            retry=retry,
             takeover_tick=self._takeover_tick,
             notify=notify,
         )
         self._aps: BackgroundScheduler | None = None
-        self._periodic: dict[str, tuple[Callable[[], object], timedelta, timedelta]] = {}
-
-    @property
-    def monitors(self) -> tuple[MonitorConfig, ...]:
-        return self.worker.monitors
+        self._periodic: dict[str, tuple[Callable[[], object], timedelta]] = {}
 
     @property
     def running(self) -> bool:
@@ -100,22 +91,18 @@ class MonitorScheduler:
         aps = self._aps
         if aps is not None and aps.running:
             for name in removed:
-                for job in (_monitor_job(name), _refit_job(name), f"catch-up:{name}"):
-                    if aps.get_job(job) is not None:
-                        aps.remove_job(job)
+                own = (_monitor_job(name), _refit_job(name), f"catch-up:{name}")
                 for job in aps.get_jobs():
-                    if job.id.startswith(f"takeover:{name}@"):
+                    if job.id in own or job.id.startswith(f"takeover:{name}@"):
                         job.remove()
             for monitor in self.worker.monitors:
                 if monitor.name in added or monitor.name in changed:
                     self._schedule(aps, monitor, immediately=True)
         return added, changed, removed
 
-    def add_periodic(
-        self, job_id: str, fn: Callable[[], object], every: timedelta, offset: timedelta = timedelta(0)
-    ) -> None:
-        """Call `fn` every `every` (at multiples since the epoch plus `offset`); errors are logged."""
-        self._periodic[job_id] = (fn, every, offset)
+    def add_periodic(self, job_id: str, fn: Callable[[], object], every: timedelta) -> None:
+        """Call `fn` every `every` (at multiples of it since the epoch); errors are logged."""
+        self._periodic[job_id] = (fn, every)
         if self._aps is not None and self._aps.running:
             self._schedule_periodic(self._aps, job_id)
 
@@ -148,39 +135,15 @@ class MonitorScheduler:
             self.settings.max_backfill_windows,
         )
 
-    def pause(self) -> None:
-        """Stop ticking (runs in flight go on) until `resume`."""
-        if self._aps is not None and self._aps.running:
-            self._aps.pause()
-
-    def resume(self) -> None:
-        """Tick again; every monitor catches up at once on the windows missed meanwhile."""
-        aps = self._aps
-        if aps is None or not aps.running:
-            return
-        aps.resume()
-        for monitor in self.worker.monitors:
-            self._catch_up(aps, monitor.name)
-
     def next_ticks(self) -> dict[str, datetime | None]:
-        """Return each monitor's next tick (None when paused or not started)."""
+        """Return each monitor's next tick (None when not started, or stopped)."""
         aps = self._aps
-        ticking = aps is not None and aps.state == STATE_RUNNING
+        ticking = aps is not None and aps.running
         out: dict[str, datetime | None] = {}
         for monitor in self.worker.monitors:
             job = aps.get_job(_monitor_job(monitor.name)) if ticking and aps is not None else None
             out[monitor.name] = getattr(job, "next_run_time", None)
         return out
-
-    def jobs(self) -> dict[str, datetime | None]:
-        """Return each job's id and next run.
-
-        monitor:NAME, refit:NAME, periodic:ID; once: catch-up:NAME and takeover:NAME@TIME.
-        """
-        aps = self._aps
-        if aps is None or not aps.running:
-            return {}
-        return {job.id: job.next_run_time for job in aps.get_jobs()}
 
     def stop(self, grace: float | None = None) -> list[str]:
         """Start nothing new, let runs in flight finish within `grace` seconds; return what was cut off.
@@ -196,19 +159,6 @@ class MonitorScheduler:
             self._aps.remove_all_jobs()
             self._aps.shutdown(wait=False)
         return self.worker.stop(seconds)
-
-    # The worker's operations, for callers that hold the scheduler.
-
-    def tick(self, name: str) -> list[RunOutcome]:
-        """Run the windows of monitor `name` that are due now (see MonitorWorker.tick)."""
-        return self.worker.tick(name)
-
-    def plan(self, name: str) -> Plan:
-        return self.worker.plan(name)
-
-    def run_now(self, name: str, window_end: datetime | None = None) -> RunOutcome:
-        """Run one window of monitor `name` at once (see MonitorWorker.run_now)."""
-        return self.worker.run_now(name, window_end)
 
     def _catch_up(self, aps: BackgroundScheduler, name: str) -> None:
         # A one-off tick of its own: moving the regular job's next run to now would shift an
@@ -266,7 +216,7 @@ class MonitorScheduler:
             aps.remove_job(_refit_job(monitor.name))
 
     def _schedule_periodic(self, aps: BackgroundScheduler, job_id: str) -> None:
-        fn, every, offset = self._periodic[job_id]
+        fn, every = self._periodic[job_id]
 
         def call() -> None:
             try:
@@ -276,7 +226,7 @@ class MonitorScheduler:
 
         aps.add_job(
             call,
-            periodic_trigger(every, offset),
+            periodic_trigger(every),
             id=f"periodic:{job_id}",
             name=job_id,
             executor=_PERIODIC_EXECUTOR,

@@ -4,7 +4,7 @@ Every tick looks back over the monitor's last `lookback` complete windows (the s
 `max_backfill_windows`, at least the newest one) and runs those the store does not hold as
 done. The same rule covers start-up, a process that was paused or down (its missed windows
 are still in the look-back), and retries: a failed window waits out a backoff that doubles
-with each failed attempt (one tick, two, four... at most `max_backoff`) and is then run again
+with each failed attempt (one tick, two, four... at most an hour) and is then run again
 on the next tick. The state lives in the store (attempts and start time of the last attempt),
 so a restart neither forgets a backoff nor retries early. A window `running` for longer than
 `stale_after` (the monitor's `takeover`) lost its worker (a killed process) and is taken over;
@@ -28,40 +28,33 @@ from driftmon.jobs import FirstRow, catch_up_windows
 from driftmon.store import DONE_STATUSES, RunRecord
 from driftmon.windows import Window, latest_complete_window, window_ending_at
 
-DEFAULT_MAX_BACKOFF = timedelta(hours=1)
+# The longest wait between two attempts at a failed window (but never less than one tick).
+MAX_BACKOFF = timedelta(hours=1)
 _SECOND = timedelta(seconds=1)
 # A claim is stale strictly after started_at + stale_after: a tick at the instant would not see it.
 TAKEOVER_SLACK = timedelta(milliseconds=10)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How long a failed window waits before its next attempt: twice as long after each failure."""
+def backoff(attempts: int, interval: timedelta) -> timedelta:
+    """Return the wait after `attempts` failed attempts: interval * 2**(attempts-1), capped."""
+    doubled = interval * (1 << min(max(attempts, 1) - 1, 20))
+    return min(doubled, max(MAX_BACKOFF, interval))
 
-    max_backoff: timedelta = DEFAULT_MAX_BACKOFF
 
-    def backoff(self, attempts: int, interval: timedelta) -> timedelta:
-        """Return the wait after `attempts` failed attempts: interval * 2**(attempts-1), capped."""
-        doubled = interval * (1 << min(max(attempts, 1) - 1, 20))
-        return min(doubled, max(self.max_backoff, interval))
+def retry_at(run: RunRecord, interval: timedelta) -> datetime:
+    """Return when a failed run may be tried again.
 
-    def retry_at(self, run: RunRecord, interval: timedelta) -> datetime:
-        """Return when a failed run may be tried again.
-
-        Half a tick of slack: the next tick comes slightly less than one interval after the
-        attempt started (the attempt starts a little after its tick), and must still qualify.
-        """
-        return run.started_at + self.backoff(run.attempts, interval) - interval / 2
+    Half a tick of slack: the next tick comes slightly less than one interval after the
+    attempt started (the attempt starts a little after its tick), and must still qualify.
+    """
+    return run.started_at + backoff(run.attempts, interval) - interval / 2
 
 
 @dataclass(frozen=True)
 class Plan:
     """A monitor's windows as one tick sees them."""
 
-    monitor: str
     due: tuple[Window, ...]  # run now, oldest first
-    retry_later: tuple[tuple[Window, datetime], ...]  # failed, in backoff until the time given
-    in_progress: tuple[Window, ...]  # running elsewhere and not stale
     behind: int  # complete windows of the look-back that are not done
     takeover_at: datetime | None = None  # when the first window in progress elsewhere turns stale
 
@@ -88,7 +81,6 @@ def plan_runs(
     lookback: int,
     interval: timedelta,
     stale_after: timedelta,
-    retry: RetryPolicy = RetryPolicy(),
     first_row: FirstRow | None = None,
 ) -> Plan:
     """Decide which of the monitor's recent windows to run at `now`, given its stored runs.
@@ -98,9 +90,7 @@ def plan_runs(
     """
     runs = {(r.window_start, r.window_end): r for r in stored}
     due: list[Window] = []
-    later: list[tuple[Window, datetime]] = []
-    busy: list[Window] = []
-    stale_at: list[datetime] = []
+    stale_at: list[datetime] = []  # of the windows running elsewhere
     behind = 0
     for window in catch_up_windows(monitor, recent_windows(monitor, now, max(1, lookback)), first_row):
         run = runs.get((window.start, window.end))
@@ -113,12 +103,7 @@ def plan_runs(
             if run.started_at < now - stale_after:
                 due.append(window)
             else:
-                busy.append(window)
                 stale_at.append(run.started_at + stale_after + TAKEOVER_SLACK)
-        else:  # failed
-            at = retry.retry_at(run, interval)
-            if at <= now:
-                due.append(window)
-            else:
-                later.append((window, at))
-    return Plan(monitor.name, tuple(due), tuple(later), tuple(busy), behind, min(stale_at, default=None))
+        elif retry_at(run, interval) <= now:  # failed, and its backoff is over
+            due.append(window)
+    return Plan(tuple(due), behind, min(stale_at, default=None))

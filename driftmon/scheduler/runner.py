@@ -93,18 +93,14 @@ class RunThread(Background[RunOutcome]):
         *,
         sessions: sessionmaker[Session],
         now: datetime,
-        retry_failed: bool = True,
         notify: bool = True,
     ) -> None:
         self.monitor = monitor
         self.window = window
         self.now = now
-        self.expired = False  # the scheduler gave up waiting: a late outcome is not reported
 
         def run() -> RunOutcome:
-            return run_window(
-                monitor, window, sessions=sessions, now=now, retry_failed=retry_failed, notify=notify
-            )
+            return run_window(monitor, window, sessions=sessions, now=now, notify=notify)
 
         super().__init__(f"monitor {monitor.name} window {describe(window)}", run, monitor.name, window)
 
@@ -157,7 +153,6 @@ def timeout_outcome(
         late = run.outcome()
         if late is not None:
             return late  # it finished after all: its outcome stands
-    run.expired = True
     log.error("%s: %s", run, error)
     return RunOutcome(
         monitor.name,

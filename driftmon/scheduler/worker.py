@@ -26,7 +26,7 @@ from driftmon.jobs.errors import store_failure
 from driftmon.scheduler.context import run_context
 from driftmon.scheduler.errors import MonitorBusyError, SchedulerStoppedError, WindowNotReadyError
 from driftmon.scheduler.first_rows import FirstRows
-from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, RetryPolicy, plan_runs, recent_windows
+from driftmon.scheduler.plan import TAKEOVER_SLACK, Plan, plan_runs, recent_windows
 from driftmon.scheduler.runner import Background, RunThread, timeout_outcome
 from driftmon.scheduler.triggers import tick_interval
 from driftmon.store import run_history
@@ -69,7 +69,6 @@ class MonitorWorker:
         settings: SchedulerSettings,
         listener: RunListener | None = None,
         clock: Clock = utc_now,
-        retry: RetryPolicy | None = None,
         first_rows: FirstRows | None = None,
         takeover_tick: Callable[[str, datetime], None] | None = None,
         notify: Callable[[], bool] = lambda: True,
@@ -84,7 +83,6 @@ class MonitorWorker:
         self._sessions = sessions
         self._listener = listener
         self._clock = clock
-        self._retry = retry or RetryPolicy()
         self._guard = threading.Lock()  # guards the dicts below and the start of new work
         self._monitors: dict[str, MonitorConfig] = {}
         self._locks: dict[str, threading.Lock] = {}  # one run (or refit) per monitor at a time
@@ -147,7 +145,6 @@ class MonitorWorker:
                 lookback=lookback,
                 interval=tick_interval(monitor, now),
                 stale_after=monitor.takeover,
-                retry=self._retry,
                 first_row=first_row,
             )
 
@@ -159,8 +156,7 @@ class MonitorWorker:
         # progress elsewhere, or waiting out a backoff) may be due on a later tick.
         recent = recent_windows(monitor, now, lookback)
         within = TimeRange(recent[0].start, recent[-1].end)
-        wait = min(self._first_rows.wait, monitor.timeout.total_seconds())
-        return plan(self._first_rows.get(monitor, within, wait=wait))
+        return plan(self._first_rows.get(monitor, within))
 
     def tick(self, name: str) -> list[RunOutcome]:
         """Run the windows of monitor `name` that are due, oldest first; stop at the first failure."""
@@ -253,25 +249,24 @@ class MonitorWorker:
         finally:
             self._release(name, lock)
 
-    def report_behind(self, name: str) -> int | None:
-        """Tell the listener how many complete windows of monitor `name` are not done; return it.
+    def report_behind(self, name: str) -> None:
+        """Tell the listener how many complete windows of monitor `name` are not done.
 
         Ticks report it as they go; this covers the times no tick runs: a start without catch-up
-        and a run on request. None (and nothing reported) if the store cannot be read.
+        and a run on request. Nothing is reported if the store cannot be read.
         """
         try:
             monitor = self.monitor(name)
             behind = self.plan(name).behind
         except UnknownMonitorError:
-            return None
+            return
         except Exception as exc:
             reason = store_failure(exc)
             if reason is None:
                 raise
             log.error("monitor %s: cannot read its runs from the store: %s", name, reason)
-            return None
+            return
         self._notify_behind(monitor, behind)
-        return behind
 
     def refit(self, name: str) -> BaselineSet | None:
         """Refit monitor `name`'s rolling reference if its period has moved on (runs also do this)."""
@@ -373,7 +368,7 @@ class MonitorWorker:
         self, monitor: MonitorConfig, window: Window, *, now: datetime | None = None
     ) -> RunOutcome | None:
         """Run one window in its own thread, wait up to the monitor's timeout, report the outcome."""
-        at = as_utc(now) if now is not None else as_utc(self._clock())
+        at = now if now is not None else as_utc(self._clock())
         run = RunThread(monitor, window, sessions=self._sessions, now=at, notify=self._notify())
         if self._start(monitor.name, run) is None:
             return None

@@ -7,8 +7,8 @@ and scheduler (`start`, `reload`, `stop`); `serve(config_files)` runs it until a
 from __future__ import annotations
 
 from driftmon.service.delivery import OutboxDelivery, notification_from_event, result_path
-from driftmon.service.logs import JsonFormatter, TextFormatter, config_secrets, configure_logging
-from driftmon.service.notifications import Notifications, build_notifier
+from driftmon.service.logs import config_secrets, configure_logging
+from driftmon.service.notifications import Notifications
 from driftmon.service.rebuild import StoreFollower, rebuild_snapshot
 from driftmon.service.report import Reporter, outcome_values, source_reachable
 from driftmon.service.service import SchedulerTrigger, Service
@@ -16,7 +16,6 @@ from driftmon.service.signals import serve
 from driftmon.service.store import StoreHandle, open_store
 
 __all__ = [
-    "JsonFormatter",
     "Notifications",
     "OutboxDelivery",
     "Reporter",
@@ -24,8 +23,6 @@ __all__ = [
     "Service",
     "StoreFollower",
     "StoreHandle",
-    "TextFormatter",
-    "build_notifier",
     "config_secrets",
     "configure_logging",
     "notification_from_event",

@@ -41,13 +41,8 @@ def _number(value: float | None) -> float:
     return math.nan if value is None else value
 
 
-def _previous(kind: str, severity: Severity) -> Severity:
-    """The severity before the transition, from its kind and the severity it led to."""
-    if kind == "fired":
-        return Severity.OK
-    if kind == "escalated":
-        return Severity.WARNING
-    return Severity.CRITICAL  # de-escalated (critical to warning); resolved is handled by the caller
+# The severity before a transition that did not resolve, by its kind (de-escalated: critical).
+_PREVIOUS = {"fired": Severity.OK, "escalated": Severity.WARNING}
 
 
 def notification_from_event(event: AlertEventRecord) -> Notification:
@@ -58,7 +53,7 @@ def notification_from_event(event: AlertEventRecord) -> Notification:
     if event.state == "resolved":
         previous, severity = stored, Severity.OK
     else:
-        previous, severity = _previous(kind, stored), stored
+        previous, severity = _PREVIOUS.get(kind, Severity.CRITICAL), stored
     if event.window_start is None or event.window_end is None:
         raise ValueError(f"alert event {event.id} has no window: it cannot be notified")
     transition = Transition(

@@ -39,10 +39,6 @@ _QUIET = {
 }
 
 
-def _gmtime(seconds: float | None) -> time.struct_time:
-    return time.gmtime(seconds)
-
-
 class RunFields(logging.Filter):
     """Attach the current run's monitor and window to each record (as `record.run`)."""
 
@@ -73,7 +69,7 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s", "%Y-%m-%dT%H:%M:%SZ")
-        self.converter = _gmtime
+        self.converter = time.gmtime
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)

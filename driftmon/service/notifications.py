@@ -84,10 +84,6 @@ class NotifierQueue:
         if closing:
             done(False)
 
-    def pending(self) -> int:
-        with self._cond:
-            return len(self._items) + (self._current is not None)
-
     def _deliver(self) -> None:
         while True:
             with self._cond:
@@ -169,10 +165,6 @@ class Notifications:
         now = time.monotonic()
         for queue in old:
             queue.close(now)
-
-    def pending(self) -> int:
-        with self._lock:
-            return sum(q.pending() for q in self._queues)
 
     def close(self, grace: float) -> int:
         """Deliver what is queued within `grace` seconds; return how many were left undone."""

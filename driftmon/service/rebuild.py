@@ -107,7 +107,9 @@ class StoreFollower:
             with self.sessions() as session:
                 markers = self._exported(monitor_changes(session))
                 changed = sorted(m for m, n in markers.items() if self._seen.get(m) != n)
-                self._load(session, changed)
+                if changed:
+                    results, runs, alerts = _store_values(session, changed)
+                    self.snapshot.follow(results=results, runs=runs, alerts=alerts)
             self._seen = markers
         if changed:
             log.debug("followed the store: %s", ", ".join(changed))
@@ -117,8 +119,3 @@ class StoreFollower:
         """The markers of the monitors exported now: one a reload adds is loaded at the next look."""
         exported = set(self.monitors())
         return {m: n for m, n in markers.items() if m in exported}
-
-    def _load(self, session: Session, names: Collection[str]) -> None:
-        if names:
-            results, runs, alerts = _store_values(session, names)
-            self.snapshot.follow(results=results, runs=runs, alerts=alerts)

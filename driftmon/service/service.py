@@ -18,7 +18,6 @@ import os
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
 
 from driftmon.config import Config, load_config
 from driftmon.errors import ConfigError, WindowError
@@ -30,6 +29,7 @@ from driftmon.scheduler import (
     Clock,
     MonitorBusyError,
     MonitorScheduler,
+    MonitorWorker,
     SchedulerStoppedError,
     WindowNotReadyError,
     utc_now,
@@ -48,20 +48,16 @@ DATABASE_CHECK_EVERY = timedelta(seconds=15)
 _RETENTION_EVERY = timedelta(hours=6)
 
 
-class RunsNow(Protocol):
-    def run_now(self, name: str, window_end: datetime | None = None) -> RunOutcome: ...
-
-
 class SchedulerTrigger:
-    """The HTTP API's run trigger: the scheduler's run_now, its refusals as HTTP statuses."""
+    """The HTTP API's run trigger: the worker's run_now, its refusals as HTTP statuses."""
 
-    def __init__(self, scheduler: RunsNow) -> None:
-        self.scheduler = scheduler
+    def __init__(self, worker: MonitorWorker) -> None:
+        self.worker = worker
 
     def __call__(self, monitor: str, window_end: datetime | None) -> RunOutcome:
         """Run the window now; UnknownMonitorError propagates (404), other refusals become 409/422/503."""
         try:
-            return self.scheduler.run_now(monitor, window_end)
+            return self.worker.run_now(monitor, window_end)
         except MonitorBusyError as exc:
             raise TriggerRejectedError(409, str(exc)) from None
         except (WindowNotReadyError, WindowError) as exc:
@@ -142,7 +138,7 @@ class Service:
                 sessions=store.sessions,
                 snapshot=self.snapshot,
                 readiness=self.readiness,
-                trigger=SchedulerTrigger(scheduler),
+                trigger=SchedulerTrigger(scheduler.worker),
                 next_ticks=scheduler.next_ticks,
             )
         )

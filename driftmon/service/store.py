@@ -114,14 +114,9 @@ class StoreHandle:
             self._lock = None
 
 
-def serve_lock_path(database: str) -> Path:
-    """Return the lock file of `driftmon serve` for the SQLite database file `database`."""
-    return Path(os.path.abspath(database) + SQLITE_LOCK_SUFFIX)
-
-
 def _lock_sqlite(database: str) -> int:
     """Take the serve lock of a SQLite database file, or raise StoreError if another process has it."""
-    path = serve_lock_path(database)
+    path = Path(os.path.abspath(database) + SQLITE_LOCK_SUFFIX)
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     except OSError as exc:
@@ -155,22 +150,17 @@ def open_store(config: Config, database_url: str | None = None) -> StoreHandle:
     url = resolve_database_url(database_url, configured=config.database.url.get_secret_value())
     engine = make_engine(url)
     database = engine.url.database
-    sqlite_file = engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
     lock: int | None = None
     try:
-        if sqlite_file:
-            assert database is not None
+        if engine.dialect.name == "sqlite" and database and database != ":memory:":
             lock = _lock_sqlite(database)
         ensure_at_head(engine, auto_upgrade=engine.dialect.name == "sqlite")
-    except sa.exc.SQLAlchemyError as exc:
+    except BaseException as exc:
         engine.dispose()
         if lock is not None:
             os.close(lock)
-        reason = store_failure(exc) or str(exc)
-        raise ConnectionError(f"store {display_url(url)}: {reason}") from None
-    except BaseException:
-        engine.dispose()
-        if lock is not None:
-            os.close(lock)
+        if isinstance(exc, sa.exc.SQLAlchemyError):
+            reason = store_failure(exc) or str(exc)
+            raise ConnectionError(f"store {display_url(url)}: {reason}") from None
         raise
     return StoreHandle(engine, lock)

@@ -40,7 +40,9 @@ def test_alerts_fire_after_for_windows_and_resolve(sessions: sessionmaker[Sessio
     outcomes = [run_window(watched, _window(h), sessions=sessions, now=T0 + 9 * HOUR) for h in range(8)]
     assert [o.status for o in outcomes] == ["succeeded"] * 8
     fired = [
-        (h, t.column, t.transition.kind, t.severity) for h, o in enumerate(outcomes) for t in o.transitions
+        (h, t.column, t.transition.kind, t.transition.event_severity)
+        for h, o in enumerate(outcomes)
+        for t in o.transitions
     ]
     # Two drifted windows (2, 3) fire; two quiet ones after the drift (5, 6) resolve.
     assert fired == [(3, "x", "fired", "warning"), (6, "x", "resolved", "warning")]
@@ -49,8 +51,8 @@ def test_alerts_fire_after_for_windows_and_resolve(sessions: sessionmaker[Sessio
     assert all(o.columns[1].alert_states["js_divergence"] == "ok" for o in outcomes)
 
     change = outcomes[3].transitions[0]
-    assert change.statistic == "js_divergence"
-    assert change.state == "firing"
+    assert change.transition.statistic == "js_divergence"
+    assert change.transition.event_state == "firing"
     assert change.run_id == outcomes[3].run_id
     assert change.transition.threshold == 0.02
     assert change.transition.window_end == T0 + 4 * HOUR

@@ -10,14 +10,13 @@ import pytest
 from driftmon.config import MonitorConfig
 from driftmon.scheduler import (
     DelayedTrigger,
-    RetryPolicy,
     misfire_grace_seconds,
     monitor_trigger,
     plan_runs,
     recent_windows,
     tick_interval,
 )
-from driftmon.scheduler.plan import TAKEOVER_SLACK
+from driftmon.scheduler.plan import TAKEOVER_SLACK, backoff, retry_at
 from driftmon.store import RunRecord
 from driftmon.windows import Window
 
@@ -82,7 +81,6 @@ def test_a_running_window_is_left_alone_until_stale_then_taken_over() -> None:
     recent = [run(hour(1), "running", started=now - 5 * MINUTE)]
     fresh = plan_runs(m, recent, now, lookback=1, interval=HOUR, stale_after=stale_after)
     assert fresh.due == ()
-    assert fresh.in_progress == (hour(1),)
     assert fresh.behind == 1
     # The plan says when to look again: just after the claim turns stale, not at the next tick.
     assert fresh.takeover_at == now + 5 * MINUTE + TAKEOVER_SLACK
@@ -96,28 +94,27 @@ def test_a_running_window_is_left_alone_until_stale_then_taken_over() -> None:
 
 
 def test_failed_windows_wait_a_doubling_backoff_counted_in_ticks() -> None:
-    policy = RetryPolicy(max_backoff=timedelta(hours=2))
     interval = 5 * MINUTE
-    assert [policy.backoff(a, interval) for a in (1, 2, 3, 4, 5, 6)] == [
+    assert [backoff(a, interval) for a in (1, 2, 3, 4, 5, 6)] == [
         5 * MINUTE,
         10 * MINUTE,
         20 * MINUTE,
         40 * MINUTE,
-        80 * MINUTE,
-        120 * MINUTE,  # capped
+        60 * MINUTE,  # capped at an hour
+        60 * MINUTE,
     ]
-    # A cap below the interval never makes retries faster than the schedule.
-    assert RetryPolicy(max_backoff=MINUTE).backoff(9, interval) == interval
+    # The cap never makes retries faster than the schedule.
+    assert backoff(9, 2 * HOUR) == 2 * HOUR
     m = build(schedule={"interval": "5m"})
     started = T0 + 2 * HOUR
     failed = [run(hour(1), "failed", started=started, attempts=2)]
     # Two failed attempts: retried from the second tick after the attempt (half a tick of slack).
+    assert retry_at(failed[0], interval) == started + 10 * MINUTE - interval / 2
     for ticks, due in ((1, False), (2, True)):
         now = started + ticks * interval
-        plan = plan_runs(m, failed, now, lookback=1, interval=interval, stale_after=HOUR, retry=policy)
+        plan = plan_runs(m, failed, now, lookback=1, interval=interval, stale_after=HOUR)
         assert (plan.due == (hour(1),)) is due, ticks
-        if not due:
-            assert plan.retry_later == ((hour(1), started + 10 * MINUTE - interval / 2),)
+        assert plan.behind == 1
 
 
 def test_first_retry_is_the_next_tick() -> None:
