@@ -95,13 +95,14 @@ class OutboxDelivery:
         self._finished: set[int] = set()  # every notifier is done with them: to delete
         self._wake = threading.Event()
         self._stopping = threading.Event()
+        self._stopped = threading.Event()  # the grace is over: deliveries still retrying give up
         self._thread = threading.Thread(target=self._loop, name="driftmon-outbox", daemon=True)
         self._failures = StoreFailures("notification outbox")
 
     @property
     def leading(self) -> bool:
-        """Whether this process holds the notifier lease (as of its last poll)."""
-        return self._lease.held
+        """Whether this process holds the notifier lease (as of its last poll) and is not stopped."""
+        return self._lease.held and not self._stopped.is_set()
 
     def start(self) -> None:
         self._thread.start()
@@ -151,6 +152,9 @@ class OutboxDelivery:
         if self._thread.is_alive():
             self._thread.join(max(0.0, deadline - time.monotonic()))
         left = self.notifications.close(max(0.0, deadline - time.monotonic()))
+        # A delivery still retrying stops at its next attempt and stays in the outbox (with a
+        # PostgreSQL store the released lease says the same; SQLite's lease is always held).
+        self._stopped.set()
         if left:
             log.warning(
                 "%d notifications were not delivered before stopping; they stay in the store's outbox "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -128,15 +129,20 @@ def test_an_entry_whose_details_cannot_be_read_does_not_hold_up_the_others(
     assert [b["kind"] for b in bodies] == ["escalated"]  # the readable one was sent
 
 
-def _down_webhook(dead: Path, *, retries: int, backoff: float) -> WebhookNotifier:
+def _down_webhook(dead: Path, *, retries: int, backoff: float, name: str = "webhook") -> WebhookNotifier:
     """A notifier of a webhook nothing listens on: it retries every `backoff` seconds."""
     return WebhookNotifier(
         f"http://127.0.0.1:{free_port()}/hook",
+        name=name,
         dead_letter_path=dead,
         retries=retries,
         backoff=backoff,
         max_backoff=backoff,
     )
+
+
+def _notifier_threads(notifier: WebhookNotifier) -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == f"driftmon-notify-{notifier.name}"]
 
 
 def _outbox(store: sessionmaker[Session]) -> list[int]:
@@ -268,13 +274,19 @@ def test_a_webhook_that_is_down_does_not_pull_the_whole_backlog_into_memory(
                 details={"transition": "fired", "role": "feature", "n_live": 10, "top_bins": []},
             )
             queue_notification(session, event.id, now=T0)
-    down = _down_webhook(tmp_path / "dead.jsonl", retries=100, backoff=0.5)
+    down = _down_webhook(tmp_path / "dead.jsonl", retries=100, backoff=0.5, name="down-backlog")
     delivery = OutboxDelivery(store.kw["bind"], store, Notifications([down]), every=3600.0)
     assert delivery.deliver_once() == 100  # at most 100 in its queues
     assert delivery.deliver_once() == 0  # the rest waits in the outbox
     with store() as session:
         assert len(outbox_entries(session, limit=1000)) == 120
     delivery.stop(0.0)
+    # The delivery it was retrying gives up at its next attempt: nothing is dead-lettered, the
+    # outbox keeps all 120, and no thread of the stopped delivery lives on.
+    poll(lambda: not _notifier_threads(down), timeout=30, what="the notifier thread ended")
+    assert not (tmp_path / "dead.jsonl").exists()
+    with store() as session:
+        assert len(outbox_entries(session, limit=1000)) == 120
 
 
 def test_a_notification_with_no_webhook_left_is_not_reported_sent() -> None:
