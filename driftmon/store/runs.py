@@ -45,14 +45,13 @@ def claim_run(
     *,
     now: datetime,
     stale_after: timedelta,
-    retry_failed: bool = True,
 ) -> Claim:
     """Claim the window [start, end) of `monitor` for this worker, or say why not.
 
     A new window is inserted as `running` and claimed. An existing one is claimed again only
-    when it is `failed` (with `retry_failed`) or `running` since before now - stale_after (its
-    worker died); otherwise the Claim reports it done or in progress. Safe under concurrency:
-    the unique key and a compare-and-set UPDATE let exactly one contender win.
+    when it is `failed` or `running` since before now - stale_after (its worker died);
+    otherwise the Claim reports it done or in progress. Safe under concurrency: the unique key
+    and a compare-and-set UPDATE let exactly one contender win.
     """
     start = check_aware(window_start, "window_start")
     end = check_aware(window_end, "window_end")
@@ -92,7 +91,7 @@ def claim_run(
         )
     run = from_row(RunRecord, existing, monitor=monitor)
     stale = run.status == "running" and run.started_at < at - stale_after
-    if not (stale or (retry_failed and run.status == "failed")):
+    if not (stale or run.status == "failed"):
         return Claim(run, claimed=False)
     # Compare-and-set on (status, attempts): of several contenders only one matches.
     restart: dict[str, Any] = {

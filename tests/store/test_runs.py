@@ -170,11 +170,10 @@ def test_stale_running_run_is_reclaimed(sessions: sessionmaker[Session]) -> None
         assert [r.status for r in run_history(s, "m")] == ["succeeded"]
 
 
-def test_failed_runs_are_retried_unless_told_not_to(sessions: sessionmaker[Session]) -> None:
+def test_failed_runs_are_retried(sessions: sessionmaker[Session]) -> None:
     claim = _claim(sessions)
     with sessions() as s, s.begin():
         finish_run(s, claim, status="failed", finished_at=T0 + HOUR, error="source unreachable")
-    assert _claim(sessions, retry_failed=False).outcome == "failed"
     retry = _claim(sessions)
     assert (retry.outcome, retry.run.attempts, retry.run.error) == ("claimed", 2, None)
 
