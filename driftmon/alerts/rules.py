@@ -149,24 +149,13 @@ class AlertRule:
             critical_exit = max(warning, critical - (warning - resolve))
         return Levels(warning, critical, resolve, critical_exit)
 
-    @property
-    def critical_exit(self) -> float | None:
-        """Return the critical exit of a window without a known noise level (None: no critical)."""
-        return self.levels().critical_exit
-
-    def threshold(self, severity: Severity) -> float | None:
-        """Return the fixed threshold that fires `severity` (None for ok or a level this rule lacks)."""
-        if severity == Severity.CRITICAL:
-            return self.critical
-        return self.warning if severity == Severity.WARNING else None
-
     def significant(self, score: WindowScore) -> bool:
         """Return whether the window passes the significance gate (always, with the gate off)."""
         return not self.require_significance or score.p_value < self.significance_level
 
-    def breaches(self, severity: Severity, score: WindowScore, levels: Levels | None = None) -> bool:
-        """Return whether a window with enough data breaches `severity`'s level."""
-        threshold = (levels or self.levels(score.noise)).threshold(severity)
+    def breaches(self, severity: Severity, score: WindowScore, levels: Levels) -> bool:
+        """Return whether a window with enough data breaches `severity`'s level among `levels`."""
+        threshold = levels.threshold(severity)
         if threshold is None or not score.value >= threshold:  # NaN compares false: never a breach
             return False
         return self.significant(score)

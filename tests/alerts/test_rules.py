@@ -51,7 +51,6 @@ def test_rule_numbers_are_normalised_to_float() -> None:
     rule = AlertRule("hellinger", warning=1, critical=2)
     assert isinstance(rule.warning, float)
     assert isinstance(rule.resolve, float)
-    assert rule.threshold(Severity.OK) is None
 
 
 # --- scores -------------------------------------------------------------------------------------
