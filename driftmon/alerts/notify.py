@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from driftmon.alerts.errors import DeadLetterError, NotifierConfigError
-from driftmon.alerts.payload import Notification, PayloadFormat, join_link, payload
+from driftmon.alerts.payload import Notification, PayloadFormat, join_link, json_payload, slack_payload
 from driftmon.alerts.redact import redact_url, scrub, secret_parts
 
 logger = logging.getLogger(__name__)
@@ -123,13 +123,11 @@ class WebhookNotifier:
 
     def body(self, notification: Notification) -> dict[str, Any]:
         """Return the JSON body this notifier sends for `notification`."""
-        base = self.link_base_url
-        return payload(
-            notification,
-            join_link(base, notification.result_path),
-            self.format,
-            join_link(base, notification.page_path),
-        )
+        link = join_link(self.link_base_url, notification.result_path)
+        page = join_link(self.link_base_url, notification.page_path)
+        if self.format == "slack":
+            return slack_payload(notification, link, page)
+        return json_payload(notification, link, page)
 
     def send(
         self, notification: Notification, keep_trying: Callable[[], bool] | None = None
