@@ -8,7 +8,6 @@ See docs/alerting.md for the model (thresholds, significance gate, streaks, hyst
 from __future__ import annotations
 
 from driftmon.alerts.errors import (
-    AlertRuleError,
     AlertStateError,
     DeadLetterError,
     NotifierConfigError,
@@ -40,7 +39,6 @@ __all__ = [
     "PAYLOAD_SCHEMA",
     "STATE_VERSION",
     "AlertRule",
-    "AlertRuleError",
     "AlertState",
     "AlertStateError",
     "DeadLetterError",

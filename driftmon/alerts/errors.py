@@ -1,4 +1,4 @@
-"""Errors of the alerts package: bad rules, scores and stored states, undeliverable notifications.
+"""Errors of the alerts package: bad scores and stored states, undeliverable notifications.
 
 Each subclasses DriftmonError and the built-in a caller expects (ValueError for bad input,
 OSError for a dead-letter log that cannot be written) and builds its message from what was
@@ -9,15 +9,6 @@ in the path and query.
 from __future__ import annotations
 
 from driftmon.errors import DriftmonError
-
-
-class AlertRuleError(DriftmonError, ValueError):
-    """Alert settings for one statistic that cannot work (thresholds out of order, bad counts)."""
-
-    def __init__(self, statistic: str, reason: str) -> None:
-        self.statistic = statistic
-        self.reason = reason
-        super().__init__(f"alert rule for statistic {statistic!r}: {reason}")
 
 
 class WindowScoreError(DriftmonError, ValueError):

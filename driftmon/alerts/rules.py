@@ -27,7 +27,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from driftmon.alerts.errors import AlertRuleError, WindowOrderError, WindowScoreError
+from driftmon.alerts.errors import WindowOrderError, WindowScoreError
 from driftmon.alerts.state import AlertState, Severity, Transition
 from driftmon.core import DEFAULT_MIN_SAMPLES, STATISTICS, Comparison
 
@@ -75,49 +75,13 @@ class AlertRule:
     critical_for_windows: int | None = None
 
     def __post_init__(self) -> None:
-        name = self.statistic
-        if name not in STATISTICS:
-            raise AlertRuleError(str(name), f"unknown statistic; expected one of {', '.join(STATISTICS)}")
-        for key in ("warning", "critical", "resolve", "warning_noise", "critical_noise", "resolve_noise"):
-            value = getattr(self, key)
-            if value is not None:
-                object.__setattr__(self, key, _level(name, key, value))
-        if all(getattr(self, k) is None for k in ("warning", "critical", "warning_noise", "critical_noise")):
-            raise AlertRuleError(name, "set a warning or a critical threshold (or both)")
+        # The config has validated the settings (levels in order, counts >= 1): only defaults here.
         for suffix in ("", "_noise"):
-            low, high = getattr(self, "warning" + suffix), getattr(self, "critical" + suffix)
-            if low is not None and high is not None and low > high:
-                raise AlertRuleError(
-                    name, f"warning{suffix} ({low:g}) must not be above critical{suffix} ({high:g})"
-                )
-            lowest_key = "warning" + suffix if low is not None else "critical" + suffix
-            lowest = low if low is not None else high
-            resolve = getattr(self, "resolve" + suffix)
-            if resolve is None:
-                object.__setattr__(self, "resolve" + suffix, lowest)
-            elif lowest is None:
-                raise AlertRuleError(
-                    name, f"resolve{suffix} is set but neither warning{suffix} nor critical{suffix} is"
-                )
-            elif resolve > lowest:
-                raise AlertRuleError(
-                    name,
-                    f"resolve{suffix} ({resolve:g}) must not be above {lowest_key} ({lowest:g}): "
-                    "it is the level an alert must fall below to clear",
-                )
-        _count(name, "for_windows", self.for_windows)
+            if getattr(self, "resolve" + suffix) is None:
+                low, high = getattr(self, "warning" + suffix), getattr(self, "critical" + suffix)
+                object.__setattr__(self, "resolve" + suffix, low if low is not None else high)
         if self.critical_for_windows is None:
             object.__setattr__(self, "critical_for_windows", self.for_windows)
-        _count(name, "critical_for_windows", self.critical_for_windows)
-        _count(name, "min_samples", self.min_samples)
-        if not isinstance(self.require_significance, bool):
-            raise AlertRuleError(
-                name, f"require_significance must be true or false, got {self.require_significance!r}"
-            )
-        level = self.significance_level
-        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-            raise AlertRuleError(name, f"significance_level must be strictly between 0 and 1, got {level!r}")
-        object.__setattr__(self, "significance_level", float(level))
 
     @property
     def critical_windows(self) -> int:
@@ -139,7 +103,7 @@ class AlertRule:
         if warning is not None and critical is not None:
             critical = max(critical, warning)  # a noise-scaled warning may pass a fixed critical
         lowest = warning if warning is not None else critical
-        assert lowest is not None  # __post_init__ requires one of them
+        assert lowest is not None  # the config gives every rule a warning or a critical level
         resolve = min(level(self.resolve, self.resolve_noise) or 0.0, lowest)
         if critical is None:
             critical_exit = None
@@ -286,14 +250,3 @@ def _target(rule: AlertRule, levels: Levels, state: AlertState) -> tuple[Severit
     if current == Severity.CRITICAL and levels.critical_exit is not None and state.below_critical_exit >= n:
         return Severity.WARNING, levels.critical_exit
     return current, math.nan
-
-
-def _level(statistic: str, key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise AlertRuleError(statistic, f"{key} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _count(statistic: str, key: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AlertRuleError(statistic, f"{key} must be a whole number >= 1, got {value!r}")
