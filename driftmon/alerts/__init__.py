@@ -12,7 +12,6 @@ from driftmon.alerts.errors import (
     DeadLetterError,
     NotifierConfigError,
     WindowOrderError,
-    WindowScoreError,
 )
 from driftmon.alerts.notify import DeliveryResult, WebhookNotifier, read_dead_letters
 from driftmon.alerts.payload import (
@@ -52,7 +51,6 @@ __all__ = [
     "WebhookNotifier",
     "WindowOrderError",
     "WindowScore",
-    "WindowScoreError",
     "evaluate",
     "join_link",
     "json_payload",

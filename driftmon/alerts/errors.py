@@ -1,4 +1,4 @@
-"""Errors of the alerts package: bad scores and stored states, undeliverable notifications.
+"""Errors of the alerts package: unparseable stored states, windows out of order, lost notifications.
 
 Each subclasses DriftmonError and the built-in a caller expects (ValueError for bad input,
 OSError for a dead-letter log that cannot be written) and builds its message from what was
@@ -9,10 +9,6 @@ in the path and query.
 from __future__ import annotations
 
 from driftmon.errors import DriftmonError
-
-
-class WindowScoreError(DriftmonError, ValueError):
-    """A window's score that the state machine cannot use (naive times, empty window, bad status)."""
 
 
 class AlertStateError(DriftmonError, ValueError):
