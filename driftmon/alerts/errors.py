@@ -25,7 +25,7 @@ class WindowOrderError(DriftmonError, ValueError):
 
 
 class NotifierConfigError(DriftmonError, ValueError):
-    """Webhook notifier settings that cannot work (not an http(s) URL, no timeout, negative retries)."""
+    """A webhook notifier URL that is not an http(s) URL with a host."""
 
 
 class DeadLetterError(DriftmonError, OSError):
