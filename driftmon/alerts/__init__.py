@@ -8,12 +8,10 @@ See docs/alerting.md for the model (thresholds, significance gate, streaks, hyst
 from __future__ import annotations
 
 from driftmon.alerts.errors import (
-    AlertRuleError,
     AlertStateError,
     DeadLetterError,
     NotifierConfigError,
     WindowOrderError,
-    WindowScoreError,
 )
 from driftmon.alerts.notify import DeliveryResult, WebhookNotifier, read_dead_letters
 from driftmon.alerts.payload import (
@@ -40,7 +38,6 @@ __all__ = [
     "PAYLOAD_SCHEMA",
     "STATE_VERSION",
     "AlertRule",
-    "AlertRuleError",
     "AlertState",
     "AlertStateError",
     "DeadLetterError",
@@ -54,7 +51,6 @@ __all__ = [
     "WebhookNotifier",
     "WindowOrderError",
     "WindowScore",
-    "WindowScoreError",
     "evaluate",
     "join_link",
     "json_payload",

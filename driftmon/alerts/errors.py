@@ -1,4 +1,4 @@
-"""Errors of the alerts package: bad rules, scores and stored states, undeliverable notifications.
+"""Errors of the alerts package: unparseable stored states, windows out of order, lost notifications.
 
 Each subclasses DriftmonError and the built-in a caller expects (ValueError for bad input,
 OSError for a dead-letter log that cannot be written) and builds its message from what was
@@ -9,19 +9,6 @@ in the path and query.
 from __future__ import annotations
 
 from driftmon.errors import DriftmonError
-
-
-class AlertRuleError(DriftmonError, ValueError):
-    """Alert settings for one statistic that cannot work (thresholds out of order, bad counts)."""
-
-    def __init__(self, statistic: str, reason: str) -> None:
-        self.statistic = statistic
-        self.reason = reason
-        super().__init__(f"alert rule for statistic {statistic!r}: {reason}")
-
-
-class WindowScoreError(DriftmonError, ValueError):
-    """A window's score that the state machine cannot use (naive times, empty window, bad status)."""
 
 
 class AlertStateError(DriftmonError, ValueError):
@@ -38,7 +25,7 @@ class WindowOrderError(DriftmonError, ValueError):
 
 
 class NotifierConfigError(DriftmonError, ValueError):
-    """Webhook notifier settings that cannot work (not an http(s) URL, no timeout, negative retries)."""
+    """A webhook notifier URL that is not an http(s) URL with a host."""
 
 
 class DeadLetterError(DriftmonError, OSError):

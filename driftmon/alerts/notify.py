@@ -12,7 +12,7 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from driftmon.alerts.errors import DeadLetterError, NotifierConfigError
-from driftmon.alerts.payload import Notification, PayloadFormat, join_link, payload
+from driftmon.alerts.payload import Notification, PayloadFormat, join_link, json_payload, slack_payload
 from driftmon.alerts.redact import redact_url, scrub, secret_parts
 
 logger = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ class WebhookNotifier:
     after `backoff * 2**k` seconds (at most `max_backoff`; a Retry-After in seconds is honoured
     within that cap). Anything still undelivered is appended to the JSON-lines `dead_letter_path`
     with its error, so no notification is lost. `sleep` and `clock` are injectable for tests.
+    The config (NotifierSettings) validates the other settings; the URL, which it keeps as an
+    opaque secret, is checked here.
     """
 
     def __init__(
@@ -69,7 +71,6 @@ class WebhookNotifier:
         backoff: float = 1.0,
         max_backoff: float = 60.0,
         link_base_url: str | None = None,
-        headers: Mapping[str, str] | None = None,
         name: str = "webhook",
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], datetime] | None = None,
@@ -86,23 +87,13 @@ class WebhookNotifier:
             raise NotifierConfigError(
                 f"notifier {name!r}: url must be an http:// or https:// URL with a host"
             )
-        if format not in ("json", "slack"):
-            raise NotifierConfigError(f"notifier {name!r}: format must be 'json' or 'slack', got {format!r}")
-        _positive(name, "timeout", timeout)
-        _positive(name, "backoff", backoff, allow_zero=True)
-        _positive(name, "max_backoff", max_backoff, allow_zero=True)
-        if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
-            raise NotifierConfigError(
-                f"notifier {name!r}: retries must be a whole number >= 0, got {retries!r}"
-            )
         self._url = url
-        # Custom headers usually exist to carry a credential (Authorization, X-Api-Key).
-        self._secrets = secret_parts(url, (headers or {}).values())
+        self._secrets = secret_parts(url)
         self.format: PayloadFormat = format
-        self.timeout = float(timeout)
+        self.timeout = timeout
         self.retries = retries
-        self.backoff = float(backoff)
-        self.max_backoff = float(max_backoff)
+        self.backoff = backoff
+        self.max_backoff = max_backoff
         self.link_base_url = link_base_url
         self.dead_letter_path = Path(dead_letter_path)
         self._sleep = sleep
@@ -110,7 +101,7 @@ class WebhookNotifier:
         self._lock = threading.Lock()
         self._client = httpx.Client(
             timeout=httpx.Timeout(self.timeout),
-            headers={"User-Agent": "driftmon", **dict(headers or {})},
+            headers={"User-Agent": "driftmon"},
             transport=transport,
             follow_redirects=False,
         )
@@ -132,13 +123,11 @@ class WebhookNotifier:
 
     def body(self, notification: Notification) -> dict[str, Any]:
         """Return the JSON body this notifier sends for `notification`."""
-        base = self.link_base_url
-        return payload(
-            notification,
-            join_link(base, notification.result_path),
-            self.format,
-            join_link(base, notification.page_path),
-        )
+        link = join_link(self.link_base_url, notification.result_path)
+        page = join_link(self.link_base_url, notification.page_path)
+        if self.format == "slack":
+            return slack_payload(notification, link, page)
+        return json_payload(notification, link, page)
 
     def send(
         self, notification: Notification, keep_trying: Callable[[], bool] | None = None
@@ -274,12 +263,3 @@ def _retry_after(response: httpx.Response) -> float | None:
     except ValueError:
         return None  # an HTTP date: fall back to the exponential backoff
     return seconds if math.isfinite(seconds) and seconds >= 0 else None
-
-
-def _positive(name: str, key: str, value: object, *, allow_zero: bool = False) -> None:
-    number = float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
-    if not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise NotifierConfigError(
-            f"notifier {name!r}: {key} must be a finite number of seconds {bound}, got {value!r}"
-        )

@@ -135,15 +135,6 @@ def slack_payload(notification: Notification, link: str | None, page: str | None
     return {"text": summary if shown is None else f"{summary} {shown}", "blocks": blocks}
 
 
-def payload(
-    notification: Notification, link: str | None, format: PayloadFormat, page: str | None = None
-) -> dict[str, Any]:
-    """Return the body for `format` ('json' or 'slack'); `page` links to the column page."""
-    if format == "slack":
-        return slack_payload(notification, link, page)
-    return json_payload(notification, link, page)
-
-
 def _number(value: float) -> str:
     if math.isnan(value):
         return "n/a"

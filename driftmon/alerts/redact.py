@@ -21,12 +21,10 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme or '?'}://{bracketed}{port}/***"
 
 
-def secret_parts(url: str, header_values: Iterable[str]) -> list[str]:
-    """Return the pieces of `url` and header values that may be credentials, longest first."""
+def secret_parts(url: str) -> list[str]:
+    """Return the pieces of `url` that may be credentials, longest first."""
     parts = urlsplit(url)
-    values = tuple(header_values)
-    pieces = {parts.query, parts.password or "", parts.username or "", *values}
-    pieces.update(value.rpartition(" ")[2] for value in values)  # the token of "Bearer <token>"
+    pieces = {parts.query, parts.password or "", parts.username or ""}
     path = parts.path
     if path not in ("", "/"):
         pieces.update({path, path + ("?" + parts.query if parts.query else "")})

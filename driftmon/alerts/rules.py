@@ -27,9 +27,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-from driftmon.alerts.errors import AlertRuleError, WindowOrderError, WindowScoreError
+from driftmon.alerts.errors import WindowOrderError
 from driftmon.alerts.state import AlertState, Severity, Transition
-from driftmon.core import DEFAULT_MIN_SAMPLES, STATISTICS, Comparison
+from driftmon.core import DEFAULT_MIN_SAMPLES, Comparison
 
 DEFAULT_FOR_WINDOWS = 1
 DEFAULT_SIGNIFICANCE_LEVEL = 0.01
@@ -75,49 +75,13 @@ class AlertRule:
     critical_for_windows: int | None = None
 
     def __post_init__(self) -> None:
-        name = self.statistic
-        if name not in STATISTICS:
-            raise AlertRuleError(str(name), f"unknown statistic; expected one of {', '.join(STATISTICS)}")
-        for key in ("warning", "critical", "resolve", "warning_noise", "critical_noise", "resolve_noise"):
-            value = getattr(self, key)
-            if value is not None:
-                object.__setattr__(self, key, _level(name, key, value))
-        if all(getattr(self, k) is None for k in ("warning", "critical", "warning_noise", "critical_noise")):
-            raise AlertRuleError(name, "set a warning or a critical threshold (or both)")
+        # The config has validated the settings (levels in order, counts >= 1): only defaults here.
         for suffix in ("", "_noise"):
-            low, high = getattr(self, "warning" + suffix), getattr(self, "critical" + suffix)
-            if low is not None and high is not None and low > high:
-                raise AlertRuleError(
-                    name, f"warning{suffix} ({low:g}) must not be above critical{suffix} ({high:g})"
-                )
-            lowest_key = "warning" + suffix if low is not None else "critical" + suffix
-            lowest = low if low is not None else high
-            resolve = getattr(self, "resolve" + suffix)
-            if resolve is None:
-                object.__setattr__(self, "resolve" + suffix, lowest)
-            elif lowest is None:
-                raise AlertRuleError(
-                    name, f"resolve{suffix} is set but neither warning{suffix} nor critical{suffix} is"
-                )
-            elif resolve > lowest:
-                raise AlertRuleError(
-                    name,
-                    f"resolve{suffix} ({resolve:g}) must not be above {lowest_key} ({lowest:g}): "
-                    "it is the level an alert must fall below to clear",
-                )
-        _count(name, "for_windows", self.for_windows)
+            if getattr(self, "resolve" + suffix) is None:
+                low, high = getattr(self, "warning" + suffix), getattr(self, "critical" + suffix)
+                object.__setattr__(self, "resolve" + suffix, low if low is not None else high)
         if self.critical_for_windows is None:
             object.__setattr__(self, "critical_for_windows", self.for_windows)
-        _count(name, "critical_for_windows", self.critical_for_windows)
-        _count(name, "min_samples", self.min_samples)
-        if not isinstance(self.require_significance, bool):
-            raise AlertRuleError(
-                name, f"require_significance must be true or false, got {self.require_significance!r}"
-            )
-        level = self.significance_level
-        if isinstance(level, bool) or not isinstance(level, int | float) or not 0 < level < 1:
-            raise AlertRuleError(name, f"significance_level must be strictly between 0 and 1, got {level!r}")
-        object.__setattr__(self, "significance_level", float(level))
 
     @property
     def critical_windows(self) -> int:
@@ -139,7 +103,7 @@ class AlertRule:
         if warning is not None and critical is not None:
             critical = max(critical, warning)  # a noise-scaled warning may pass a fixed critical
         lowest = warning if warning is not None else critical
-        assert lowest is not None  # __post_init__ requires one of them
+        assert lowest is not None  # the config gives every rule a warning or a critical level
         resolve = min(level(self.resolve, self.resolve_noise) or 0.0, lowest)
         if critical is None:
             critical_exit = None
@@ -149,24 +113,13 @@ class AlertRule:
             critical_exit = max(warning, critical - (warning - resolve))
         return Levels(warning, critical, resolve, critical_exit)
 
-    @property
-    def critical_exit(self) -> float | None:
-        """Return the critical exit of a window without a known noise level (None: no critical)."""
-        return self.levels().critical_exit
-
-    def threshold(self, severity: Severity) -> float | None:
-        """Return the fixed threshold that fires `severity` (None for ok or a level this rule lacks)."""
-        if severity == Severity.CRITICAL:
-            return self.critical
-        return self.warning if severity == Severity.WARNING else None
-
     def significant(self, score: WindowScore) -> bool:
         """Return whether the window passes the significance gate (always, with the gate off)."""
         return not self.require_significance or score.p_value < self.significance_level
 
-    def breaches(self, severity: Severity, score: WindowScore, levels: Levels | None = None) -> bool:
-        """Return whether a window with enough data breaches `severity`'s level."""
-        threshold = (levels or self.levels(score.noise)).threshold(severity)
+    def breaches(self, severity: Severity, score: WindowScore, levels: Levels) -> bool:
+        """Return whether a window with enough data breaches `severity`'s level among `levels`."""
+        threshold = levels.threshold(severity)
         if threshold is None or not score.value >= threshold:  # NaN compares false: never a breach
             return False
         return self.significant(score)
@@ -189,44 +142,20 @@ class WindowScore:
     noise: float = math.nan
     """The statistic's no-drift noise level for this window (its 99% no-drift quantile); NaN: unknown."""
 
-    def __post_init__(self) -> None:
-        where = f"window [{self.window_start}, {self.window_end})"
-        for key in ("window_start", "window_end"):
-            moment = getattr(self, key)
-            if not isinstance(moment, datetime) or moment.tzinfo is None:
-                raise WindowScoreError(f"{where}: {key} must be a timezone-aware datetime, got {moment!r}")
-        if self.window_end <= self.window_start:
-            raise WindowScoreError(f"{where}: window_end must be after window_start")
-        if self.status not in ("ok", "insufficient_data"):
-            raise WindowScoreError(
-                f"{where}: status must be 'ok' or 'insufficient_data', got {self.status!r}"
-            )
-        if isinstance(self.n_live, bool) or not isinstance(self.n_live, int) or self.n_live < 0:
-            raise WindowScoreError(f"{where}: n_live must be a non-negative integer, got {self.n_live!r}")
-        for key in ("value", "p_value", "noise"):
-            number = getattr(self, key)
-            if isinstance(number, bool) or not isinstance(number, int | float):
-                raise WindowScoreError(f"{where}: {key} must be a number (NaN allowed), got {number!r}")
-            object.__setattr__(self, key, float(number))
-
     @classmethod
     def from_comparison(
         cls, comparison: Comparison, statistic: str, window_start: datetime, window_end: datetime
     ) -> WindowScore:
         """Return the score of `statistic` in a core comparison, with that statistic's own p-value."""
-        if statistic not in STATISTICS:
-            raise WindowScoreError(
-                f"unknown statistic {statistic!r}; expected one of {', '.join(STATISTICS)}"
-            )
         null = comparison.null.get(statistic)
         return cls(
             value=float(getattr(comparison, statistic)),
-            p_value=null.p_value if null is not None else math.nan,
+            p_value=float(null.p_value) if null is not None else math.nan,
             n_live=comparison.n_live,
             status=comparison.status,
             window_start=window_start,
             window_end=window_end,
-            noise=null.quantile if null is not None else math.nan,
+            noise=float(null.quantile) if null is not None else math.nan,
         )
 
 
@@ -297,14 +226,3 @@ def _target(rule: AlertRule, levels: Levels, state: AlertState) -> tuple[Severit
     if current == Severity.CRITICAL and levels.critical_exit is not None and state.below_critical_exit >= n:
         return Severity.WARNING, levels.critical_exit
     return current, math.nan
-
-
-def _level(statistic: str, key: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value < 0:
-        raise AlertRuleError(statistic, f"{key} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _count(statistic: str, key: str, value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise AlertRuleError(statistic, f"{key} must be a whole number >= 1, got {value!r}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from enum import IntEnum
 from typing import Any, Literal
@@ -82,18 +82,7 @@ class AlertState:
         """Rebuild a state from `to_dict` output; raise AlertStateError naming any bad entry."""
         if not isinstance(data, Mapping):
             raise AlertStateError("state", f"must be a mapping, got {type(data).__name__}")
-        known = {
-            "version",
-            "severity",
-            "since",
-            "above_warning",
-            "above_critical",
-            "below_critical_exit",
-            "below_resolve",
-            "last_value",
-            "last_p_value",
-            "last_window_end",
-        }
+        known = {"version", *(f.name for f in fields(cls))}
         unknown = sorted(str(k) for k in data if k not in known)
         if unknown:
             raise AlertStateError(

@@ -194,15 +194,6 @@ def bin_spec_from_dict(data: dict[str, Any]) -> BinSpec:
     raise BinSpecError(f"bin spec kind must be 'numeric' or 'categorical', got {kind!r}")
 
 
-def bin_spec_from_json(text: str) -> BinSpec:
-    """Rebuild a bin spec from `to_json()` output."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise BinSpecError(f"bin spec is not valid JSON: {exc}") from None
-    return bin_spec_from_dict(data)
-
-
 def fit_numeric_bins(
     values: object,
     *,

@@ -36,9 +36,9 @@ def _top_bins(options: RuleOptions) -> str:
 def _drift_description(statistic: str, severity: str, options: RuleOptions) -> str:
     names = STATISTIC_METRICS[statistic]
     unit = UNIT_TEXT[STATISTIC_UNITS[statistic]]
-    value = query_value(names.value, {}, _COLUMN)
-    p_value = query_value(names.p_value, {}, _COLUMN, "%.2g")
-    n_live = query_value(_LIVE, {}, _COLUMN, "%.0f")
+    value = query_value(names.value, _COLUMN)
+    p_value = query_value(names.p_value, _COLUMN, "%.2g")
+    n_live = query_value(_LIVE, _COLUMN, "%.0f")
     # Only series of the default metric set: thresholds and noise levels are in the API.
     return (
         f"{statistic} of column {label('column')} ({label('role')}) in monitor {label('monitor')} "

@@ -82,7 +82,7 @@ def _failing_rule(monitor: MonitorConfig, now: datetime, options: RuleOptions) -
     lookback = prometheus_duration(stale_after(monitor, now))
     failed = across_replicas("sum", f'increase({_RUNS}{{{selector},status="failed"}}[{lookback}])')
     behind = across_replicas("min", f"{_BEHIND}{{{selector}}}")
-    source = query_value(_SOURCE_UP, {}, _MONITOR, "%.0f", aggregation="min")
+    source = query_value(_SOURCE_UP, _MONITOR, "%.0f", aggregation="min")
     return AlertRule(
         name="DriftmonRunsFailing",
         # A failed window stays behind until a retry completes it, so the alert clears as soon

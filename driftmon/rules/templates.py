@@ -33,18 +33,17 @@ def label(name: str) -> str:
 
 def query_value(
     metric: str,
-    matchers: dict[str, str],
     labels: tuple[str, ...],
     fmt: str = "%.3g",
     aggregation: str = "max",
 ) -> str:
-    """Return template text printing `metric`'s value for the alert's `labels` (plus fixed matchers).
+    """Return template text printing `metric`'s value for the alert's `labels`.
 
     The query runs when the alert is evaluated; a series that is absent (a window with too
     little data, a level not configured) prints `n/a` rather than breaking the annotation.
     The replicas' series are aggregated with `aggregation`, so the query has one value.
     """
-    parts = [f"{name}=%q" for name in labels] + [f"{k}={promql_string(v)}" for k, v in matchers.items()]
+    parts = [f"{name}=%q" for name in labels]
     selector = promql_string(across_replicas(aggregation, f"{metric}{{{','.join(parts)}}}"))
     args = " ".join(f"$labels.{name}" for name in labels)
     return (

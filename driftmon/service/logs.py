@@ -96,7 +96,7 @@ def _webhook_secrets(url: str) -> set[str]:
     except ValueError:
         return pieces
     path_and_query = parts.path + ("?" + parts.query if parts.query else "")
-    for piece in secret_parts(url, ()):
+    for piece in secret_parts(url):
         if len(piece) >= _TOKEN_MIN or piece in (parts.password, parts.username, path_and_query):
             pieces.add(piece)
     return pieces

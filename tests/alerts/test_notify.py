@@ -73,11 +73,10 @@ def test_delivers_the_json_body(receiver: Receiver, tmp_path: Path) -> None:
     assert not (tmp_path / "dead").exists()
 
 
-def test_delivers_a_slack_message_with_extra_headers(receiver: Receiver, tmp_path: Path) -> None:
-    with notifier(receiver.url, tmp_path, Sleeps(), format="slack", headers={"X-Team": "ml"}) as hook:
+def test_delivers_a_slack_message(receiver: Receiver, tmp_path: Path) -> None:
+    with notifier(receiver.url, tmp_path, Sleeps(), format="slack") as hook:
         assert hook.send(sample_notification(Severity.WARNING, Severity.OK)).delivered
     [request] = receiver.requests
-    assert request.headers["x-team"] == "ml"
     body = json.loads(request.body)
     assert set(body) == {"text", "blocks"}
     assert body["text"].startswith("RESOLVED warning drift on checkout/amount")
@@ -196,21 +195,20 @@ def test_tokens_in_the_url_never_reach_errors_logs_or_the_dead_letter_log(
     # The receiver echoes the request path back, as some webhook services do in their errors.
     url = f"http://hookuser:hookpass99@127.0.0.1:{receiver.port}/services/{SECRET}?token=qu3ryS3cret"
     receiver.script(*[Reply(500, f"unknown path /services/{SECRET}?token=qu3ryS3cret".encode())] * 2)
-    receiver.script(Reply(403, b"invalid token s3cr3tT0ken for hookuser; bearer b34rerTok"))
-    auth = {"Authorization": "Bearer b34rerTok"}
+    receiver.script(Reply(403, b"invalid token s3cr3tT0ken for hookuser"))
     with (
         caplog.at_level(logging.DEBUG, logger="driftmon.alerts"),
-        notifier(url, tmp_path, Sleeps(), headers=auth) as hook,
+        notifier(url, tmp_path, Sleeps()) as hook,
     ):
         result = hook.send(sample_notification())
         shown = repr(hook) + hook.target
     assert receiver.requests[0].path == f"/services/{SECRET}?token=qu3ryS3cret"
     assert not result.delivered
-    assert result.error == "HTTP 403 Forbidden: invalid token *** for ***; bearer ***"
+    assert result.error == "HTTP 403 Forbidden: invalid token *** for ***"
     dead = (tmp_path / "dead" / "letters.jsonl").read_text()
     logs = "\n".join(r.getMessage() for r in caplog.records)
     for text in (result.error, dead, logs, shown):
-        for secret in ("s3cr3tT0ken", "T0001", "B0002", "qu3ryS3cret", "hookpass99", "hookuser", "b34rerTok"):
+        for secret in ("s3cr3tT0ken", "T0001", "B0002", "qu3ryS3cret", "hookpass99", "hookuser"):
             assert secret not in text
     assert f"http://127.0.0.1:{receiver.port}/***" in logs
 
@@ -248,22 +246,12 @@ def test_an_unwritable_dead_letter_log_fails_loudly_and_keeps_the_notification_i
 
 
 @pytest.mark.parametrize(
-    ("url", "kwargs", "message"),
-    [
-        ("ftp://example.com/x", {}, r"url must be an http:// or https:// URL with a host"),
-        ("hooks.slack.com/services/T0/B0/XYZ", {}, r"url must be an http:// or https:// URL"),
-        ("http:///nohost", {}, r"url must be an http:// or https:// URL with a host"),
-        ("http://example.com/h", {"format": "xml"}, r"format must be 'json' or 'slack', got 'xml'"),
-        ("http://example.com/h", {"timeout": 0}, r"timeout must be a finite number of seconds > 0, got 0"),
-        ("http://example.com/h", {"timeout": float("inf")}, r"timeout must be a finite number"),
-        ("http://example.com/h", {"backoff": -1}, r"backoff must be a finite number of seconds >= 0"),
-        ("http://example.com/h", {"retries": -1}, r"retries must be a whole number >= 0, got -1"),
-        ("http://example.com/h", {"retries": 1.5}, r"retries must be a whole number >= 0, got 1.5"),
-    ],
+    "url", ["ftp://example.com/x", "hooks.slack.com/services/T0/B0/XYZ", "http:///nohost", "http://[::1/XYZ"]
 )
-def test_bad_settings_are_refused(url: str, kwargs: dict[str, object], message: str, tmp_path: Path) -> None:
+def test_a_url_that_is_not_http_is_refused(url: str, tmp_path: Path) -> None:
+    message = r"url must be an http:// or https:// URL with a host"
     with pytest.raises(NotifierConfigError, match=message) as info:
-        WebhookNotifier(url, dead_letter_path=tmp_path / "d.jsonl", name="ops", **kwargs)  # type: ignore[arg-type]
+        WebhookNotifier(url, dead_letter_path=tmp_path / "d.jsonl", name="ops")
     assert "notifier 'ops'" in str(info.value)
     assert "XYZ" not in str(info.value)
 

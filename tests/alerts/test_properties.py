@@ -56,7 +56,9 @@ def rules(draw: st.DrawFn, *, band: bool = True, gate: bool | None = None) -> Al
 
 def windows_for(rule: AlertRule) -> st.SearchStrategy[list[Window]]:
     """Draw windows whose values sit on, around and far from the rule's levels."""
-    levels = [x for x in (rule.warning, rule.critical, rule.resolve, rule.critical_exit) if x is not None]
+    levels = [
+        x for x in (rule.warning, rule.critical, rule.resolve, rule.levels().critical_exit) if x is not None
+    ]
     near = [v + d for v in levels for d in (-1e-9, 0.0, 1e-9) if v + d >= 0]
     value = st.one_of(st.sampled_from(near), st.floats(0.0, 3.0), st.sampled_from([math.nan, math.inf]))
     p_value = st.sampled_from([1e-12, 0.001, 0.01, 0.0499, 0.05, 0.5, 1.0, math.nan])

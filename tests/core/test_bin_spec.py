@@ -17,7 +17,6 @@ from driftmon.core import (
     CategoricalBins,
     NumericBins,
     bin_spec_from_dict,
-    bin_spec_from_json,
 )
 
 
@@ -31,11 +30,10 @@ def same_values(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
 
 def assert_round_trips(spec: BinSpec) -> None:
     text = spec.to_json()
-    back = bin_spec_from_json(text)
+    back = bin_spec_from_dict(json.loads(text))
     assert back == spec
     assert back.fingerprint() == spec.fingerprint()
     assert back.to_json() == text
-    assert bin_spec_from_dict(json.loads(text)) == spec
     if isinstance(spec, NumericBins):
         assert isinstance(back, NumericBins)
         assert same_values(back.edges, spec.edges)
@@ -145,14 +143,13 @@ def test_bad_spec_documents_are_refused(data: Any, message: str) -> None:
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("{", "not valid JSON"),
         ('{"kind": "numeric", "edges": [NaN]}', "edge 0 is nan"),
         ('{"kind": "numeric", "edges": [1e400]}', "edge 0 is inf"),
     ],
 )
 def test_bad_spec_json_is_refused(text: str, message: str) -> None:
     with pytest.raises(BinSpecError, match=message):
-        bin_spec_from_json(text)
+        bin_spec_from_dict(json.loads(text))
 
 
 @pytest.mark.parametrize(
@@ -171,7 +168,7 @@ def test_edges_that_are_not_numbers_are_a_bin_spec_error(edges: tuple[Any, ...],
 
 def test_an_integer_edge_too_large_for_a_float_is_a_bin_spec_error() -> None:
     with pytest.raises(BinSpecError, match=r"edge 0 is 1000+\.\.\., not a number"):
-        bin_spec_from_json('{"kind": "numeric", "edges": [1' + "0" * 400 + "]}")
+        bin_spec_from_dict(json.loads('{"kind": "numeric", "edges": [1' + "0" * 400 + "]}"))
 
 
 def test_a_negative_zero_edge_is_the_zero_edge() -> None:

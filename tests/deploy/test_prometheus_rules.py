@@ -149,7 +149,7 @@ def test_annotation_queries_survive_any_label_value(tmp_path: Path) -> None:
     """Label values with quotes and backslashes are escaped into the annotation's PromQL query."""
     promtool = tool("promtool")
     column = 'price "usd" \\ net'
-    value = query_value("driftmon_column_psi_nats", {}, ("monitor", "column"))
+    value = query_value("driftmon_column_psi_nats", ("monitor", "column"))
     rules = {
         "groups": [
             {
