@@ -25,7 +25,6 @@ from driftmon.alerts.payload import (
 from driftmon.alerts.redact import redact_url
 from driftmon.alerts.rules import (
     DEFAULT_FOR_WINDOWS,
-    DEFAULT_SIGNIFICANCE_LEVEL,
     AlertRule,
     WindowScore,
     evaluate,
@@ -34,7 +33,6 @@ from driftmon.alerts.state import STATE_VERSION, AlertState, Severity, Transitio
 
 __all__ = [
     "DEFAULT_FOR_WINDOWS",
-    "DEFAULT_SIGNIFICANCE_LEVEL",
     "PAYLOAD_SCHEMA",
     "STATE_VERSION",
     "AlertRule",

@@ -29,10 +29,10 @@ from typing import Literal
 
 from driftmon.alerts.errors import WindowOrderError
 from driftmon.alerts.state import AlertState, Severity, Transition
+from driftmon.config import DEFAULT_SIGNIFICANCE_LEVEL
 from driftmon.core import DEFAULT_MIN_SAMPLES, Comparison
 
 DEFAULT_FOR_WINDOWS = 1
-DEFAULT_SIGNIFICANCE_LEVEL = 0.01
 ScoreStatus = Literal["ok", "insufficient_data"]
 
 
