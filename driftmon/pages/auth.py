@@ -45,7 +45,7 @@ def check_page_access(request: Request) -> None:
     if token is None:
         return
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+    if scheme.lower() == "bearer" and token_matches(value, token):
         return
     cookie = request.cookies.get(COOKIE, "")
     if cookie and hmac.compare_digest(cookie.encode(), session_value(token).encode()):
@@ -67,7 +67,6 @@ async def login_form_values(request: Request) -> tuple[str, str]:
     return fields.get("token", [""])[0], safe_next(fields.get("next", ["/"])[0])
 
 
-def token_matches(request: Request, given: str) -> bool:
-    """Tell whether `given` is the configured token (constant time)."""
-    token = _token(request)
-    return token is None or hmac.compare_digest(given.strip().encode(), token.encode())
+def token_matches(given: str, token: str) -> bool:
+    """Tell whether `given` is `token` (constant time)."""
+    return hmac.compare_digest(given.strip().encode(), token.encode())

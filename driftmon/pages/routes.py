@@ -138,7 +138,7 @@ async def login(request: Request) -> Response:
     token = context(request).config().server.api_token
     if token is None:
         return RedirectResponse(target, status_code=303)
-    if not given or not token_matches(request, given):
+    if not given or not token_matches(given, token.get_secret_value()):
         return _login_page(target, "That is not the API token.", 401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
