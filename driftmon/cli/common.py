@@ -120,8 +120,9 @@ def open_store(database_url: str | None, config: Config | None = None) -> Iterat
             from driftmon.demo import explained
 
             fail(str(explained(exc)))
-        reason = str(getattr(exc, "orig", None) or exc).strip()
-        fail(f"store {shown}: {reason.splitlines()[0] if reason else type(exc).__name__}")
+        from driftmon.jobs.errors import first_line
+
+        fail(f"store {shown}: {first_line(exc)}")
     try:
         yield session_factory(engine)
     finally:
