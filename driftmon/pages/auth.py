@@ -34,16 +34,12 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"driftmon pages session v1", hashlib.sha256).hexdigest()
 
 
-def _token(request: Request) -> str | None:
-    secret = context(request).config().server.api_token
-    return None if secret is None else secret.get_secret_value()
-
-
 def check_page_access(request: Request) -> None:
     """Let the request through when no token is set, or it carries the token or a session cookie."""
-    token = _token(request)
-    if token is None:
+    secret = context(request).config().server.api_token
+    if secret is None:
         return
+    token = secret.get_secret_value()
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() == "bearer" and token_matches(value, token):
         return
