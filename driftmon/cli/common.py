@@ -44,16 +44,12 @@ verbose_option = click.option(
 def job_logs(verbose: bool) -> Iterator[None]:
     """Show the jobs' log lines only when asked: the commands print every outcome themselves."""
     logger = logging.getLogger("driftmon.jobs")
-    if verbose:
-        handler: logging.Handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-        level, propagate = logging.INFO, False
-    else:
-        handler, level, propagate = logging.NullHandler(), logging.WARNING, False
+    handler = logging.StreamHandler() if verbose else logging.NullHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     saved = logger.level, logger.propagate
     logger.addHandler(handler)
-    logger.setLevel(level)
-    logger.propagate = propagate
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
     try:
         yield
     finally:
@@ -120,8 +116,9 @@ def open_store(database_url: str | None, config: Config | None = None) -> Iterat
             from driftmon.demo import explained
 
             fail(str(explained(exc)))
-        reason = str(getattr(exc, "orig", None) or exc).strip()
-        fail(f"store {shown}: {reason.splitlines()[0] if reason else type(exc).__name__}")
+        from driftmon.jobs.errors import first_line
+
+        fail(f"store {shown}: {first_line(exc)}")
     try:
         yield session_factory(engine)
     finally:

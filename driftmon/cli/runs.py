@@ -197,24 +197,10 @@ def backfill(
             warning = _overlap_warning(monitor, windows)
             if warning is not None:
                 click.echo(warning, err=True)
-            if as_json:
-                outcome = run_backfill(
-                    monitor, lo, hi, sessions=sessions, now=now, from_first_row=last is not None
-                )
-                with sessions() as session:
-                    records = result_records(monitor.name, window_results(session, monitor.name, lo, hi))
-                write_records(records, tuple(monitor.statistics), as_csv=False)
-                for failed in outcome.runs:
-                    if failed.status in ("failed", "partial"):
-                        click.echo(
-                            f"{monitor.name} {failed.window}: {failed.status}: {failed.error}", err=True
-                        )
-                failures += len(outcome.failed)
-                continue
-            # A bar on a terminal only: piped or logged, the output is the summary lines alone.
-            bar_shown = sys.stderr.isatty()
+            # A bar on a terminal only: piped, logged or with --json, the output is the lines below alone.
+            hidden = as_json or not sys.stderr.isatty()
             with click.progressbar(
-                length=len(windows), label=monitor.name, show_pos=True, file=sys.stderr, hidden=not bar_shown
+                length=len(windows), label=monitor.name, show_pos=True, file=sys.stderr, hidden=hidden
             ) as bar:
 
                 def advance(window: Window, outcome: RunOutcome | None) -> None:
@@ -230,6 +216,17 @@ def backfill(
                     progress=advance,
                     from_first_row=last is not None,
                 )
+            failures += len(outcome.failed)
+            if as_json:
+                with sessions() as session:
+                    records = result_records(monitor.name, window_results(session, monitor.name, lo, hi))
+                write_records(records, tuple(monitor.statistics), as_csv=False)
+                for failed in outcome.runs:
+                    if failed.status in ("failed", "partial"):
+                        click.echo(
+                            f"{monitor.name} {failed.window}: {failed.status}: {failed.error}", err=True
+                        )
+                continue
             statuses = ", ".join(
                 f"{n} {s}"
                 for s in ("succeeded", "partial", "insufficient_data", "failed")
@@ -245,6 +242,5 @@ def backfill(
             for failed in outcome.runs:
                 if failed.status in ("failed", "partial"):
                     click.echo(f"  {failed.window}: {failed.status}: {failed.error}", err=True)
-            failures += len(outcome.failed)
     if failures:
         fail(f"{failures} window(s) failed; run the backfill again to retry them")

@@ -15,6 +15,7 @@ from driftmon import __version__
 from driftmon.http import api, probes
 from driftmon.http.context import ApiContext, TriggerRejectedError
 from driftmon.http.docs import add_docs
+from driftmon.jobs.errors import first_line
 from driftmon.store import StoreError, StoreInputError
 
 log = logging.getLogger(__name__)
@@ -62,9 +63,7 @@ def create_app(ctx: ApiContext) -> FastAPI:
     @app.exception_handler(StoreError)
     @app.exception_handler(sa.exc.SQLAlchemyError)
     async def _store(request: Request, exc: Exception) -> JSONResponse:
-        orig = getattr(exc, "orig", None)
-        text = str(orig if orig is not None else exc).strip()
-        reason = text.splitlines()[0] if text else type(exc).__name__
+        reason = first_line(exc)
         log.error("%s %s: store unavailable: %s", request.method, request.url.path, reason)
         return JSONResponse({"detail": f"store unavailable: {reason}"}, status_code=503)
 

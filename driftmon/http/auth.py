@@ -28,7 +28,8 @@ def context(request: Request) -> ApiContext:
     return ctx
 
 
-def _check(request: Request) -> None:
+def require_token(request: Request) -> None:
+    """Refuse an API request without the configured bearer token (no token configured: open)."""
     token = context(request).config().server.api_token
     if token is None:
         return
@@ -41,11 +42,6 @@ def _check(request: Request) -> None:
     # Constant time, so response timing does not reveal how much of a guess was right.
     if not hmac.compare_digest(value.strip().encode(), token.get_secret_value().encode()):
         raise HTTPException(401, "invalid bearer token", _CHALLENGE)
-
-
-def require_token(request: Request) -> None:
-    """Refuse an API request without the configured bearer token (no token configured: open)."""
-    _check(request)
 
 
 def require_write_access(request: Request) -> None:
@@ -61,10 +57,10 @@ def require_write_access(request: Request) -> None:
 def require_token_for_metrics(request: Request) -> None:
     """Refuse a scrape without the token when server.metrics_auth is on."""
     if context(request).config().server.metrics_auth:
-        _check(request)
+        require_token(request)
 
 
 def require_token_for_health(request: Request) -> None:
     """Refuse a health probe without the token when server.health_auth is on."""
     if context(request).config().server.health_auth:
-        _check(request)
+        require_token(request)

@@ -179,11 +179,6 @@ def _result_fields(result: ResultRecord) -> dict[str, Any]:
     }
 
 
-def result_out(result: ResultRecord) -> ResultOut:
-    """Return the API document of a stored result summary."""
-    return ResultOut(**_result_fields(result))
-
-
 def _share(count: int | None, total: int) -> float | None:
     return None if count is None or total <= 0 else count / total
 
@@ -248,7 +243,7 @@ def monitor_out(
                     for name, rule in settings.alerts.items()
                 },
                 alert_states=firing.get(settings.name, {}),
-                latest=result_out(found) if found is not None else None,
+                latest=ResultOut(**_result_fields(found)) if found is not None else None,
             )
         )
     interval = monitor.schedule_interval

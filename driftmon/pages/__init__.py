@@ -4,7 +4,7 @@
 `/monitors/{m}/columns/{c}` overlays one window's reference and live distributions, lists each
 bin's contribution and charts the statistic's history with its levels and noise band;
 `/runs/{id}` shows one run. HTML with inline SVG and inline styles, no script and no file
-from elsewhere, so the pages work offline and without JavaScript. `add_pages(app)` mounts them.
+from elsewhere, so the pages work offline and without JavaScript. `add_pages(app, clock)` mounts them.
 """
 
 from __future__ import annotations

@@ -34,18 +34,14 @@ def session_value(token: str) -> str:
     return hmac.new(token.encode(), b"driftmon pages session v1", hashlib.sha256).hexdigest()
 
 
-def _token(request: Request) -> str | None:
-    secret = context(request).config().server.api_token
-    return None if secret is None else secret.get_secret_value()
-
-
 def check_page_access(request: Request) -> None:
     """Let the request through when no token is set, or it carries the token or a session cookie."""
-    token = _token(request)
-    if token is None:
+    secret = context(request).config().server.api_token
+    if secret is None:
         return
+    token = secret.get_secret_value()
     scheme, _, value = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and hmac.compare_digest(value.strip().encode(), token.encode()):
+    if scheme.lower() == "bearer" and token_matches(value, token):
         return
     cookie = request.cookies.get(COOKIE, "")
     if cookie and hmac.compare_digest(cookie.encode(), session_value(token).encode()):
@@ -67,7 +63,6 @@ async def login_form_values(request: Request) -> tuple[str, str]:
     return fields.get("token", [""])[0], safe_next(fields.get("next", ["/"])[0])
 
 
-def token_matches(request: Request, given: str) -> bool:
-    """Tell whether `given` is the configured token (constant time)."""
-    token = _token(request)
-    return token is None or hmac.compare_digest(given.strip().encode(), token.encode())
+def token_matches(given: str, token: str) -> bool:
+    """Tell whether `given` is `token` (constant time)."""
+    return hmac.compare_digest(given.strip().encode(), token.encode())

@@ -14,7 +14,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from driftmon.core import hellinger_terms, js_terms, kl_terms, psi_terms, smooth
+from driftmon.core import finite, hellinger_terms, js_terms, kl_terms, psi_terms, smooth
 
 BinKind = Literal["value", "category", "other", "missing"]
 Terms = Callable[[npt.ArrayLike, npt.ArrayLike], npt.NDArray[np.float64]]
@@ -88,7 +88,7 @@ def distribution_rows(
         function, direction = _TERMS[statistic]
         p_ref, p_live = smooth(ref, alpha), smooth(live, alpha)
         values = function(p_live, p_ref) if direction == "live_ref" else function(p_ref, p_live)
-        terms = [float(v) if np.isfinite(v) else None for v in values]
+        terms = [finite(v) for v in values]
     kinds = _kinds(column_kind, labels)
     rows = [
         BinRow(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from driftmon.config import ColumnSettings, MonitorConfig
+from driftmon.core import finite
 from driftmon.pages.errors import BadPageRequestError
 from driftmon.pages.layout import attr, document, number, pvalue, state_badge, table, when
 from driftmon.pages.load import column_rule
@@ -44,8 +45,7 @@ class ColumnRow:
         return max((_STATE_RANK.get(s, 0) for s in self.firing.values()), default=0)
 
     def value(self, statistic: str) -> float | None:
-        v = self.latest.scores.get(statistic) if self.latest is not None else None
-        return v if v is not None and math.isfinite(v) else None
+        return finite(self.latest.scores.get(statistic)) if self.latest is not None else None
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Query, Request
@@ -138,7 +138,7 @@ async def login(request: Request) -> Response:
     token = context(request).config().server.api_token
     if token is None:
         return RedirectResponse(target, status_code=303)
-    if not given or not token_matches(request, given):
+    if not given or not token_matches(given, token.get_secret_value()):
         return _login_page(target, "That is not the API token.", 401)
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(
@@ -157,11 +157,7 @@ def _error_page(title: str, message: str, status: int) -> HTMLResponse:
     return _html(document(title, body, [("Overview", "/"), (title, None)]), status)
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-def add_pages(app: FastAPI, clock: Callable[[], datetime] = _utc_now) -> None:
+def add_pages(app: FastAPI, clock: Callable[[], datetime]) -> None:
     """Serve the pages on `app` (the API's app: same port, same token setting); `clock` judges staleness."""
     app.state.driftmon_pages_clock = clock
     app.include_router(login_router)

@@ -179,7 +179,7 @@ def main() -> None:
             config=lambda: cfg, sessions=sessions, snapshot=MetricsSnapshot(), readiness=lambda: Readiness({})
         )
         app = create_app(ctx)
-        add_pages(app)
+        add_pages(app, lambda: datetime.now(UTC))
         server = HttpServer(app, "127.0.0.1", 0)
         server.start()
         try:
